@@ -1,0 +1,71 @@
+"""One way to open the database for the store, SQLite or PostgreSQL.
+
+SQLite gets WAL (readers never block the writer), a busy timeout, and `BEGIN IMMEDIATE`
+for write transactions so two writers queue instead of failing half-way.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from .errors import StoreUnavailable
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for `url`; errors become StoreUnavailable with one readable line."""
+    try:
+        if url.startswith("sqlite"):
+            return _sqlite_engine(url)
+        engine = create_engine(url, pool_pre_ping=True, future=True)
+    except (ArgumentError, NoSuchModuleError, ValueError) as e:
+        raise StoreUnavailable(f"bad database URL {_redact(url)!r}: {e}") from e
+    return engine
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite's own is broken)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Fail early, in one line, when the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except OperationalError as e:
+        raise StoreUnavailable(f"cannot reach the database {_redact(str(engine.url))!r}: {_first_line(e)}") from e
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+def _first_line(e: Exception) -> str:
+    text = str(getattr(e, "orig", e) or e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

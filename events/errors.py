@@ -1,0 +1,40 @@
+"""The one error tree of the events package.
+
+    EventsError
+     +-- ConcurrencyError      expected stream version did not match; nothing written
+     +-- UnknownEventType      no class registered for a stored type name/version
+     +-- MalformedEvent        a payload that does not fit its event type
+     +-- BadDate               a date or timestamp that cannot be read
+     +-- StoreUnavailable      the database could not be reached or opened
+"""
+from __future__ import annotations
+
+
+class EventsError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConcurrencyError(EventsError):
+    """Another writer appended to the stream first; the caller should re-read and retry."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual}, expected {expected}; nothing was written"
+        )
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+class UnknownEventType(EventsError):
+    """A stored event names a type (or schema version) this code does not know."""
+
+
+class MalformedEvent(EventsError):
+    """A payload that does not fit its event type."""
+
+
+class BadDate(EventsError, ValueError):
+    """A date, fuzzy date or timestamp that cannot be read."""
+
+
+class StoreUnavailable(EventsError):
+    """The database could not be reached, opened or migrated."""

@@ -1,0 +1,77 @@
+"""Tables of the event store and its read models, and the guards the database enforces.
+
+Times and dates are stored as ISO strings: they compare correctly as text on both
+SQLite and PostgreSQL, and the hash chain needs the exact stored spelling.
+"""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+METADATA = SQLModel.metadata
+
+
+class EventRow(SQLModel, table=True):
+    """One immutable row per event; UPDATE and DELETE are refused by triggers."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),)
+
+    position: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    stream_id: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    stream_version: int = Field(sa_column=Column(Integer, nullable=False))
+    type: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    schema_version: int = Field(sa_column=Column(Integer, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    valid: str | None = Field(default=None, sa_column=Column(Text))  # fuzzy date as written
+    valid_from: str | None = Field(default=None, sa_column=Column(Text))
+    valid_to: str | None = Field(default=None, sa_column=Column(Text, index=True))
+    valid_precision: str | None = Field(default=None, sa_column=Column(Text))
+    recorded_at: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    provenance: str | None = Field(default=None, sa_column=Column(Text))
+    idempotency_key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    prev_hash: str = Field(sa_column=Column(Text, nullable=False))
+    hash: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AllianceView(SQLModel, table=True):
+    """Read model: the folded state of one alliance (a JSON document)."""
+
+    __tablename__ = "alliance_view"
+    alliance_id: str = Field(sa_column=Column(Text, primary_key=True))
+    doc: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class CompanyView(SQLModel, table=True):
+    """Read model: the folded state of one company (a JSON document)."""
+
+    __tablename__ = "company_view"
+    company_id: str = Field(sa_column=Column(Text, primary_key=True))
+    doc: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Checkpoint(SQLModel, table=True):
+    """How far each projector has read; written in the same transaction as its rows."""
+
+    __tablename__ = "checkpoints"
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    position: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+SQLITE_GUARDS = (
+    """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+       BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+       BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END""",
+)
+
+POSTGRES_GUARDS = (
+    """CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger AS $$
+       BEGIN RAISE EXCEPTION 'events are append-only: %% refused', TG_OP; END; $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS events_no_update ON events",
+    """CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events
+       FOR EACH ROW EXECUTE FUNCTION events_append_only()""",
+    "DROP TRIGGER IF EXISTS events_no_truncate ON events",
+    """CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+       FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()""",
+)

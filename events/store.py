@@ -1,0 +1,302 @@
+"""The append-only event store, one code path for SQLite and PostgreSQL.
+
+Appends are serialised (SQLite `BEGIN IMMEDIATE`, PostgreSQL a transaction-scoped advisory
+lock) so positions are gap-free and become visible in order: a reader tailing
+`position > last` never skips an event that commits late.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Iterator, Mapping, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from .codec import GENESIS, canonical_json, chain_hash
+from .envelope import NewEvent, Recorded
+from .errors import ConcurrencyError, StoreUnavailable
+from .schema import METADATA, POSTGRES_GUARDS, SQLITE_GUARDS, EventRow
+from .types import from_payload, to_payload
+from .values import FuzzyDate, Precision
+
+EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+_ADVISORY_LOCK = 0x616C6C69  # "alli": one lock id for all appenders
+_COLUMNS = (
+    "position, stream_id, stream_version, type, schema_version, payload, valid, valid_from, valid_to,"
+    " valid_precision, recorded_at, provenance, idempotency_key, prev_hash, hash"
+)
+
+
+def utc_stamp(t: datetime) -> str:
+    """The one spelling of a transaction time: UTC, microseconds, 'Z'."""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def default_key(stream_id: str, type_name: str, payload_json: str, valid: str | None) -> str:
+    """A key derived from the claim itself, so an identical claim is stored once."""
+    digest = hashlib.sha256("\x1f".join((stream_id, type_name, payload_json, valid or "")).encode()).hexdigest()
+    return f"{type_name}:{digest[:40]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Outcome of recomputing the hash chain."""
+
+    ok: bool
+    checked: int
+    first_bad_position: int | None = None
+    reason: str = ""
+
+
+class EventStore:
+    """Append, read and verify events; the only code that writes the `events` table."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    # --- schema ---------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Create tables and append-only triggers; safe to run on every start."""
+        try:
+            METADATA.create_all(self.engine)
+            with self._write() as conn:
+                for stmt in POSTGRES_GUARDS if self.is_postgres else SQLITE_GUARDS:
+                    conn.exec_driver_sql(stmt)
+        except OperationalError as e:
+            raise StoreUnavailable(f"cannot open the database: {str(e.orig).splitlines()[0]}") from e
+
+    # --- writing --------------------------------------------------------------------
+
+    def append(self, new_events: Sequence[NewEvent], *, expected: Mapping[str, int] | None = None) -> list[Recorded]:
+        """Append events atomically; returns them as stored, in order.
+
+        `expected` maps stream ids to the version each must be at before this append
+        (0: the stream must not exist). A mismatch raises ConcurrencyError and writes
+        nothing. An event whose idempotency key is already stored is not written again:
+        the stored event is returned in its place.
+        """
+        if not new_events:
+            return []
+        prepared = [self._prepare(n) for n in new_events]
+        try:
+            with self._write() as conn:
+                return self._append_locked(conn, prepared, dict(expected or {}))
+        except IntegrityError as e:  # only reachable if something bypassed the appenders' lock
+            if "stream" in str(e.orig):
+                raise ConcurrencyError("(a stream of this batch)", -1, -1) from e
+            raise
+
+    def _prepare(self, n: NewEvent) -> tuple[NewEvent, str, str, str]:
+        n.event.validate()
+        payload_json = canonical_json(to_payload(n.event))
+        stream = n.stream
+        key = n.idempotency_key or default_key(stream, n.event.type_name, payload_json, str(n.valid) if n.valid else None)
+        return n, stream, payload_json, key
+
+    def _append_locked(self, conn: Connection, prepared: list[tuple[NewEvent, str, str, str]], expected: dict[str, int]) -> list[Recorded]:
+        if self.is_postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
+        keys = [p[3] for p in prepared]
+        stored = self._by_keys(conn, keys)
+        fresh = [p for p in prepared if p[3] not in stored]
+        versions = self._stream_versions(conn, {p[1] for p in fresh} | set(expected))
+        for stream, want in expected.items():
+            if fresh and versions.get(stream, 0) != want:
+                raise ConcurrencyError(stream, want, versions.get(stream, 0))
+        position, prev_hash, last_at = self._tail(conn)
+        now = utc_stamp(datetime.now(timezone.utc))
+        recorded_at = max(now, last_at) if last_at else now  # transaction time never runs backwards
+        rows: list[dict[str, Any]] = []
+        out: dict[str, Recorded] = {}
+        seen: set[str] = set()
+        for n, stream, payload_json, key in fresh:
+            if key in seen:  # the same claim twice in one batch: store it once
+                continue
+            seen.add(key)
+            position += 1
+            versions[stream] = versions.get(stream, 0) + 1
+            row = self._row(n, stream, versions[stream], payload_json, key, position, prev_hash, recorded_at)
+            prev_hash = row["hash"]
+            rows.append(row)
+            out[key] = self._recorded(row, n.event)
+        if rows:
+            conn.execute(EVENTS.insert(), rows)
+        return [stored.get(k) or out[k] for k in keys]
+
+    def _row(self, n: NewEvent, stream: str, version: int, payload_json: str, key: str, position: int, prev: str, recorded_at: str) -> dict[str, Any]:
+        valid = str(n.valid) if n.valid else None
+        citation = json.loads(payload_json).get("citation")
+        provenance = canonical_json(citation) if citation else None
+        t, sv = n.event.type_name, n.event.schema_version
+        return {
+            "position": position, "stream_id": stream, "stream_version": version, "type": t,
+            "schema_version": sv, "payload": payload_json, "valid": valid,
+            "valid_from": n.valid.start.isoformat() if n.valid else None,
+            "valid_to": n.valid.end.isoformat() if n.valid else None,
+            "valid_precision": n.valid.precision.value if n.valid else None,
+            "recorded_at": recorded_at, "provenance": provenance, "idempotency_key": key, "prev_hash": prev,
+            "hash": chain_hash(prev, position, stream, version, t, sv, payload_json, valid, recorded_at, key),
+        }
+
+    @staticmethod
+    def _recorded(row: Mapping[str, Any], event: Any = None) -> Recorded:
+        valid = None
+        if row["valid_from"]:
+            valid = FuzzyDate(date.fromisoformat(row["valid_from"]), Precision(row["valid_precision"]))
+        if event is None:
+            event = from_payload(row["type"], row["schema_version"], json.loads(row["payload"]))
+        prov = row["provenance"]
+        return Recorded(
+            position=row["position"], stream_id=row["stream_id"], stream_version=row["stream_version"],
+            type=row["type"], schema_version=row["schema_version"], event=event, valid=valid,
+            recorded_at=row["recorded_at"], idempotency_key=row["idempotency_key"],
+            provenance=json.loads(prov) if isinstance(prov, str) else prov,
+            prev_hash=row["prev_hash"], hash=row["hash"],
+        )
+
+    def _by_keys(self, conn: Connection, keys: list[str]) -> dict[str, Recorded]:
+        found: dict[str, Recorded] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            rows = conn.execute(
+                text(f"SELECT {_COLUMNS} FROM events WHERE idempotency_key IN :keys").bindparams(
+                    _expanding("keys")), {"keys": chunk}).mappings()
+            for r in rows:
+                found[r["idempotency_key"]] = self._recorded(r)
+        return found
+
+    def _stream_versions(self, conn: Connection, streams: set[str]) -> dict[str, int]:
+        if not streams:
+            return {}
+        out: dict[str, int] = {}
+        items = sorted(streams)
+        for i in range(0, len(items), 500):
+            q = text("SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id IN :s GROUP BY stream_id")
+            for s, v in conn.execute(q.bindparams(_expanding("s")), {"s": items[i : i + 500]}):
+                out[s] = int(v)
+        return out
+
+    @staticmethod
+    def _tail(conn: Connection) -> tuple[int, str, str | None]:
+        row = conn.execute(text("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")).first()
+        return (int(row[0]), row[1], row[2]) if row else (0, GENESIS, None)
+
+    def write(self):  # type: ignore[no-untyped-def]
+        """A write transaction for read-model maintenance (same locking discipline)."""
+        return self._write()
+
+    def _write(self):  # type: ignore[no-untyped-def]
+        """A write transaction that holds the appenders' lock on SQLite from its first statement."""
+        conn = self.engine.connect().execution_options(sqlite_immediate=True)
+        return _Tx(conn)
+
+    # --- reading --------------------------------------------------------------------
+
+    def read(self, *, after: int = 0, upto: int | None = None, batch: int = 10_000,
+             conn: Connection | None = None) -> Iterator[Recorded]:
+        """Every event with after < position <= upto, in position order, in pages."""
+        last = after
+        while True:
+            q = f"SELECT {_COLUMNS} FROM events WHERE position > :a"
+            params: dict[str, Any] = {"a": last, "n": batch}
+            if upto is not None:
+                q += " AND position <= :u"
+                params["u"] = upto
+            if conn is not None:
+                rows = conn.execute(text(q + " ORDER BY position LIMIT :n"), params).mappings().all()
+            else:
+                with self.engine.connect() as c:
+                    rows = c.execute(text(q + " ORDER BY position LIMIT :n"), params).mappings().all()
+            for r in rows:
+                yield self._recorded(r)
+            if len(rows) < batch:
+                return
+            last = rows[-1]["position"]
+
+    def read_stream(self, stream_id: str) -> list[Recorded]:
+        """One stream's events in version order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT {_COLUMNS} FROM events WHERE stream_id = :s ORDER BY stream_version"),
+                                {"s": stream_id}).mappings().all()
+        return [self._recorded(r) for r in rows]
+
+    def get(self, idempotency_key: str) -> Recorded | None:
+        """The stored event with this idempotency key, if any."""
+        with self.engine.connect() as conn:
+            return self._by_keys(conn, [idempotency_key]).get(idempotency_key)
+
+    def stream_version(self, stream_id: str) -> int:
+        with self.engine.connect() as conn:
+            return self._stream_versions(conn, {stream_id}).get(stream_id, 0)
+
+    def last_position(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT COALESCE(MAX(position), 0) FROM events")).scalar_one())
+
+    def position_at(self, known_at: datetime) -> int:
+        """The last position recorded at or before `known_at`: transaction time as a position."""
+        with self.engine.connect() as conn:
+            q = text("SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= :t")
+            return int(conn.execute(q, {"t": utc_stamp(known_at)}).scalar_one())
+
+    # --- integrity ------------------------------------------------------------------
+
+    def verify(self, batch: int = 20_000) -> Verification:
+        """Recompute the chain from position 1; name the first position that does not fit."""
+        prev, expected_pos, checked = GENESIS, 1, 0
+        cols = "position, stream_id, stream_version, type, schema_version, payload, valid, recorded_at, idempotency_key, prev_hash, hash"
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(text(f"SELECT {cols} FROM events WHERE position > :a ORDER BY position LIMIT :n"),
+                                    {"a": last, "n": batch}).all()
+            for pos, stream, ver, typ, sv, payload, valid, at, key, prev_hash, h in rows:
+                if pos != expected_pos:
+                    return Verification(False, checked, expected_pos, f"position {expected_pos} is missing")
+                if prev_hash != prev:
+                    return Verification(False, checked, pos, "previous-hash link broken")
+                if chain_hash(prev, pos, stream, ver, typ, sv, payload, valid, at, key) != h:
+                    return Verification(False, checked, pos, "content does not match its hash")
+                prev, expected_pos, checked = h, pos + 1, checked + 1
+            if len(rows) < batch:
+                return Verification(True, checked)
+            last = rows[-1][0]
+
+
+def _expanding(name: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+class _Tx:
+    """Context manager: commit on success, roll back on any error, always close."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        try:
+            self.conn.begin()
+        except OperationalError as e:
+            self.conn.close()
+            raise StoreUnavailable(f"cannot start a write transaction: {str(e.orig).splitlines()[0]}") from e
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+        try:
+            if exc_type is None:
+                self.conn.commit()
+            else:
+                self.conn.rollback()
+        finally:
+            self.conn.close()
+
+
+__all__ = ["EventStore", "Verification", "utc_stamp", "default_key"]

@@ -1,0 +1,354 @@
+"""Every event type of the tracker: past-tense facts, with stable names and schema versions.
+
+Type names are strings decoupled from class paths, so classes can move without
+breaking stored logs. Old payload shapes are lifted by upcasters (see `UPCASTERS`)
+before they meet a class; `tests/fixtures/old_payloads.json` keeps one of each.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+from .errors import MalformedEvent, UnknownEventType
+from .values import KINDS, STAGES, Citation
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of all events; `type_name` and `schema_version` identify the payload shape."""
+
+    type_name: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+
+    def validate(self) -> None:
+        """Refuse payloads that would poison projections; subclasses add their rules."""
+
+
+def _require(cond: bool, message: str) -> None:
+    if not cond:
+        raise MalformedEvent(message)
+
+
+def _check_kind(kind: str | None) -> None:
+    _require(kind is None or kind in KINDS, f"unknown kind {kind!r}; one of {sorted(KINDS)}")
+
+
+def _check_stage(stage: str | None) -> None:
+    _require(stage is None or stage in STAGES, f"unknown stage {stage!r}; one of {sorted(STAGES)}")
+
+
+# --- companies ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyRegistered(Event):
+    """A company became known to the tracker, with its names in both languages."""
+
+    type_name: ClassVar[str] = "CompanyRegistered"
+    company_id: str
+    name: str
+    name_zh: str
+    aliases: tuple[str, ...] = ()
+    country: str = ""
+    sector: str = ""
+
+    def validate(self) -> None:
+        _require(bool(self.company_id and self.name), "a company needs an id and an English name")
+
+
+@dataclass(frozen=True, slots=True)
+class AliasAdded(Event):
+    """Someone taught the registry another name for a company."""
+
+    type_name: ClassVar[str] = "AliasAdded"
+    company_id: str
+    alias: str
+
+    def validate(self) -> None:
+        _require(bool(self.company_id and self.alias.strip()), "an alias needs a company and a name")
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyMilestone(Event):
+    """Something a company did on its own that matters to the landscape (a unit, a listing...)."""
+
+    type_name: ClassVar[str] = "CompanyMilestone"
+    company_id: str
+    milestone: str  # unit_founded | company_founded | rd_upgraded | listed | brand_launched | plant_opened | other
+    description: str
+    citation: Citation | None = None
+    alliance_id: str | None = None
+
+    def validate(self) -> None:
+        _require(bool(self.company_id and self.milestone), "a milestone needs a company and a kind")
+
+
+# --- alliances ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AllianceReported(Event):
+    """A source reported a partnership between two or more companies for the first time."""
+
+    type_name: ClassVar[str] = "AllianceReported"
+    schema_version: ClassVar[int] = 2
+    alliance_id: str
+    parties: tuple[str, ...]
+    kind: str
+    stage: str
+    citation: Citation
+    loi: bool = False
+    confidence: float = 1.0
+    summary: str = ""
+
+    def validate(self) -> None:
+        _require(len(set(self.parties)) >= 2, f"an alliance needs two or more distinct parties, got {self.parties!r}")
+        _check_kind(self.kind)
+        _check_stage(self.stage)
+        _require(0.0 <= self.confidence <= 1.0, "confidence must lie in [0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class StageChanged(Event):
+    """An alliance moved to another stage; it may add a kind or bring in new parties."""
+
+    type_name: ClassVar[str] = "StageChanged"
+    alliance_id: str
+    stage: str
+    citation: Citation
+    loi: bool = False
+    kind: str | None = None
+    parties_added: tuple[str, ...] = ()
+    confidence: float = 1.0
+    summary: str = ""
+
+    def validate(self) -> None:
+        _check_stage(self.stage)
+        _check_kind(self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class AllianceCorroborated(Event):
+    """A further source confirmed a fact already in the log."""
+
+    type_name: ClassVar[str] = "AllianceCorroborated"
+    alliance_id: str
+    citation: Citation
+    corroborates: str | None = None  # idempotency key of the confirmed event
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AllianceEnded(Event):
+    """A partnership was dissolved, a partner left or a contract ran out."""
+
+    type_name: ClassVar[str] = "AllianceEnded"
+    alliance_id: str
+    citation: Citation
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRetracted(Event):
+    """An earlier event turned out wrong; it no longer counts (it stays in the log)."""
+
+    type_name: ClassVar[str] = "ReportRetracted"
+    alliance_id: str
+    supersedes: str  # idempotency key of the retracted event
+    reason: str
+    citation: Citation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCorrected(Event):
+    """An earlier event had a detail wrong; the named fields replace its values."""
+
+    type_name: ClassVar[str] = "ReportCorrected"
+    alliance_id: str
+    supersedes: str
+    reason: str
+    parties: tuple[str, ...] | None = None
+    kind: str | None = None
+    stage: str | None = None
+    loi: bool | None = None
+    date: str | None = None  # corrected valid date, YYYY[-MM[-DD]]
+    citation: Citation | None = None
+
+    def validate(self) -> None:
+        _check_kind(self.kind)
+        _check_stage(self.stage)
+        _require(self.parties is None or len(set(self.parties)) >= 2, "corrected parties need two or more")
+
+
+# --- feeds and review (the outside world's bookkeeping, also append-only) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAdded(Event):
+    """A feed was subscribed to."""
+
+    type_name: ClassVar[str] = "FeedAdded"
+    feed_id: str
+    url: str
+    title: str = ""
+    interval_seconds: int = 1800
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChanged(Event):
+    """A feed's title or polling interval was changed."""
+
+    type_name: ClassVar[str] = "FeedChanged"
+    feed_id: str
+    title: str | None = None
+    interval_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMoved(Event):
+    """A feed answered with a permanent redirect; its address is now another."""
+
+    type_name: ClassVar[str] = "FeedMoved"
+    feed_id: str
+    old_url: str
+    new_url: str
+    status: int = 301
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDisabled(Event):
+    """A feed stopped being polled because the server said it is gone (410)."""
+
+    type_name: ClassVar[str] = "FeedDisabled"
+    feed_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRemoved(Event):
+    """A person unsubscribed from a feed."""
+
+    type_name: ClassVar[str] = "FeedRemoved"
+    feed_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DealQueued(Event):
+    """The extractor found a deal it is not sure of; a person must decide."""
+
+    type_name: ClassVar[str] = "DealQueued"
+    candidate_id: str
+    parties: tuple[str, ...]
+    kind: str
+    stage: str
+    citation: Citation
+    loi: bool = False
+    date: str | None = None
+    confidence: float = 0.0
+    article_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DealConfirmed(Event):
+    """A person confirmed a queued deal, possibly correcting its parties, kind or stage."""
+
+    type_name: ClassVar[str] = "DealConfirmed"
+    candidate_id: str
+    parties: tuple[str, ...] | None = None
+    kind: str | None = None
+    stage: str | None = None
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DealRejected(Event):
+    """A person rejected a queued deal."""
+
+    type_name: ClassVar[str] = "DealRejected"
+    candidate_id: str
+    reason: str = ""
+    by: str = ""
+
+
+EVENT_CLASSES: tuple[type[Event], ...] = (
+    CompanyRegistered, AliasAdded, CompanyMilestone, AllianceReported, StageChanged,
+    AllianceCorroborated, AllianceEnded, ReportRetracted, ReportCorrected,
+    FeedAdded, FeedChanged, FeedMoved, FeedDisabled, FeedRemoved,
+    DealQueued, DealConfirmed, DealRejected,
+)
+REGISTRY: dict[str, type[Event]] = {c.type_name: c for c in EVENT_CLASSES}
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _alliance_reported_v1_to_v2(p: dict[str, Any]) -> dict[str, Any]:
+    """v1 knew only two-party alliances (`party_a`, `party_b`); v2 has a `parties` list."""
+    q = {k: v for k, v in p.items() if k not in ("party_a", "party_b")}
+    q["parties"] = [p["party_a"], p["party_b"]]
+    return q
+
+
+# (type name, from version) -> function lifting the payload to from version + 1
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("AllianceReported", 1): _alliance_reported_v1_to_v2,
+}
+
+_TUPLE_FIELDS = {"aliases", "parties", "parties_added"}
+
+
+def upcast(type_name: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """Lift an old payload, one version at a time, to the class's current version."""
+    cls = REGISTRY.get(type_name)
+    if cls is None:
+        raise UnknownEventType(f"unknown event type {type_name!r}")
+    if version > cls.schema_version:
+        raise UnknownEventType(f"{type_name} v{version} is newer than this code (v{cls.schema_version})")
+    while version < cls.schema_version:
+        step = UPCASTERS.get((type_name, version))
+        if step is None:
+            raise UnknownEventType(f"no upcaster for {type_name} v{version}")
+        payload, version = step(payload), version + 1
+    return payload
+
+
+def from_payload(type_name: str, version: int, payload: dict[str, Any]) -> Event:
+    """Build the typed event from a stored payload (upcasting first)."""
+    payload = upcast(type_name, version, payload) if version != REGISTRY.get(type_name, Event).schema_version else payload
+    cls = REGISTRY.get(type_name)
+    if cls is None:
+        raise UnknownEventType(f"unknown event type {type_name!r}")
+    try:
+        kwargs = {}
+        for k, v in payload.items():
+            if k == "citation" and v is not None:
+                v = Citation(**v)
+            elif k in _TUPLE_FIELDS and v is not None:
+                v = tuple(v)
+            kwargs[k] = v
+        return cls(**kwargs)
+    except TypeError as e:
+        raise MalformedEvent(f"{type_name} payload does not fit: {e}") from e
+
+
+def to_payload(event: Event) -> dict[str, Any]:
+    """The JSON-ready payload of an event (tuples become lists, citations dicts)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(event):
+        v = getattr(event, f.name)
+        if isinstance(v, Citation):
+            v = {k: x for k, x in dataclasses.asdict(v).items() if x is not None}
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[f.name] = v
+    return out
+
+
+def stream_of(event: Event) -> str:
+    """The stream an event belongs to, derived from its subject."""
+    for attr, prefix in (("alliance_id", "alliance"), ("company_id", "company"), ("feed_id", "feed"), ("candidate_id", "candidate")):
+        v = getattr(event, attr, None)
+        if v:
+            return f"{prefix}-{v}"
+    raise MalformedEvent(f"{event.type_name} has no subject to derive a stream from")

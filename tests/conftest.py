@@ -1,0 +1,85 @@
+"""Shared fixtures: real databases (SQLite files and throwaway PostgreSQL databases)."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PG_ADMIN_URL = os.environ.get("ALLIANCES_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    dsn = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(dsn, autocommit=True, connect_timeout=3)
+
+
+def pg_available() -> str | None:
+    """None when PostgreSQL answers; otherwise why not."""
+    try:
+        with _pg_admin() as conn:
+            conn.execute("SELECT 1")
+        return None
+    except Exception as e:  # noqa: BLE001 - any failure means "not reachable"
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {str(e).splitlines()[0]}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The admin URL of a reachable PostgreSQL; in CI its absence is a failure, not a skip."""
+    why = pg_available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why + " (CI must run the PostgreSQL tests)")
+        pytest.skip(why)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    name = f"alliances_test_{uuid.uuid4().hex[:12]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = pg_server.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'alliances.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on both backends."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'alliances.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(db_url: str):  # type: ignore[no-untyped-def]
+    from events.engine import make_engine
+    from events.store import EventStore
+
+    s = EventStore(make_engine(db_url))
+    s.migrate()
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """../shared beside the clone; tests that need it skip with a reason when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent (it sits beside the clone in CI)")
+    return SHARED
