@@ -180,7 +180,7 @@ def absorb(state: AllianceState, e: Entry) -> AllianceState:
     if e.citation:
         src = _source_key(e.citation)
         if src not in state.sources:
-            changes["sources"] = state.sources + (src,)
+            changes["sources"] = tuple(sorted((*state.sources, src)))
     return replace(state, **changes) if changes else state
 
 
@@ -215,7 +215,7 @@ def at(state: AllianceState, day: date) -> AllianceState | None:
     corrections) applies at every valid date.
     """
     limit = day.isoformat()
-    if state.updated_key is not None and all(
+    if all(e.end is None or e.end <= limit for e in state.entries) and all(
         e.end is None or e.end <= limit for e in live_entries(state)
     ):
         view = state
