@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -40,13 +40,14 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 
 
 def _tracker(ctx: click.Context) -> Tracker:
+    """The tracker for this invocation, opened on first use and closed with the command."""
+    ctx = ctx.find_root()
     if ctx.obj is None:
         ctx.obj = build()
         ctx.call_on_close(ctx.obj.close)
     return ctx.obj
 
 
-pass_tracker: Callable[..., Any] = click.make_pass_decorator(Tracker)
 
 
 @click.group(cls=_Group)
@@ -146,6 +147,15 @@ def diff(ctx: click.Context, start: date, end: date, known_at: datetime | None, 
             names = " + ".join(p["name"] for p in a["parties"])
             click.echo(f"  {a['id']:<40} {a['before_stage'] or '-'} -> {a['after_stage'] or '-'}  {names}")
 
+
+def _register_extensions() -> None:
+    from . import cli_extract, cli_feeds, cli_web
+
+    for module in (cli_feeds, cli_extract, cli_web):
+        module.register(main)
+
+
+_register_extensions()
 
 if __name__ == "__main__":
     main()
