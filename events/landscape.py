@@ -5,15 +5,22 @@ so the same code serves incremental projection, rebuilds and time travel.
 """
 from __future__ import annotations
 
+import json
+from operator import attrgetter
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from typing import Any, Iterable
 
 from .envelope import Recorded
+from .types import REGISTRY, from_payload, upcast
+from .values import FuzzyDate, Precision
 from .projections import alliance as alliance_proj
 from .projections import company as company_proj
 from .projections.alliance import AllianceState, Entry
 from .projections.company import CompanyState, Milestone
+
+
+_decode = json.JSONDecoder().raw_decode  # skips loads()' per-call checks; payloads are our own JSON
 
 
 @dataclass
@@ -45,6 +52,46 @@ class Landscape:
             self.apply(rec)
         return self
 
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> "Landscape":
+        """Fold a whole log from undecoded store rows (`EventStore.read_rows`): the rebuild path.
+
+        Alliance events go straight from JSON to timeline entries, grouped per alliance and
+        summarised once; the result equals applying the events one by one.
+        """
+        groups: dict[str, list[Entry]] = {}
+        companies: list[Recorded] = []
+        dates: dict[tuple[str, str], tuple[FuzzyDate, tuple[str | None, str | None, str | None]]] = {}
+        undated = alliance_proj.date_strings(None)
+        position = 0
+        alliance_types, company_types = alliance_proj.ALLIANCE_EVENT_TYPES, company_proj.COMPANY_EVENT_TYPES
+        for pos, typ, sv, payload, vfrom, vprec, at, key in rows:
+            position = pos
+            if typ not in alliance_types and typ not in company_types:
+                continue
+            p = _decode(payload)[0]
+            if sv != REGISTRY[typ].schema_version:
+                p = upcast(typ, sv, p)
+            valid, strings = None, undated
+            if vfrom:
+                cached = dates.get((vfrom, vprec))
+                if cached is None:
+                    fd = FuzzyDate(date.fromisoformat(vfrom), Precision(vprec))
+                    cached = dates[(vfrom, vprec)] = (fd, alliance_proj.date_strings(fd))
+                valid, strings = cached
+            aid = p.get("alliance_id")
+            if typ in alliance_types and aid:
+                groups.setdefault(aid, []).append(alliance_proj.entry_from(pos, key, typ, strings, at, p))
+            if typ in company_types:
+                ev = from_payload(typ, REGISTRY[typ].schema_version, p)
+                companies.append(Recorded(pos, "", 0, typ, sv, ev, valid, at, key, None, "", ""))
+        model = cls(position=position)
+        model.alliances = {aid: alliance_proj.from_entries(aid, tuple(es)) for aid, es in groups.items()}
+        for rec in companies:
+            cid = rec.event.company_id  # type: ignore[attr-defined]
+            model.companies[cid] = company_proj.fold(model.companies.get(cid), rec)
+        return model
+
     def as_of(self, day: date | None) -> dict[str, AllianceState]:
         """Alliances as they stood on `day` (all reported ones when `day` is None)."""
         out: dict[str, AllianceState] = {}
@@ -74,15 +121,34 @@ def _tuple(v: Any) -> Any:
     return tuple(_tuple(x) for x in v) if isinstance(v, list) else v
 
 
+ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
+_ENTRY_ROW = attrgetter(*ENTRY_FIELDS)
+_PARTIES = ENTRY_FIELDS.index("parties")
+_FIX = ENTRY_FIELDS.index("fix")
+
+
+def alliance_to_doc(s: AllianceState) -> dict[str, Any]:
+    """The read-model document: the summary (for SQL readers) and the entries, as compact rows."""
+    return {
+        "alliance_id": s.alliance_id, "parties": list(s.parties), "kinds": list(s.kinds), "stage": s.stage,
+        "loi": s.loi, "since": s.since, "updated": s.updated, "reported": s.reported,
+        "sources": len(s.sources), "corroborations": s.corroborations,
+        "entry_fields": ENTRY_FIELDS,
+        "entries": [_ENTRY_ROW(e) for e in s.entries],
+    }
+
+
 def alliance_from_doc(doc: dict[str, Any]) -> AllianceState:
-    """Inverse of `to_doc` for an alliance."""
-    d = dict(doc)
-    d["entries"] = tuple(Entry(**{k: _tuple(v) if k == "parties" else v for k, v in e.items()}) for e in d["entries"])
-    d["retracted"] = frozenset(d["retracted"])
-    d["corrections"] = {k: {f: _tuple(x) for f, x in v.items()} for k, v in d["corrections"].items()}
-    for k in ("parties", "kinds", "stage_key", "since_key", "updated_key", "sources"):
-        d[k] = _tuple(d[k]) if d[k] is not None else None
-    return AllianceState(**d)
+    """Inverse of `alliance_to_doc`: entries back, aggregates recomputed by the same fold."""
+    entries = []
+    for row in doc["entries"]:
+        row = list(row)
+        row[_PARTIES] = tuple(row[_PARTIES])
+        fix = row[_FIX]
+        if fix and "parties" in fix:
+            fix["parties"] = tuple(fix["parties"])
+        entries.append(Entry(*row))
+    return alliance_proj.from_entries(doc["alliance_id"], tuple(entries))
 
 
 def company_from_doc(doc: dict[str, Any]) -> CompanyState:

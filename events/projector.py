@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from .codec import canonical_json
-from .landscape import Landscape, alliance_from_doc, company_from_doc, to_doc
+from .landscape import Landscape, alliance_from_doc, alliance_to_doc, company_from_doc, to_doc
 from .store import EventStore
 
 NAME = "landscape"
@@ -62,14 +61,15 @@ class Projector:
             self._lock(conn)
             conn.execute(text("DELETE FROM alliance_view"))
             conn.execute(text("DELETE FROM company_view"))
-            model = Landscape()
-            count = 0
-            for rec in self.store.read(conn=conn, batch=50_000):
-                model.apply(rec)
-                count += 1
+            model = Landscape.from_rows(self.store.read_rows(conn=conn))
+            count = self._count(conn)
             touched = {("alliance", a) for a in model.alliances} | {("company", c) for c in model.companies}
             self._save(conn, model, touched, model.position, fresh=True)
             return count
+
+    @staticmethod
+    def _count(conn: Connection) -> int:
+        return int(conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one())
 
     def _load_touched(self, conn: Connection, records: list[Any]) -> Landscape:
         model = Landscape()
@@ -93,7 +93,8 @@ class Projector:
                 for i in range(0, len(ids), 500):
                     conn.execute(text(f"DELETE FROM {table} WHERE {col} IN :ids").bindparams(
                         bindparam("ids", expanding=True)), {"ids": ids[i : i + 500]})
-            rows = [{"id": i, "doc": canonical_json(to_doc(states[i]))} for i in ids]
+            to = alliance_to_doc if kind == "alliance" else to_doc
+            rows = [{"id": i, "doc": json.dumps(to(states[i]), ensure_ascii=False)} for i in ids]
             conn.execute(text(f"INSERT INTO {table} ({col}, doc) VALUES (:id, :doc)"), rows)
         conn.execute(text("DELETE FROM checkpoints WHERE name = :n"), {"n": NAME})
         conn.execute(text("INSERT INTO checkpoints (name, position) VALUES (:n, :p)"), {"n": NAME, "p": position})

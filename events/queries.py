@@ -32,7 +32,10 @@ class Queries:
     def current(self) -> Landscape:
         """The landscape with every stored event applied."""
         with self._lock:
-            if self.store.last_position() > self._model.position:
+            last = self.store.last_position()
+            if self._model.position == 0 and last > 0:
+                self._model = Landscape.from_rows(self.store.read_rows())
+            if last > self._model.position:
                 self._model.apply_all(self.store.read(after=self._model.position))
             return self._model
 
@@ -44,7 +47,7 @@ class Queries:
         upto = self.store.position_at(when)
         if upto >= model.position:
             return model
-        return Landscape().apply_all(self.store.read(upto=upto))
+        return Landscape.from_rows(self.store.read_rows(upto=upto))
 
     def views(self, as_of: date | None = None, known_at: datetime | None = None) -> tuple[Landscape, dict[str, tuple[AllianceState, int]]]:
         """Alliances (state, event count) as of a valid date and a transaction time."""

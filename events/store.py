@@ -58,6 +58,9 @@ class EventStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        self._ph = "%s" if self.is_postgres else "?"  # driver paramstyle: the hot path skips SQL compilation
+        self._known: tuple[str, dict[str, int]] = ("", {})
+        self._insert_sql = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join([self._ph] * 15)})"
 
     # --- schema ---------------------------------------------------------------------
 
@@ -92,66 +95,77 @@ class EventStore:
                 raise ConcurrencyError("(a stream of this batch)", -1, -1) from e
             raise
 
-    def _prepare(self, n: NewEvent) -> tuple[NewEvent, str, str, str]:
+    def _prepare(self, n: NewEvent) -> tuple[NewEvent, str, str, str, Any]:
         n.event.validate()
-        payload_json = canonical_json(to_payload(n.event))
+        payload = to_payload(n.event)
+        payload_json = canonical_json(payload)
         stream = n.stream
         key = n.idempotency_key or default_key(stream, n.event.type_name, payload_json, str(n.valid) if n.valid else None)
-        return n, stream, payload_json, key
+        return n, stream, payload_json, key, payload.get("citation")
 
-    def _append_locked(self, conn: Connection, prepared: list[tuple[NewEvent, str, str, str]], expected: dict[str, int]) -> list[Recorded]:
+    def _append_locked(self, conn: Connection, prepared: list[tuple[NewEvent, str, str, str, Any]], expected: dict[str, int]) -> list[Recorded]:
         if self.is_postgres:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
         keys = [p[3] for p in prepared]
         stored = self._by_keys(conn, keys)
         fresh = [p for p in prepared if p[3] not in stored]
-        versions = self._stream_versions(conn, {p[1] for p in fresh} | set(expected))
+        position, prev_hash, last_at = self._tail(conn)
+        versions = self._versions_for(conn, {p[1] for p in fresh} | set(expected), prev_hash)
         for stream, want in expected.items():
             if fresh and versions.get(stream, 0) != want:
                 raise ConcurrencyError(stream, want, versions.get(stream, 0))
-        position, prev_hash, last_at = self._tail(conn)
         now = utc_stamp(datetime.now(timezone.utc))
         recorded_at = max(now, last_at) if last_at else now  # transaction time never runs backwards
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         out: dict[str, Recorded] = {}
-        seen: set[str] = set()
-        for n, stream, payload_json, key in fresh:
-            if key in seen:  # the same claim twice in one batch: store it once
+        for n, stream, payload_json, key, citation in fresh:
+            if key in out:  # the same claim twice in one batch: store it once
                 continue
-            seen.add(key)
             position += 1
-            versions[stream] = versions.get(stream, 0) + 1
-            row = self._row(n, stream, versions[stream], payload_json, key, position, prev_hash, recorded_at)
-            prev_hash = row["hash"]
+            version = versions[stream] = versions.get(stream, 0) + 1
+            row = self._row(n, stream, version, payload_json, key, position, prev_hash, recorded_at, citation)
+            prev_hash = row[-1]
             rows.append(row)
-            out[key] = self._recorded(row, n.event)
+            out[key] = Recorded(position, stream, version, n.event.type_name, n.event.schema_version, n.event,
+                                n.valid, recorded_at, key, citation, row[-2], prev_hash)
         if rows:
-            conn.execute(EVENTS.insert(), rows)
+            cur = conn.connection.cursor()
+            try:
+                cur.executemany(self._insert_sql, rows)
+            finally:
+                cur.close()
+            self._known = (prev_hash, versions)  # valid while the chain's tail is the one we wrote
         return [stored.get(k) or out[k] for k in keys]
 
-    def _row(self, n: NewEvent, stream: str, version: int, payload_json: str, key: str, position: int, prev: str, recorded_at: str) -> dict[str, Any]:
-        valid = str(n.valid) if n.valid else None
-        citation = json.loads(payload_json).get("citation")
+    def _versions_for(self, conn: Connection, streams: set[str], tail: str) -> dict[str, int]:
+        """Current stream versions; served from this process's cache while the tail is ours."""
+        known_tail, known = self._known
+        if known_tail != tail:
+            known = {}
+        missing = {s for s in streams if s not in known}
+        if missing:
+            known = {**known, **self._stream_versions(conn, missing)}
+        return dict(known)
+
+    def _row(self, n: NewEvent, stream: str, version: int, payload_json: str, key: str, position: int, prev: str,
+             recorded_at: str, citation: dict[str, Any] | None) -> tuple[Any, ...]:
+        v = n.valid
+        valid = str(v) if v else None
         provenance = canonical_json(citation) if citation else None
         t, sv = n.event.type_name, n.event.schema_version
-        return {
-            "position": position, "stream_id": stream, "stream_version": version, "type": t,
-            "schema_version": sv, "payload": payload_json, "valid": valid,
-            "valid_from": n.valid.start.isoformat() if n.valid else None,
-            "valid_to": n.valid.end.isoformat() if n.valid else None,
-            "valid_precision": n.valid.precision.value if n.valid else None,
-            "recorded_at": recorded_at, "provenance": provenance, "idempotency_key": key, "prev_hash": prev,
-            "hash": chain_hash(prev, position, stream, version, t, sv, payload_json, valid, recorded_at, key),
-        }
+        h = chain_hash(prev, position, stream, version, t, sv, payload_json, valid, recorded_at, key)
+        return (position, stream, version, t, sv, payload_json, valid,
+                v.start.isoformat() if v else None, v.end.isoformat() if v else None,
+                v.precision.value if v else None, recorded_at, provenance, key, prev, h)
 
     @staticmethod
-    def _recorded(row: Mapping[str, Any], event: Any = None) -> Recorded:
+    def _recorded(row: Mapping[str, Any], event: Any = None, provenance: Any = None) -> Recorded:
         valid = None
         if row["valid_from"]:
             valid = FuzzyDate(date.fromisoformat(row["valid_from"]), Precision(row["valid_precision"]))
         if event is None:
             event = from_payload(row["type"], row["schema_version"], json.loads(row["payload"]))
-        prov = row["provenance"]
+        prov = provenance if provenance is not None else row["provenance"]
         return Recorded(
             position=row["position"], stream_id=row["stream_id"], stream_version=row["stream_version"],
             type=row["type"], schema_version=row["schema_version"], event=event, valid=valid,
@@ -163,28 +177,31 @@ class EventStore:
     def _by_keys(self, conn: Connection, keys: list[str]) -> dict[str, Recorded]:
         found: dict[str, Recorded] = {}
         for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            rows = conn.execute(
-                text(f"SELECT {_COLUMNS} FROM events WHERE idempotency_key IN :keys").bindparams(
-                    _expanding("keys")), {"keys": chunk}).mappings()
-            for r in rows:
+            chunk = tuple(keys[i : i + 500])
+            sql = f"SELECT {_COLUMNS} FROM events WHERE idempotency_key IN ({', '.join([self._ph] * len(chunk))})"
+            for r in conn.exec_driver_sql(sql, chunk).mappings():
                 found[r["idempotency_key"]] = self._recorded(r)
         return found
 
     def _stream_versions(self, conn: Connection, streams: set[str]) -> dict[str, int]:
-        if not streams:
-            return {}
         out: dict[str, int] = {}
         items = sorted(streams)
         for i in range(0, len(items), 500):
-            q = text("SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id IN :s GROUP BY stream_id")
-            for s, v in conn.execute(q.bindparams(_expanding("s")), {"s": items[i : i + 500]}):
-                out[s] = int(v)
+            chunk = tuple(items[i : i + 500])
+            sql = (f"SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id IN"
+                   f" ({', '.join([self._ph] * len(chunk))}) GROUP BY stream_id")
+            cur = conn.connection.cursor()  # plain DB-API rows: this runs on every append
+            try:
+                cur.execute(sql, chunk)
+                for s, v in cur.fetchall():
+                    out[s] = int(v)
+            finally:
+                cur.close()
         return out
 
     @staticmethod
     def _tail(conn: Connection) -> tuple[int, str, str | None]:
-        row = conn.execute(text("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")).first()
+        row = conn.exec_driver_sql("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1").first()
         return (int(row[0]), row[1], row[2]) if row else (0, GENESIS, None)
 
     def write(self):  # type: ignore[no-untyped-def]
@@ -218,6 +235,36 @@ class EventStore:
             if len(rows) < batch:
                 return
             last = rows[-1]["position"]
+
+    def read_rows(self, *, after: int = 0, upto: int | None = None, batch: int = 50_000,
+                  conn: Connection | None = None) -> Iterator[tuple[Any, ...]]:
+        """Undecoded rows for bulk folds: (position, type, schema_version, payload, valid_from,
+        valid_precision, recorded_at, idempotency_key). Skips SQL-layer row objects on purpose."""
+        sql = (f"SELECT position, type, schema_version, payload, valid_from, valid_precision, recorded_at,"
+               f" idempotency_key FROM events WHERE position > {self._ph}"
+               + (f" AND position <= {self._ph}" if upto is not None else "")
+               + f" ORDER BY position LIMIT {self._ph}")
+        last = after
+        while True:
+            params = (last, upto, batch) if upto is not None else (last, batch)
+            if conn is not None:
+                rows = self._fetch(conn, sql, params)
+            else:
+                with self.engine.connect() as c:
+                    rows = self._fetch(c, sql, params)
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    @staticmethod
+    def _fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(sql, params)
+            return cur.fetchall()
+        finally:
+            cur.close()
 
     def read_stream(self, stream_id: str) -> list[Recorded]:
         """One stream's events in version order."""
@@ -267,12 +314,6 @@ class EventStore:
             if len(rows) < batch:
                 return Verification(True, checked)
             last = rows[-1][0]
-
-
-def _expanding(name: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)
 
 
 class _Tx:

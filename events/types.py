@@ -332,16 +332,26 @@ def from_payload(type_name: str, version: int, payload: dict[str, Any]) -> Event
         raise MalformedEvent(f"{type_name} payload does not fit: {e}") from e
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_CITATION_FIELDS = tuple(f.name for f in dataclasses.fields(Citation))
+
+
 def to_payload(event: Event) -> dict[str, Any]:
-    """The JSON-ready payload of an event (tuples become lists, citations dicts)."""
+    """The JSON-ready payload of an event (tuples become lists, citations dicts).
+
+    On the append hot path: field names are cached per class instead of `dataclasses.asdict`.
+    """
+    names = _FIELD_NAMES.get(type(event))
+    if names is None:
+        names = _FIELD_NAMES[type(event)] = tuple(f.name for f in dataclasses.fields(event))
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(event):
-        v = getattr(event, f.name)
-        if isinstance(v, Citation):
-            v = {k: x for k, x in dataclasses.asdict(v).items() if x is not None}
-        elif isinstance(v, tuple):
+    for name in names:
+        v = getattr(event, name)
+        if type(v) is tuple:
             v = list(v)
-        out[f.name] = v
+        elif type(v) is Citation:
+            v = {k: x for k in _CITATION_FIELDS if (x := getattr(v, k)) is not None}
+        out[name] = v
     return out
 
 

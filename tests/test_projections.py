@@ -8,9 +8,13 @@ from datetime import date
 from hypothesis import given, settings, strategies as st
 
 from events.envelope import NewEvent, Recorded
-from events.landscape import Landscape, alliance_from_doc, company_from_doc, to_doc
+import json
+
+from events.codec import canonical_json
+from events.landscape import Landscape, alliance_from_doc, alliance_to_doc, company_from_doc, to_doc
 from events.projections import alliance
 from events.timeindex import TimeIndex
+from events.types import to_payload
 from events.types import (
     AliasAdded, AllianceCorroborated, AllianceEnded, AllianceReported, CompanyMilestone, CompanyRegistered,
     ReportCorrected, ReportRetracted, StageChanged,
@@ -145,7 +149,7 @@ def event_logs(draw) -> list[Recorded]:
     n = draw(st.integers(1, 40))
     for pos in range(1, n + 1):
         aid = draw(AIDS)
-        choice = draw(st.integers(0, 9))
+        choice = draw(st.integers(0, 10))
         keys = [r.idempotency_key for r in out if getattr(r.event, "alliance_id", None) == aid]
         if choice <= 3 or not keys:
             ev, valid = AllianceReported(aid, tuple(draw(st.sampled_from([("a", "b"), ("a", "c"), ("b", "c", "d")]))),
@@ -156,6 +160,8 @@ def event_logs(draw) -> list[Recorded]:
             ev, valid = AllianceCorroborated(aid, draw(CITES)), draw(DATES)
         elif choice == 8:
             ev, valid = ReportRetracted(aid, supersedes=draw(st.sampled_from(keys)), reason="wrong"), None
+        elif choice == 10:
+            ev, valid = CompanyMilestone("a", "plant_opened", "a plant", draw(CITES), alliance_id=aid), draw(DATES)
         else:
             ev, valid = ReportCorrected(aid, supersedes=draw(st.sampled_from(keys)), reason="fix",
                                         stage=draw(st.none() | STAGES), date=draw(st.none() | DATES)), None
@@ -165,7 +171,7 @@ def event_logs(draw) -> list[Recorded]:
 
 def _roundtrip(model: Landscape) -> Landscape:
     """What the projector does between batches: states go to JSON documents and back."""
-    return Landscape({a: alliance_from_doc(to_doc(s)) for a, s in model.alliances.items()},
+    return Landscape({a: alliance_from_doc(json.loads(canonical_json(alliance_to_doc(s)))) for a, s in model.alliances.items()},
                      {c: company_from_doc(to_doc(s)) for c, s in model.companies.items()}, model.position)
 
 
@@ -211,3 +217,17 @@ def test_time_index_answers_equal_the_folded_as_of_view(log, days):
             assert (s.parties, s.kinds, s.stage, s.loi, s.since, s.updated, s.sources, s.corroborations) == \
                    (v.parties, v.kinds, v.stage, v.loi, v.since, v.updated, v.sources, v.corroborations)
             assert n == len(v.entries)
+
+
+def _row(r: Recorded) -> tuple:
+    """The undecoded store row of a record, as `EventStore.read_rows` yields it."""
+    v = r.valid
+    return (r.position, r.type, r.schema_version, canonical_json(to_payload(r.event)),
+            v.start.isoformat() if v else None, v.precision.value if v else None, r.recorded_at, r.idempotency_key)
+
+
+@settings(max_examples=150, deadline=None)
+@given(log=event_logs())
+def test_bulk_rebuild_from_rows_equals_folding_one_by_one(log):
+    bulk, one_by_one = Landscape.from_rows([_row(r) for r in log]), Landscape().apply_all(log)
+    assert bulk.alliances == one_by_one.alliances and bulk.companies == one_by_one.companies

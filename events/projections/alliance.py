@@ -16,10 +16,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from ..envelope import Recorded
-from ..types import (
-    AllianceCorroborated, AllianceEnded, AllianceReported, CompanyMilestone, ReportCorrected,
-    ReportRetracted, StageChanged, to_payload,
-)
+from ..types import ReportCorrected, ReportRetracted, to_payload
 from ..values import FuzzyDate
 
 ALLIANCE_EVENT_TYPES = frozenset({
@@ -48,6 +45,7 @@ class Entry:
     citation: dict[str, Any] | None = None
     supersedes: str | None = None
     confidence: float | None = None
+    fix: dict[str, Any] | None = None  # the corrected fields, on a ReportCorrected entry
 
     @property
     def sort_key(self) -> tuple[str, str, int]:
@@ -83,35 +81,41 @@ class AllianceState:
 # --- entries --------------------------------------------------------------------------
 
 
+def date_strings(valid: FuzzyDate | None) -> tuple[str | None, str | None, str | None]:
+    """(as written, first day, last day) of a valid time; bulk folds cache these per date."""
+    return (str(valid), valid.start.isoformat(), valid.end.isoformat()) if valid else (None, None, None)
+
+
+def entry_from(position: int, key: str, type_name: str, dates: tuple[str | None, str | None, str | None],
+               recorded_at: str, p: dict[str, Any]) -> Entry:
+    """A timeline entry from an event's JSON payload (the rebuild path skips typed events)."""
+    base = (position, key, type_name, *dates, recorded_at)
+    cite = p.get("citation")
+    if type_name == "AllianceReported":
+        return Entry(*base, p["stage"], p.get("loi", False), p["kind"], tuple(p["parties"]), p.get("summary", ""),
+                     cite, None, p.get("confidence"))
+    if type_name == "StageChanged":
+        return Entry(*base, p["stage"], p.get("loi", False), p.get("kind"), tuple(p.get("parties_added") or ()),
+                     p.get("summary", ""), cite, None, p.get("confidence"))
+    if type_name == "AllianceEnded":
+        return Entry(*base, "ended", False, None, (), p.get("reason", ""), cite)
+    if type_name == "AllianceCorroborated":
+        return Entry(*base, None, False, None, (), p.get("summary", ""), cite, p.get("corroborates"))
+    if type_name == "ReportRetracted":
+        return Entry(*base, None, False, None, (), p.get("reason", ""), cite, p["supersedes"])
+    if type_name == "ReportCorrected":
+        fix = {k: (tuple(v) if k == "parties" else v) for k in ("parties", "kind", "stage", "loi", "date")
+               if (v := p.get(k)) is not None}
+        return Entry(*base, None, False, None, (), p.get("reason", ""), cite, p["supersedes"], None, fix)
+    if type_name == "CompanyMilestone":
+        return Entry(*base, None, False, None, (p["company_id"],), p.get("description", ""), cite)
+    raise TypeError(f"{type_name} is not an alliance event")
+
+
 def entry_of(rec: Recorded) -> Entry:
     """Turn a stored alliance event into a timeline entry."""
-    ev = rec.event
-    v = rec.valid
-    base = dict(
-        position=rec.position, key=rec.idempotency_key, type=rec.type, valid=str(v) if v else None,
-        start=v.start.isoformat() if v else None, end=v.end.isoformat() if v else None,
-        recorded_at=rec.recorded_at, citation=_citation(ev),
-    )
-    if isinstance(ev, AllianceReported):
-        return Entry(**base, stage=ev.stage, loi=ev.loi, kind=ev.kind, parties=tuple(ev.parties),
-                     summary=ev.summary, confidence=ev.confidence)
-    if isinstance(ev, StageChanged):
-        return Entry(**base, stage=ev.stage, loi=ev.loi, kind=ev.kind, parties=tuple(ev.parties_added),
-                     summary=ev.summary, confidence=ev.confidence)
-    if isinstance(ev, AllianceEnded):
-        return Entry(**base, stage="ended", summary=ev.reason)
-    if isinstance(ev, AllianceCorroborated):
-        return Entry(**base, summary=ev.summary, supersedes=ev.corroborates)
-    if isinstance(ev, (ReportRetracted, ReportCorrected)):
-        return Entry(**base, summary=ev.reason, supersedes=ev.supersedes)
-    if isinstance(ev, CompanyMilestone):
-        return Entry(**base, summary=ev.description, parties=(ev.company_id,))
-    raise TypeError(f"{rec.type} is not an alliance event")
-
-
-def _citation(ev: Any) -> dict[str, Any] | None:
-    c = getattr(ev, "citation", None)
-    return to_payload(ev)["citation"] if c is not None else None
+    return entry_from(rec.position, rec.idempotency_key, rec.type, date_strings(rec.valid), rec.recorded_at,
+                      to_payload(rec.event))
 
 
 def effective(entry: Entry, corrections: dict[str, dict[str, Any]]) -> Entry:
@@ -144,16 +148,11 @@ def fold(state: AllianceState | None, rec: Recorded) -> AllianceState:
     if isinstance(ev, ReportRetracted):
         return recompute(replace(state, retracted=state.retracted | {ev.supersedes}))
     if isinstance(ev, ReportCorrected):
-        fix = {**state.corrections.get(ev.supersedes, {}), **_correction_fields(ev)}
+        fix = {**state.corrections.get(ev.supersedes, {}), **(entry.fix or {})}
         return recompute(replace(state, corrections={**state.corrections, ev.supersedes: fix}))
     if entry.key in state.retracted:
         return state
     return absorb(state, effective(entry, state.corrections))
-
-
-def _correction_fields(ev: ReportCorrected) -> dict[str, Any]:
-    fields = {"parties": ev.parties, "kind": ev.kind, "stage": ev.stage, "loi": ev.loi, "date": ev.date}
-    return {k: (tuple(v) if k == "parties" else v) for k, v in fields.items() if v is not None}
 
 
 def absorb(state: AllianceState, e: Entry) -> AllianceState:
@@ -197,13 +196,65 @@ def live_entries(state: AllianceState) -> Iterable[Entry]:
 
 def recompute(state: AllianceState, *, until: date | None = None) -> AllianceState:
     """Rebuild the aggregates from the entries, optionally only those certainly past by `until`."""
+    return summarize(state.alliance_id, state.entries, state.retracted, state.corrections, until=until)
+
+
+def from_entries(alliance_id: str, entries: tuple[Entry, ...]) -> AllianceState:
+    """The state after folding these entries (position order) into nothing: the rebuild path.
+
+    Equal to folding them one by one; the property tests hold the two together.
+    """
+    retracted: set[str] = set()
+    corrections: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        if e.type == "ReportRetracted":
+            retracted.add(e.supersedes)  # type: ignore[arg-type]
+        elif e.type == "ReportCorrected":
+            corrections[e.supersedes] = {**corrections.get(e.supersedes, {}), **(e.fix or {})}  # type: ignore[index]
+    return summarize(alliance_id, entries, frozenset(retracted), corrections)
+
+
+def summarize(alliance_id: str, entries: tuple[Entry, ...], retracted: frozenset[str],
+              corrections: dict[str, dict[str, Any]], *, until: date | None = None) -> AllianceState:
+    """All aggregates in one pass with local accumulators (what `absorb` does one entry at a time)."""
     limit = until.isoformat() if until else None
-    fresh = AllianceState(alliance_id=state.alliance_id, entries=state.entries,
-                          retracted=state.retracted, corrections=state.corrections)
-    for e in live_entries(state):
-        if limit is None or (e.end is not None and e.end <= limit):
-            fresh = absorb(fresh, e)
-    return fresh
+    parties: set[str] = set()
+    kinds: set[str] = set()
+    sources: set[tuple[str, str]] = set()
+    stage_e = since_e = updated_e = None
+    stage_k = since_k = updated_k = None
+    reported, corroborations = False, 0
+    for raw in entries:
+        t = raw.type
+        if t == "ReportRetracted" or t == "ReportCorrected" or raw.key in retracted:
+            continue
+        e = effective(raw, corrections) if corrections else raw
+        if limit is not None and (e.end is None or e.end > limit):
+            continue
+        if e.parties and t != "CompanyMilestone":
+            parties.update(e.parties)
+        if e.kind:
+            kinds.add(e.kind)
+        k = (e.start or _FAR, e.end or _FAR, e.position)
+        if e.stage and (stage_k is None or k > stage_k):
+            stage_e, stage_k = e, k
+        if e.start is not None:
+            if since_k is None or k < since_k:
+                since_e, since_k = e, k
+            if updated_k is None or k > updated_k:
+                updated_e, updated_k = e, k
+        if t == "AllianceReported":
+            reported = True
+        elif t == "AllianceCorroborated":
+            corroborations += 1
+        if e.citation:
+            sources.add(_source_key(e.citation))
+    return AllianceState(
+        alliance_id, entries, retracted, corrections, tuple(sorted(parties)), tuple(sorted(kinds)),
+        stage_e.stage if stage_e else None, stage_e.loi if stage_e else False, stage_k,
+        since_e.valid if since_e else None, since_k, updated_e.valid if updated_e else None, updated_k,
+        reported, tuple(sorted(sources)), corroborations,
+    )
 
 
 def at(state: AllianceState, day: date) -> AllianceState | None:
