@@ -6,7 +6,8 @@ so the same code serves incremental projection, rebuilds and time travel.
 from __future__ import annotations
 
 import json
-from operator import attrgetter
+
+import orjson
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from typing import Any, Iterable
@@ -20,7 +21,6 @@ from .projections.alliance import AllianceState, Entry
 from .projections.company import CompanyState, Milestone
 
 
-_decode = json.JSONDecoder().raw_decode  # skips loads()' per-call checks; payloads are our own JSON
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Landscape:
             position = pos
             if typ not in alliance_types and typ not in company_types:
                 continue
-            p = _decode(payload)[0]
+            p = orjson.loads(payload)
             if sv != REGISTRY[typ].schema_version:
                 p = upcast(typ, sv, p)
             valid, strings = None, undated
@@ -121,8 +121,7 @@ def _tuple(v: Any) -> Any:
     return tuple(_tuple(x) for x in v) if isinstance(v, list) else v
 
 
-ENTRY_FIELDS = tuple(f.name for f in fields(Entry))
-_ENTRY_ROW = attrgetter(*ENTRY_FIELDS)
+ENTRY_FIELDS = Entry._fields
 _PARTIES = ENTRY_FIELDS.index("parties")
 _FIX = ENTRY_FIELDS.index("fix")
 
@@ -134,7 +133,7 @@ def alliance_to_doc(s: AllianceState) -> dict[str, Any]:
         "loi": s.loi, "since": s.since, "updated": s.updated, "reported": s.reported,
         "sources": len(s.sources), "corroborations": s.corroborations,
         "entry_fields": ENTRY_FIELDS,
-        "entries": [_ENTRY_ROW(e) for e in s.entries],
+        "entries": [tuple(e) for e in s.entries],
     }
 
 

@@ -7,6 +7,8 @@ notifications hang off new events elsewhere, so a rebuild never re-sends anythin
 from __future__ import annotations
 
 import json
+
+import orjson
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -94,7 +96,7 @@ class Projector:
                     conn.execute(text(f"DELETE FROM {table} WHERE {col} IN :ids").bindparams(
                         bindparam("ids", expanding=True)), {"ids": ids[i : i + 500]})
             to = alliance_to_doc if kind == "alliance" else to_doc
-            rows = [{"id": i, "doc": json.dumps(to(states[i]), ensure_ascii=False)} for i in ids]
+            rows = [{"id": i, "doc": orjson.dumps(to(states[i])).decode()} for i in ids]
             conn.execute(text(f"INSERT INTO {table} ({col}, doc) VALUES (:id, :doc)"), rows)
         conn.execute(text("DELETE FROM checkpoints WHERE name = :n"), {"n": NAME})
         conn.execute(text("INSERT INTO checkpoints (name, position) VALUES (:n, :p)"), {"n": NAME, "p": position})
@@ -104,7 +106,7 @@ class Projector:
         model = Landscape()
         with self.store.engine.connect() as conn:
             for aid, doc in conn.execute(text("SELECT alliance_id, doc FROM alliance_view")):
-                model.alliances[aid] = alliance_from_doc(json.loads(doc))
+                model.alliances[aid] = alliance_from_doc(orjson.loads(doc))
             for cid, doc in conn.execute(text("SELECT company_id, doc FROM company_view")):
                 model.companies[cid] = company_from_doc(json.loads(doc))
             model.position = self._checkpoint(conn)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from ..envelope import Recorded
 from ..types import ReportCorrected, ReportRetracted, to_payload
@@ -26,9 +26,12 @@ ALLIANCE_EVENT_TYPES = frozenset({
 _FAR = "9999-12-31"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One line of an alliance's timeline, as the event reported it."""
+class Entry(NamedTuple):
+    """One line of an alliance's timeline, as the event reported it.
+
+    A NamedTuple rather than a frozen dataclass: a rebuild creates one per event, and tuple
+    construction is several times cheaper than a frozen dataclass's field-by-field init.
+    """
 
     position: int
     key: str
@@ -127,7 +130,7 @@ def effective(entry: Entry, corrections: dict[str, dict[str, Any]]) -> Entry:
     if fix.get("date"):
         d = FuzzyDate.parse(fix["date"])
         changes.update(valid=str(d), start=d.start.isoformat(), end=d.end.isoformat())
-    return replace(entry, **changes)
+    return entry._replace(**changes)
 
 
 def _counts(entry: Entry) -> bool:
