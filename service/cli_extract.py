@@ -1,8 +1,155 @@
-"""CLI commands for extraction, re-extraction and the review queue (registered on the main group)."""
+"""CLI commands for extraction, scoring, re-extraction, the review queue and registry aliases."""
 from __future__ import annotations
 
+import json
+import sys
+from dataclasses import asdict
+from typing import IO, Any
+
 import click
+
+from feeds.extract import extract, score
+
+
+def _tracker(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from .cli import _tracker as open_tracker
+
+    return open_tracker(ctx)
+
+
+def _read_jsonl(stream: IO[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Items and one message per line that is not a JSON object (nothing is silently dropped)."""
+    items, errors = [], []
+    for n, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as e:
+            errors.append(f"line {n}: not JSON ({e.msg})")
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("title", ""), str):
+            errors.append(f"line {n}: expected an object with id, published, title, summary")
+            continue
+        items.append(item)
+    return items, errors
+
+
+def _deal_json(d: Any) -> dict[str, Any]:
+    out = asdict(d)
+    out["parties"] = list(d.parties)
+    return out
+
+
+@click.command("extract")
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--score", "gold", type=click.File("r", encoding="utf-8"), help="Score against a gold JSONL file.")
+@click.pass_context
+def extract_cmd(ctx: click.Context, file: IO[str], gold: IO[str] | None) -> None:
+    """Read news items as JSON Lines (FILE or stdin) and write the deals each reports."""
+    registry = _tracker(ctx).pipeline.registry()
+    if gold is not None:
+        items, errors = _read_jsonl(gold)
+        predicted = {str(i.get("id")): extract(i, registry) for i in items}
+        click.echo(json.dumps(score(items, predicted), indent=2))
+    else:
+        items, errors = _read_jsonl(file)
+        for item in items:
+            deals = [_deal_json(d) for d in extract(item, registry)]
+            click.echo(json.dumps({"id": item.get("id"), "deals": deals}, ensure_ascii=False))
+    for e in errors:
+        click.echo(f"alliances: error: {e}", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--since", help="Only articles published on or after YYYY-MM-DD.")
+@click.pass_context
+def reextract(ctx: click.Context, since: str | None) -> None:
+    """Run the current extractor over the archive; append only what is new."""
+    from events.values import parse_day
+
+    s = _tracker(ctx).pipeline.reextract(parse_day(since) if since else None)
+    click.echo(f"reextract: {s.articles} articles, {s.deals} deals, {s.events} new events, {s.queued} queued")
+
+
+@click.group()
+def review() -> None:
+    """The review queue of low-confidence deals."""
+
+
+@review.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--all", "show_all", is_flag=True, help="Include confirmed and rejected candidates.")
+@click.pass_context
+def review_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
+    """Pending candidates with their evidence."""
+    rows = _tracker(ctx).review.list(status="all" if show_all else "pending")
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        names = " + ".join(p["name"] for p in r["parties"])
+        click.echo(f"{r['candidate_id']}  {r['status']:<9} {r['confidence']:.2f} {r['kind']}/{r['stage']}  {names}")
+        click.echo(f"    {r['citation']['title']} — {r['citation'].get('evidence') or ''}")
+
+
+def _fail(e: ValueError) -> None:
+    raise click.ClickException(str(e)) from e
+
+
+@review.command("confirm")
+@click.argument("candidate_id")
+@click.option("--parties", help="Corrected parties, comma-separated names or ids.")
+@click.option("--kind", help="Corrected kind.")
+@click.option("--stage", help="Corrected stage.")
+@click.pass_context
+def review_confirm(ctx: click.Context, candidate_id: str, parties: str | None, kind: str | None, stage: str | None) -> None:
+    """Confirm a candidate (optionally corrected); it becomes alliance events."""
+    try:
+        _tracker(ctx).review.confirm(candidate_id, parties=[p.strip() for p in parties.split(",")] if parties else None,
+                                     kind=kind, stage=stage, by="cli")
+    except ValueError as e:
+        _fail(e)
+    click.echo(f"confirmed {candidate_id}")
+
+
+@review.command("reject")
+@click.argument("candidate_id")
+@click.option("--reason", default="")
+@click.pass_context
+def review_reject(ctx: click.Context, candidate_id: str, reason: str) -> None:
+    """Reject a candidate."""
+    try:
+        _tracker(ctx).review.reject(candidate_id, reason=reason, by="cli")
+    except ValueError as e:
+        _fail(e)
+    click.echo(f"rejected {candidate_id}")
+
+
+@click.group()
+def alias() -> None:
+    """Registry aliases (each one an event)."""
+
+
+@alias.command("add")
+@click.argument("company")
+@click.argument("name")
+@click.pass_context
+def alias_add(ctx: click.Context, company: str, name: str) -> None:
+    """Teach the registry another NAME for COMPANY (id or canonical name)."""
+    from .pipeline import add_alias
+
+    t = _tracker(ctx)
+    try:
+        add_alias(t, t.pipeline, company, name)
+    except ValueError as e:
+        _fail(e)
+    click.echo(f"alias added: {name} -> {company}")
 
 
 def register(main: click.Group) -> None:
     """Attach this module's commands to `alliances`."""
+    for cmd in (extract_cmd, reextract, review, alias):
+        main.add_command(cmd)
