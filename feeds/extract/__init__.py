@@ -1,0 +1,32 @@
+"""Pure, bilingual extraction of carmaker/tech partnership deals from news items.
+
+    extract(item, registry=None) -> list[Deal]
+        item: {"id", "published": "YYYY-MM-DD", "title", "summary", "content"?, "lang"?}
+    score(gold, predicted) -> dict   (gold in the format of shared/extraction/dev_news.jsonl)
+
+No I/O beyond loading the shipped registry (feeds/data/companies.json); automata and regexes
+are built once per process (per registry for the matcher).
+
+Pipeline, one module per step: normalize (traditional -> simplified, full-width -> ASCII,
+length-preserving) -> mentions (Aho-Corasick, longest match, brands and JV names resolved to
+owners) -> segment (sentences, clauses) -> hedges (sentence vetoes: denial, speculation,
+lawsuit, recall, executive move, sales/ranking) -> lexicon (kind/stage cues) -> dates ->
+deals (pairing parties by clause, merging across title/body, choosing kind/stage/date).
+
+Decisions worth knowing:
+- Joint-venture names (上汽大众, 华晨宝马, Dongfeng Nissan) resolve to the partner whose
+  brand the venture sells; they never add both parents to a deal.
+- A deal needs two different companies and a kind cue in a sentence that is not vetoed; a
+  company acting alone never makes a deal.
+- "10日" means that day in the publication month (the previous month if the day is later
+  than publication); a weekday means the most recent such day strictly before publication;
+  "last week"/"上周" is reported at month precision; dates after publication, and bounds
+  ("to 2040", "from September", "至2041年"), are never event dates.
+"""
+from __future__ import annotations
+
+from .deals import extract
+from .model import Deal
+from .score import score
+
+__all__ = ["Deal", "extract", "score"]

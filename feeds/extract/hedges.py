@@ -1,0 +1,46 @@
+"""Sentences that must not yield a deal: denials, speculation, lawsuits, recalls,
+executive moves and sales/ranking comparisons. Checked per sentence, because a hedge
+or a denial usually governs the whole sentence ("X said a report that it is in talks
+with Y was untrue"), not just the clause it sits in.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["veto", "VETOES"]
+
+# Phrases that look like negation or hedging but are routine in real deal reports.
+_HARMLESS = re.compile(r"未披露|尚未披露|未透露|未公布|did not disclose|were not disclosed|was not disclosed|undisclosed|declined to disclose|not only", re.I)
+
+VETOES: dict[str, re.Pattern[str]] = {
+    "denial": re.compile(
+        r"否认|不属实|不实|失实|辟谣|并未|未与|没有与|不会与|不会投资|不会入股|无意|纯属谣言|尚未签署|未签署|尚未达成|未达成|"
+        r"(?i:\bdeni(?:es|ed)\b|\bdeny\b|\buntrue\b|\bnot true\b|\binaccurate\b|\bfalse\b|\bno talks\b|\bnot in talks\b|\bnot negotiating\b|"
+        r"\bno plans?\b|\bhas no intention\b|\brejects? (?:a |the )?reports?\b|\bdismiss(?:es|ed)? (?:a |the )?(?:reports?|speculation)\b|"
+        r"\bis not (?:negotiating|in talks|planning)\b|\bwill not\b|\bwon't\b|\b(?:have|has|had) not\b|\bhaven't\b|\bhasn't\b|"
+        r"\bno agreement\b|\bnot (?:yet )?signed\b)"),
+    "speculation": re.compile(
+        r"或将|或与|或会|或在|有望|可能|考虑|传闻|传言|知情人士|消息人士|据传|猜测|^传|[，。：]传|传出|盛传|据报道|据外媒|外媒称|媒体报道称|"
+        r"(?i:\bcould\b|\bmight\b|\bconsidering\b|\bconsiders\b|\bweighing\b|\bweighs\b|\bmulling\b|\bexploring\b|\bpotential\b|"
+        r"\bpossibl[ey]\b|\breportedly\b|\ba report said\b|\breports? (?:said|say|says)\b|\brumou?rs?\b|\bspeculat|"
+        r"\bpeople familiar\b|\bsources said\b|\bsaid to\b)|\bmay\b|^Report:"),
+    "lawsuit": re.compile(r"起诉|诉讼|侵权|专利纠纷|对簿公堂|索赔|仲裁|(?i:\bsu(?:es|ed|ing)\b|\blawsuit|\blitigation|\binfring|\bcourt\b|\barbitration)"),
+    "recall": re.compile(r"召回|(?i:\brecall)"),
+    "executive": re.compile(
+        r"出任|任命|履新|离职|辞任|辞职|高管.{0,6}(?:加盟|跳槽)|加盟.{0,10}(?:担任|出任)|"
+        r"(?i:\bappoint|\bnames? (?:a |the )?(?:former|new)\b|\bnamed\b[^.;]{0,40}\b(?:chief|president|CEO|head)\b|\bhire[sd]?\b|"
+        r"\bsteps? down\b|\bresign|\bjoins? [^.;]{0,30}\bas (?:its |the )?(?:chief|president|CEO|head)\b)"),
+    "ranking": re.compile(
+        r"销量|交付量|排名|榜单|价格战|降价|下调.{0,8}售价|市场份额|同比增长|同比下滑|出口量|"
+        r"(?i:\boutsell|\boutsold|\bovertak|\bbest-selling\b|\btop-selling\b|\btop seller\b|\bsold more\b|\bdelivered more\b|"
+        r"\bdeliveries\b|\bmarket share\b|\bprice war\b|\bprice cuts?\b|\bbeat\b[^.;]{0,20}\bforecasts?\b|\branking)"),
+}
+
+
+def veto(sentence: str) -> str | None:
+    """The name of the first non-deal category the sentence falls into, else None."""
+    text = _HARMLESS.sub(" ", sentence)
+    for name, rx in VETOES.items():
+        if rx.search(text):
+            return name
+    return None

@@ -1,0 +1,53 @@
+"""Sentence and clause segmentation for mixed Chinese/English news text.
+
+Offsets are kept so that mentions found once over the whole text can be assigned
+to sentences and clauses without matching again.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Span", "sentences", "clauses"]
+
+# Sentence ends: Chinese stops, ! ? ; and an English full stop followed by space + capital.
+_SENTENCE_END = re.compile(r"[。！？!?；;]+|(?<=[a-z0-9)\"”'])\.\s+(?=[A-Z0-9\"“\u4e00-\u9fff])|\.$")
+# Clause breaks: commas, colons, dashes; English "while"/"whereas"/"and separately".
+_CLAUSE_BREAK = re.compile(r"[，,：:]|\s+[-–—]\s+|\s(?=while\s|whereas\s)|\s(?=and separately\s)")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+
+
+def _split(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[Span]:
+    spans: list[Span] = []
+    pos = start
+    for match in pattern.finditer(text, start, end):
+        if match.start() > pos:
+            spans.append(Span(pos, match.start()))
+        pos = match.end()
+    if pos < end:
+        spans.append(Span(pos, end))
+    return [s for s in spans if text[s.start:s.end].strip()]
+
+
+# A full stop after these words ("Nio Inc. said") does not end the sentence.
+_ABBREVIATION = re.compile(r"(?:\b(?:Inc|Co|Corp|Ltd|Bhd|Mr|Ms|Mrs|Dr|St|No|vs|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z])\s*$")
+
+
+def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    spans = _split(_SENTENCE_END, text, start, len(text) if end is None else end)
+    merged: list[Span] = []
+    for span in spans:
+        if merged and text[merged[-1].end:span.start].strip() == "." and _ABBREVIATION.search(text, merged[-1].start, merged[-1].end):
+            merged[-1] = Span(merged[-1].start, span.end)
+        else:
+            merged.append(span)
+    return merged
+
+
+def clauses(text: str, sentence: Span) -> list[Span]:
+    return _split(_CLAUSE_BREAK, text, sentence.start, sentence.end)

@@ -1,0 +1,54 @@
+"""Event dates: explicit, month, year and relative, each at the precision the text gives."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("summary,published,date", [
+    ("宝马与长城汽车2018年7月10日签署合资协议。", "2018-07-20", "2018-07-10"),
+    ("宝马与长城汽车5月4日签署合资协议。", "2024-06-20", "2024-05-04"),
+    ("宝马与长城汽车10日签署合资协议。", "2024-06-20", "2024-06-10"),
+    ("BMW and Great Wall signed a joint venture agreement on May 6.", "2024-06-20", "2024-05-06"),
+    ("BMW and Great Wall signed a joint venture agreement on 6 May 2023.", "2024-06-20", "2023-05-06"),
+    ("宝马与长城汽车2024年5月签署合资协议。", "2024-06-20", "2024-05"),
+    ("BMW and Great Wall signed a joint venture agreement in March.", "2024-06-20", "2024-03"),
+    ("宝马与长城汽车2023年签署合资协议。", "2024-06-20", "2023"),
+    ("BMW and Great Wall signed a joint venture agreement in 2019.", "2024-06-20", "2019"),
+])
+def test_explicit_dates(summary, published, date, one_deal):
+    assert one_deal("", summary, published).date == date
+
+
+@pytest.mark.parametrize("summary,published,date", [
+    ("宝马与长城汽车上个月签署合资协议。", "2024-01-15", "2023-12"),
+    ("宝马与长城汽车去年签署合资协议。", "2024-01-15", "2023"),
+    ("BMW and Great Wall last week signed a joint venture agreement.", "2024-11-28", "2024-11"),
+    ("BMW and Great Wall signed a joint venture agreement last month.", "2024-03-05", "2024-02"),
+    ("BMW and Great Wall signed a joint venture agreement on Tuesday.", "2025-05-07", "2025-05-06"),
+    ("BMW and Great Wall signed a joint venture agreement on Friday.", "2025-05-07", "2025-05-02"),
+    ("宝马与长城汽车昨日签署合资协议。", "2024-03-01", "2024-02-29"),
+])
+def test_relative_dates_resolve_against_publication(summary, published, date, one_deal):
+    assert one_deal("", summary, published).date == date
+
+
+def test_offset_counts_from_the_date_it_follows(one_deal):
+    deal = one_deal("", "今年5月，上汽与宁德时代宣布扩大合作；六个月后，双方合资的电池工厂正式投产。", "2025-11-03")
+    assert (deal.stage, deal.date) == ("production", "2025-11")
+
+
+def test_english_offset_counts_from_the_date_it_follows(one_deal):
+    deal = one_deal("", "SAIC and CATL expanded their cooperation in March 2024. Six months later, the joint venture plant started production.", "2025-01-10")
+    assert (deal.stage, deal.date) == ("production", "2024-09")
+
+
+@pytest.mark.parametrize("summary", [
+    "宝马与长城汽车签署合资协议。",
+    "BMW and Great Wall extended their joint venture to 2040.",
+    "BMW and Great Wall signed a joint venture agreement that runs from September.",
+    "宝马与长城汽车签署合资协议，合资期限延长至2041年。",
+    "宝马与长城汽车签署合资协议，新车明年上市。",
+    "BMW and Great Wall agreed to jointly build cars in 2026.",
+])
+def test_no_event_date_gives_none(summary, one_deal):
+    assert one_deal("", summary, "2024-06-20").date is None
