@@ -121,33 +121,16 @@ def _tuple(v: Any) -> Any:
     return tuple(_tuple(x) for x in v) if isinstance(v, list) else v
 
 
-ENTRY_FIELDS = Entry._fields
-_PARTIES = ENTRY_FIELDS.index("parties")
-_FIX = ENTRY_FIELDS.index("fix")
+def alliance_summary(s: AllianceState) -> dict[str, Any]:
+    """The read-model row of an alliance: what readers need, without the timeline.
 
-
-def alliance_to_doc(s: AllianceState) -> dict[str, Any]:
-    """The read-model document: the summary (for SQL readers) and the entries, as compact rows."""
+    The full state is always derivable from the alliance's stream, so the table stays small.
+    """
     return {
         "alliance_id": s.alliance_id, "parties": list(s.parties), "kinds": list(s.kinds), "stage": s.stage,
-        "loi": s.loi, "since": s.since, "updated": s.updated, "reported": s.reported,
+        "loi": s.loi, "since": s.since, "updated": s.updated, "reported": s.reported, "events": s.events,
         "sources": len(s.sources), "corroborations": s.corroborations,
-        "entry_fields": ENTRY_FIELDS,
-        "entries": [tuple(e) for e in s.entries],
     }
-
-
-def alliance_from_doc(doc: dict[str, Any]) -> AllianceState:
-    """Inverse of `alliance_to_doc`: entries back, aggregates recomputed by the same fold."""
-    entries = []
-    for row in doc["entries"]:
-        row = list(row)
-        row[_PARTIES] = tuple(row[_PARTIES])
-        fix = row[_FIX]
-        if fix and "parties" in fix:
-            fix["parties"] = tuple(fix["parties"])
-        entries.append(Entry(*row))
-    return alliance_proj.from_entries(doc["alliance_id"], tuple(entries))
 
 
 def company_from_doc(doc: dict[str, Any]) -> CompanyState:

@@ -6,15 +6,13 @@ notifications hang off new events elsewhere, so a rebuild never re-sends anythin
 """
 from __future__ import annotations
 
-import json
-
 import orjson
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from .landscape import Landscape, alliance_from_doc, alliance_to_doc, company_from_doc, to_doc
+from .landscape import Landscape, alliance_summary, company_from_doc, to_doc
 from .store import EventStore
 
 NAME = "landscape"
@@ -50,7 +48,7 @@ class Projector:
                 records = list(self.store.read(after=start, batch=batch, conn=conn))[:batch]
                 if not records:
                     return applied
-                model = self._load_touched(conn, records)
+                model = self._load_touched(conn, records, start)
                 touched: set[tuple[str, str]] = set()
                 for rec in records:
                     touched |= model.apply(rec)
@@ -73,12 +71,14 @@ class Projector:
     def _count(conn: Connection) -> int:
         return int(conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one())
 
-    def _load_touched(self, conn: Connection, records: list[Any]) -> Landscape:
+    def _load_touched(self, conn: Connection, records: list[Any], start: int) -> Landscape:
+        """Touched alliances refolded from their streams up to the checkpoint; companies from their rows."""
         model = Landscape()
-        aids = {r.event.alliance_id for r in records if getattr(r.event, "alliance_id", None)}
+        aids = sorted({r.event.alliance_id for r in records if getattr(r.event, "alliance_id", None)})
         cids = {r.event.company_id for r in records if getattr(r.event, "company_id", None)}
-        for aid, doc in _docs(conn, "alliance_view", "alliance_id", aids):
-            model.alliances[aid] = alliance_from_doc(doc)
+        if aids:
+            rows = self.store.read_rows(upto=start, conn=conn, streams=[f"alliance-{a}" for a in aids])
+            model.alliances = Landscape.from_rows(rows).alliances
         for cid, doc in _docs(conn, "company_view", "company_id", cids):
             model.companies[cid] = company_from_doc(doc)
         return model
@@ -95,22 +95,22 @@ class Projector:
                 for i in range(0, len(ids), 500):
                     conn.execute(text(f"DELETE FROM {table} WHERE {col} IN :ids").bindparams(
                         bindparam("ids", expanding=True)), {"ids": ids[i : i + 500]})
-            to = alliance_to_doc if kind == "alliance" else to_doc
+            to = alliance_summary if kind == "alliance" else to_doc
             rows = [{"id": i, "doc": orjson.dumps(to(states[i])).decode()} for i in ids]
             conn.execute(text(f"INSERT INTO {table} ({col}, doc) VALUES (:id, :doc)"), rows)
         conn.execute(text("DELETE FROM checkpoints WHERE name = :n"), {"n": NAME})
         conn.execute(text("INSERT INTO checkpoints (name, position) VALUES (:n, :p)"), {"n": NAME, "p": position})
 
-    def load(self) -> Landscape:
-        """The read model as stored (call `catch_up` first for the latest)."""
+    def load(self) -> tuple[dict[str, dict[str, Any]], Landscape]:
+        """The read model as stored (call `catch_up` first): alliance summaries, and the companies."""
         model = Landscape()
         with self.store.engine.connect() as conn:
-            for aid, doc in conn.execute(text("SELECT alliance_id, doc FROM alliance_view")):
-                model.alliances[aid] = alliance_from_doc(orjson.loads(doc))
+            rows = conn.execute(text("SELECT alliance_id, doc FROM alliance_view")).all()
+            summaries = {aid: orjson.loads(doc) for aid, doc in rows}
             for cid, doc in conn.execute(text("SELECT company_id, doc FROM company_view")):
-                model.companies[cid] = company_from_doc(json.loads(doc))
+                model.companies[cid] = company_from_doc(orjson.loads(doc))
             model.position = self._checkpoint(conn)
-        return model
+        return summaries, model
 
 
 def _docs(conn: Connection, table: str, col: str, ids: set[str]):  # type: ignore[no-untyped-def]
@@ -118,4 +118,4 @@ def _docs(conn: Connection, table: str, col: str, ids: set[str]):  # type: ignor
     for i in range(0, len(items), 500):
         q = text(f"SELECT {col}, doc FROM {table} WHERE {col} IN :ids").bindparams(bindparam("ids", expanding=True))
         for k, doc in conn.execute(q, {"ids": items[i : i + 500]}):
-            yield k, json.loads(doc)
+            yield k, orjson.loads(doc)

@@ -147,6 +147,16 @@ def alliance_json(s: AllianceState, events: int, companies: dict[str, CompanySta
     }
 
 
+def summary_json(doc: dict[str, Any], companies: dict[str, CompanyState]) -> dict[str, Any]:
+    """The same contract shape from a read-model row (`alliance_view`)."""
+    return {
+        "id": doc["alliance_id"], "parties": [party_json(p, companies) for p in doc["parties"]],
+        "kinds": doc["kinds"], "stage": doc["stage"], "loi": doc["loi"], "since": doc["since"],
+        "updated": doc["updated"], "events": doc["events"], "sources": doc["sources"],
+        "corroborations": doc["corroborations"],
+    }
+
+
 def timeline_json(s: AllianceState) -> list[dict[str, Any]]:
     """Entries in date order with corrections applied and retractions flagged."""
     rows = []

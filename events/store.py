@@ -237,16 +237,23 @@ class EventStore:
             last = rows[-1]["position"]
 
     def read_rows(self, *, after: int = 0, upto: int | None = None, batch: int = 50_000,
-                  conn: Connection | None = None) -> Iterator[tuple[Any, ...]]:
+                  conn: Connection | None = None, streams: list[str] | None = None) -> Iterator[tuple[Any, ...]]:
         """Undecoded rows for bulk folds: (position, type, schema_version, payload, valid_from,
         valid_precision, recorded_at, idempotency_key). Skips SQL-layer row objects on purpose."""
+        if streams is not None and len(streams) > 500:
+            for i in range(0, len(streams), 500):
+                yield from self.read_rows(after=after, upto=upto, batch=batch, conn=conn, streams=streams[i : i + 500])
+            return
+        if streams is not None and not streams:
+            return
         sql = (f"SELECT position, type, schema_version, payload, valid_from, valid_precision, recorded_at,"
                f" idempotency_key FROM events WHERE position > {self._ph}"
                + (f" AND position <= {self._ph}" if upto is not None else "")
+               + (f" AND stream_id IN ({', '.join([self._ph] * len(streams))})" if streams else "")
                + f" ORDER BY position LIMIT {self._ph}")
         last = after
         while True:
-            params = (last, upto, batch) if upto is not None else (last, batch)
+            params = (last, *((upto,) if upto is not None else ()), *(streams or ()), batch)
             if conn is not None:
                 rows = self._fetch(conn, sql, params)
             else:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from events.errors import EventsError
+from events.queries import summary_json
 from events.seed import load_seed
 from events.values import parse_day, parse_instant
 
@@ -76,10 +77,8 @@ def state(ctx: click.Context, as_json: bool, as_of: date | None, known_at: datet
     t = _tracker(ctx)
     if as_of is None and known_at is None:
         t.projector.catch_up()
-        model = t.projector.load()
-        from events.queries import alliance_json
-
-        rows = [alliance_json(s, s.events, model.companies) for _, s in sorted(model.alliances.items()) if s.reported]
+        summaries, model = t.projector.load()
+        rows = [summary_json(s, model.companies) for _, s in sorted(summaries.items()) if s["reported"]]
     else:
         rows = t.queries.alliances(as_of=as_of, known_at=known_at)
     if as_json:
