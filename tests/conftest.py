@@ -83,3 +83,14 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent (it sits beside the clone in CI)")
     return SHARED
+
+
+def _hypothesis_profile() -> None:
+    """No example database on disk: every run (and CI) starts from the same clean slate."""
+    from hypothesis import settings
+
+    settings.register_profile("project", database=None, deadline=None)
+    settings.load_profile("project")
+
+
+_hypothesis_profile()

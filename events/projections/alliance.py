@@ -121,6 +121,15 @@ def entry_of(rec: Recorded) -> Entry:
                       to_payload(rec.event))
 
 
+def merge_fix(old: dict[str, Any] | None, new: dict[str, Any], position: int) -> dict[str, Any]:
+    """Combine corrections of one entry so the later-recorded one wins, whatever the fold order."""
+    if not old:
+        return {**new, "_position": position}
+    if position >= old["_position"]:
+        return {**old, **new, "_position": position}
+    return {**new, **old}
+
+
 def effective(entry: Entry, corrections: dict[str, dict[str, Any]]) -> Entry:
     """The entry with any corrections that name it applied."""
     fix = corrections.get(entry.key)
@@ -151,7 +160,7 @@ def fold(state: AllianceState | None, rec: Recorded) -> AllianceState:
     if isinstance(ev, ReportRetracted):
         return recompute(replace(state, retracted=state.retracted | {ev.supersedes}))
     if isinstance(ev, ReportCorrected):
-        fix = {**state.corrections.get(ev.supersedes, {}), **(entry.fix or {})}
+        fix = merge_fix(state.corrections.get(ev.supersedes), entry.fix or {}, rec.position)
         return recompute(replace(state, corrections={**state.corrections, ev.supersedes: fix}))
     if entry.key in state.retracted:
         return state
@@ -213,7 +222,7 @@ def from_entries(alliance_id: str, entries: tuple[Entry, ...]) -> AllianceState:
         if e.type == "ReportRetracted":
             retracted.add(e.supersedes)  # type: ignore[arg-type]
         elif e.type == "ReportCorrected":
-            corrections[e.supersedes] = {**corrections.get(e.supersedes, {}), **(e.fix or {})}  # type: ignore[index]
+            corrections[e.supersedes] = merge_fix(corrections.get(e.supersedes), e.fix or {}, e.position)  # type: ignore[index]
     return summarize(alliance_id, entries, frozenset(retracted), corrections)
 
 
