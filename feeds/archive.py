@@ -1,0 +1,129 @@
+"""The article archive: pure dedupe decisions, and the writes that store a new entry with its outbox row."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Literal, Sequence
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from events.store import utc_stamp
+
+from .parse import ParsedEntry
+from .tables import ArticleRow, OutboxRow
+
+__all__ = ["Decision", "Known", "KnownIndex", "article_key", "article_rows", "decide", "insert_articles", "known_for_feeds",
+           "plan"]
+
+ARTICLES = ArticleRow.__table__  # type: ignore[attr-defined]
+OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """The latest stored version of one article, as far as deduplication cares."""
+
+    article_key: str
+    version: int
+    entry_id: str | None
+    link: str | None
+    content_hash: str
+
+
+@dataclass(slots=True)
+class KnownIndex:
+    """Lookup of a feed's stored articles by entry id, link and content hash."""
+
+    by_id: dict[str, Known] = field(default_factory=dict)
+    by_link: dict[str, Known] = field(default_factory=dict)
+    by_hash: dict[str, Known] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, known: Iterable[Known]) -> "KnownIndex":
+        index = cls()
+        for k in known:
+            index.add(k)
+        return index
+
+    def add(self, k: Known) -> None:
+        """Index a (newer) version; later versions replace earlier ones."""
+        if k.entry_id:
+            self.by_id[k.entry_id] = k
+        if k.link:
+            self.by_link[k.link] = k
+        self.by_hash[k.content_hash] = k
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one parsed entry: store it as a new article, as a new version, or skip it."""
+
+    action: Literal["new", "version", "skip"]
+    article_key: str
+    version: int
+
+
+def article_key(feed_id: str, entry: ParsedEntry) -> str:
+    """A stable identity for a new entry: its id, else its link, else its content hash, within its feed."""
+    ident = f"id:{entry.entry_id}" if entry.entry_id else f"link:{entry.link}" if entry.link else f"hash:{entry.content_hash}"
+    return hashlib.sha256(f"{feed_id}\x1f{ident}".encode()).hexdigest()[:20]
+
+
+def decide(feed_id: str, entry: ParsedEntry, index: KnownIndex) -> Decision:
+    """Dedupe by entry id, then link, then content hash; same identity with new content is a new version."""
+    match = (index.by_id.get(entry.entry_id) if entry.entry_id else None) or (
+        index.by_link.get(entry.link) if entry.link else None)
+    if match is not None:
+        if match.content_hash == entry.content_hash:
+            return Decision("skip", match.article_key, match.version)
+        return Decision("version", match.article_key, match.version + 1)
+    same = index.by_hash.get(entry.content_hash)
+    if same is not None:  # same text under a new id and link (a feed that regenerates guids)
+        return Decision("skip", same.article_key, same.version)
+    return Decision("new", article_key(feed_id, entry), 1)
+
+
+def plan(feed_id: str, entries: Sequence[ParsedEntry], index: KnownIndex) -> list[tuple[ParsedEntry, Decision]]:
+    """Decisions for a whole document, oldest entry first; duplicates within the document are skipped too."""
+    out: list[tuple[ParsedEntry, Decision]] = []
+    for entry in reversed(entries):  # feeds list newest first: store in publication order
+        d = decide(feed_id, entry, index)
+        if d.action != "skip":
+            index.add(Known(d.article_key, d.version, entry.entry_id, entry.link, entry.content_hash))
+            out.append((entry, d))
+    return out
+
+
+def known_for_feeds(conn: Connection, feed_ids: Sequence[str]) -> dict[str, KnownIndex]:
+    """The dedupe indexes of some feeds, from their stored rows (one query per 500 feeds)."""
+    out = {fid: KnownIndex() for fid in feed_ids}
+    ids = list(feed_ids)
+    for i in range(0, len(ids), 500):
+        q = (select(ARTICLES.c.feed_id, ARTICLES.c.article_key, ARTICLES.c.version, ARTICLES.c.entry_id, ARTICLES.c.url,
+                    ARTICLES.c.content_hash)
+             .where(ARTICLES.c.feed_id.in_(ids[i:i + 500])).order_by(ARTICLES.c.version))
+        for fid, *known in conn.execute(q):
+            out[fid].add(Known(*known))
+    return out
+
+
+def article_rows(feed_id: str, planned: Sequence[tuple[ParsedEntry, Decision]], fetched_at: datetime) -> list[dict[str, Any]]:
+    """The archive rows for planned entries (pure); a missing date becomes the fetch time, flagged as estimated."""
+    stamp = utc_stamp(fetched_at)
+    return [{
+        "id": f"{d.article_key}-v{d.version}", "article_key": d.article_key, "version": d.version,
+        "feed_id": feed_id, "entry_id": entry.entry_id, "url": entry.link, "title": entry.title,
+        "summary": entry.summary, "content": entry.content, "lang": entry.language,
+        "published": utc_stamp(entry.published) if entry.published else stamp,
+        "published_estimated": entry.published is None, "fetched_at": stamp,
+        "content_hash": entry.content_hash,
+    } for entry, d in planned]
+
+
+def insert_articles(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert article rows and their outbox rows in the caller's transaction (so neither exists without the other)."""
+    if rows:
+        conn.execute(insert(ARTICLES), list(rows))
+        conn.execute(insert(OUTBOX), [{"article_id": r["id"], "created_at": r["fetched_at"]} for r in rows])
