@@ -18,7 +18,7 @@ install: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/alliances seed
-	$(BIN)/alliances serve --demo
+	ALLIANCES_ADMIN_PASSWORD=$${ALLIANCES_ADMIN_PASSWORD:-demo} $(BIN)/alliances serve --demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -6,3 +6,46 @@ import click
 
 def register(main: click.Group) -> None:
     """Attach this module's commands to `alliances`."""
+    main.add_command(serve)
+
+
+def start_pollers(tracker: object, demo: bool) -> object | None:
+    """Start the in-process pollers if the scheduler module exists; otherwise warn and carry on."""
+    try:
+        from service.scheduler import start_background  # written alongside; optional until it lands
+    except ImportError as e:
+        click.echo(f"alliances serve: warning: pollers not started ({e}); serving the UI only", err=True)
+        return None
+    return start_background(tracker, demo=demo)
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default: ALLIANCES_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: ALLIANCES_PORT or 8000).")
+@click.option("--demo", is_flag=True, help="Demo mode: the scheduler adds the demo feed and polls it.")
+@click.option("--threads", type=int, default=8, show_default=True, help="Waitress worker threads.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, threads: int) -> None:
+    """Serve the web UI with waitress and run the feed pollers in-process."""
+    import waitress
+
+    from web import create_app
+
+    from .cli import _tracker
+
+    tracker = _tracker(ctx)
+    settings = tracker.settings
+    host = host or settings.host
+    port = settings.port if port is None else port
+    app = create_app(tracker)
+    if not settings.admin_password:
+        click.echo("alliances serve: no ALLIANCES_ADMIN_PASSWORD set: admin pages (feeds, review) are disabled",
+                   err=True)
+    pollers = start_pollers(tracker, demo)
+    click.echo(f"alliances serve: http://{host}:{port}/ (waitress, {threads} threads)")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="alliances", clear_untrusted_proxy_headers=True)
+    finally:
+        stop = getattr(pollers, "shutdown", None) or getattr(pollers, "stop", None)
+        if callable(stop):
+            stop()

@@ -1,0 +1,13 @@
+"""WSGI entry point for an external server (`waitress-serve --call service.wsgi:app_from_env`)."""
+from __future__ import annotations
+
+from flask import Flask
+
+from web import create_app
+
+from .bootstrap import build
+
+
+def app_from_env() -> Flask:
+    """The UI for the tracker configured by the environment (no pollers: run `alliances worker`)."""
+    return create_app(build())

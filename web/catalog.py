@@ -1,0 +1,221 @@
+"""The status table's data: alliance rows per (log position, as_of, known_at), cached in memory.
+
+Queries keeps the landscape in memory and catches up with one cheap "last position" query;
+this module adds what the page needs on top (search text, countries, sort keys, the position
+of each alliance's latest event) once per log position, so a request only filters, sorts
+(from pre-sorted orders) and slices.
+"""
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+from events.queries import Queries, alliance_json
+
+from .formatting import STAGE_ORDER
+
+SORTS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
+    "name": ("Name", lambda r: r["_name"]),
+    "since": ("Since", lambda r: r["_since"]),
+    "updated": ("Last change", lambda r: r["_updated"]),
+    "stage": ("Stage", lambda r: (r["_stage"], r["_name"])),
+    "sources": ("Sources", lambda r: (r["sources"], r["_name"])),
+}
+_FAR = ("9999-12-31", "9999-12-31", 0)
+
+
+@dataclass
+class Snapshot:
+    """All rows for one (position, as_of, known_at), with facets and lazily sorted orders."""
+
+    position: int
+    rows: list[dict[str, Any]]
+    companies: list[dict[str, Any]]
+    countries: list[str]
+    kinds: list[str]
+    stages: list[str]
+    _orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _latest: list[int] | None = None
+    _html: dict[tuple[str, str, bool], str] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """A value derived from this snapshot, computed once (e.g. the network layout)."""
+        with self._lock:
+            if name not in self._memo:
+                self._memo[name] = compute()
+            return self._memo[name]
+
+    def changed_since(self, position: int) -> int:
+        """How many alliances have an event after `position` (bisect over the sorted latest positions)."""
+        if self._latest is None:
+            self._latest = sorted(r["_latest"] for r in self.rows)
+        return len(self._latest) - bisect_right(self._latest, position)
+
+    def row_html(self, row: dict[str, Any], tt_query: str, is_new: bool, render: Callable[..., str]) -> str:
+        """A table row's HTML, rendered once per (row, time-travel query, new-mark) for this snapshot."""
+        key = (row["id"], tt_query, is_new)
+        html = self._html.get(key)
+        if html is None:
+            if len(self._html) > 50_000:
+                self._html.clear()
+            html = self._html[key] = render(r=row, tt_query=tt_query, is_new=is_new)
+        return html
+
+    def ordered(self, key: str, descending: bool) -> list[dict[str, Any]]:
+        name = f"{key}:{int(descending)}"
+        with self._lock:
+            if name not in self._orders:
+                fn = SORTS.get(key, SORTS["name"])[1]
+                self._orders[name] = sorted(self.rows, key=fn, reverse=descending)
+            return self._orders[name]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the visitor asked for on the status page."""
+
+    q: str = ""
+    company: str = ""
+    stage: str = ""
+    kind: str = ""
+    country: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any((self.q, self.company, self.stage, self.kind, self.country))
+
+    def match(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        q = self.q.casefold().strip()
+        company = self.company.strip()
+        company_cf = company.casefold()
+        out = []
+        for r in rows:
+            if self.stage and r["stage"] != self.stage:
+                continue
+            if self.kind and self.kind not in r["kinds"]:
+                continue
+            if self.country and self.country not in r["_countries"]:
+                continue
+            if company and company not in r["_party_ids"] and company_cf not in r["_party_names"]:
+                continue
+            if q and q not in r["_search"]:
+                continue
+            out.append(r)
+        return out
+
+
+class Catalog:
+    """Caches a few snapshots (the present plus recently asked-for dates).
+
+    When the log grows by a few events, the present snapshot is updated in place of a rebuild:
+    only the alliances those events touch get new rows (and lose their cached HTML).
+    """
+
+    NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded"})  # these change names on many rows
+    MAX_DELTA = 2000
+
+    def __init__(self, queries: Queries, size: int = 16) -> None:
+        self.queries = queries
+        self.size = size
+        self._cache: OrderedDict[tuple[Any, ...], Snapshot] = OrderedDict()
+        self._present: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self, as_of: date | None = None, known_at: datetime | None = None) -> Snapshot:
+        position = self.queries.current().position  # one cheap "last position" query
+        key = (position, as_of, known_at)
+        present = as_of is None and known_at is None
+        with self._lock:
+            snap = self._cache.get(key)
+            if snap is not None:
+                self._cache.move_to_end(key)
+                return snap
+            snap = self._update(self._present, position) if present and self._present is not None else None
+            if snap is None:
+                snap = self._build(position, as_of, known_at)
+            if present:
+                self._present = snap
+            self._cache[key] = snap
+            for old in [k for k in self._cache if k[0] != position]:  # older log positions are stale
+                del self._cache[old]
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+            return snap
+
+    def _build(self, position: int, as_of: date | None, known_at: datetime | None) -> Snapshot:
+        model, views = self.queries.views(as_of, known_at)
+        rows = [self._row(st, n, model.companies) for _, (st, n) in sorted(views.items())]
+        return self._finish(position, rows, model.companies)
+
+    def _update(self, prev: Snapshot, position: int) -> Snapshot | None:
+        """The present snapshot moved forward by the events after prev.position (None: rebuild instead)."""
+        if position <= prev.position or position - prev.position > self.MAX_DELTA:
+            return None
+        touched: set[str] = set()
+        for rec in self.queries.store.read(after=prev.position, upto=position):
+            if rec.type in self.NAME_EVENTS:
+                return None
+            aid = getattr(rec.event, "alliance_id", None)
+            if aid:
+                touched.add(aid)
+        model, views = self.queries.views()
+        if model.position != position:
+            return None  # the log moved again meanwhile: a plain rebuild is simpler
+        by_id = {r["id"]: r for r in prev.rows}
+        for aid in touched:
+            view = views.get(aid)
+            if view is None:
+                by_id.pop(aid, None)
+            else:
+                by_id[aid] = self._row(view[0], view[1], model.companies)
+        snap = self._finish(position, [by_id[k] for k in sorted(by_id)], model.companies)
+        snap._html = {k: v for k, v in prev._html.items() if k[0] not in touched}
+        return snap
+
+    @staticmethod
+    def _row(st: Any, n: int, companies: dict[str, Any]) -> dict[str, Any]:
+        r = alliance_json(st, n, companies)
+        names: list[str] = []
+        countries: set[str] = set()
+        for p in r["parties"]:
+            c = companies.get(p["id"])
+            names += [p["id"], p["name"], p["name_zh"]]
+            if c is not None:
+                names += list(c.aliases)
+                if c.country:
+                    countries.add(c.country)
+        latest = max((e.position for e in st.entries), default=(st.updated_key or _FAR)[2])
+        r.update(
+            _search="\n".join([r["id"], *names]).casefold(),
+            _party_ids=frozenset(p["id"] for p in r["parties"]),
+            _party_names=frozenset(x.casefold() for x in names if x),
+            _countries=frozenset(countries),
+            _name=" + ".join(p["name"] for p in r["parties"]).casefold(),
+            _since=st.since_key or _FAR,
+            _updated=st.updated_key or _FAR,
+            _stage=STAGE_ORDER.get(r["stage"] or "", 99),
+            _latest=latest,
+        )
+        return r
+
+    @staticmethod
+    def _finish(position: int, rows: list[dict[str, Any]], companies: dict[str, Any]) -> Snapshot:
+        used: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            for p in r["parties"]:
+                if p["id"] not in used:
+                    c = companies.get(p["id"])
+                    used[p["id"]] = {**p, "country": c.country if c else ""}
+        return Snapshot(
+            position=position, rows=rows,
+            companies=sorted(used.values(), key=lambda p: p["name"].casefold()),
+            countries=sorted({c for r in rows for c in r["_countries"]}),
+            kinds=sorted({k for r in rows for k in r["kinds"]}),
+            stages=sorted({r["stage"] for r in rows if r["stage"]}, key=lambda s: STAGE_ORDER.get(s, 99)),
+        )

@@ -1,0 +1,88 @@
+"""Response headers (CSP and friends), the session secret and CSRF tokens for every form."""
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response, abort, request, session
+
+if TYPE_CHECKING:
+    from service.config import Settings
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+CSRF_FIELD = "csrf_token"
+
+
+def secret_key(settings: "Settings") -> str:
+    """The configured secret, else one generated once and kept in data_dir/secret_key (mode 0600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return _read_key(path)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key)
+    return key
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds a secret key shorter than 32 characters; delete it to regenerate")
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+    return key
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (created on first use)."""
+    tok = session.get(CSRF_FIELD)
+    if not tok:
+        tok = session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return tok
+
+
+def _check_csrf() -> None:
+    """Every state-changing request must echo the session's token (form field or X-CSRF-Token)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    expected = session.get(CSRF_FIELD)
+    sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
+    if not expected or not hmac.compare_digest(str(expected), sent):
+        abort(400, description="The form's security token is missing or out of date. "
+                               "Reload the page and submit the form again.")
+
+
+def _headers(resp: Response) -> Response:
+    for k, v in HEADERS.items():
+        resp.headers.setdefault(k, v)
+    if request.path.startswith(("/login", "/feeds", "/review", "/logout")):
+        resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def init(app: Flask) -> None:
+    app.before_request(_check_csrf)
+    app.after_request(_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["CSRF_FIELD"] = CSRF_FIELD

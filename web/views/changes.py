@@ -1,0 +1,54 @@
+"""The changes page: alliances added, advanced and ended between two dates, with stepping."""
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, g, render_template, request
+
+from ..deps import tracker
+from ..timetravel import href, parse_day_arg
+
+bp = Blueprint("changes", __name__)
+STEPS = ("month", "quarter", "year")
+
+
+def shift(d: date, months: int) -> date:
+    """`d` moved by whole months, clamped to the month's last day."""
+    m = d.month - 1 + months
+    y, m = d.year + m // 12, m % 12 + 1
+    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def _months(step: str) -> int:
+    return {"month": 1, "quarter": 3, "year": 12}[step]
+
+
+def default_window(end: date, step: str) -> tuple[date, date]:
+    """The last whole `step` before `end`: the window shown when no dates are given."""
+    return shift(end, -_months(step)), end
+
+
+@bp.get("/changes")
+def index() -> Any:
+    """What moved in the landscape between two dates, so a reader can step through history."""
+    step = request.args.get("step", "year")
+    if step not in STEPS:
+        abort(400, description=f"'step' must be one of {', '.join(STEPS)}.")
+    end = parse_day_arg("to") or g.as_of or date.today()
+    start = parse_day_arg("from") or default_window(end, step)[0]
+    if end < start:
+        abort(400, description=f"'to' ({end}) must not be before 'from' ({start}).")
+    d = tracker().queries.diff(start, end, g.known_at)
+    n = _months(step)
+
+    def url(a: date, b: date, s: str = step) -> str:
+        return href("changes.index", **{"from": a.isoformat(), "to": b.isoformat(), "step": s})
+
+    nav = {
+        "prev": url(shift(start, -n), shift(end, -n)),
+        "next": url(shift(start, n), shift(end, n)),
+        "steps": {s: url(shift(end, -_months(s)), end, s) for s in STEPS},
+    }
+    return render_template("changes.html", d=d, start=start, end=end, step=step, nav=nav, tt_query=g.tt_query)
