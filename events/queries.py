@@ -5,6 +5,7 @@ Keeps one in-memory `Landscape` that catches up with the log on every call (a ch
 """
 from __future__ import annotations
 
+import gc
 import threading
 from datetime import date, datetime
 from typing import Any
@@ -35,6 +36,7 @@ class Queries:
             last = self.store.last_position()
             if self._model.position == 0 and last > 0:
                 self._model = Landscape.from_rows(self.store.read_rows())
+                _settle()
             if last > self._model.position:
                 self._model.apply_all(self.store.read(after=self._model.position))
             return self._model
@@ -59,6 +61,7 @@ class Queries:
                 if self._index_position != model.position:
                     self._index.update(model.alliances)
                     self._index_position = model.position
+                    _settle()
                 return model, self._index.at(as_of)
         return model, {a: (s, len(s.entries)) for a, s in model.as_of(as_of).items()}
 
@@ -116,6 +119,17 @@ class Queries:
             item.update(before_stage=ch.before_stage, after_stage=ch.after_stage, details=list(ch.details))
             out[ch.change].append(item)
         return out
+
+
+def _settle() -> None:
+    """Move the long-lived landscape out of the cyclic GC's reach.
+
+    With a million timeline entries in memory, a full collection triggered by a request's
+    short-lived objects took over a second (the p95 of the time-travel benchmark); frozen
+    objects are never scanned again.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 # --- JSON shapes --------------------------------------------------------------------------
