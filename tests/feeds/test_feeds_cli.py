@@ -23,8 +23,7 @@ def run(tmp_path: Path, *args: str, private: bool = True) -> subprocess.Complete
 
 @pytest.fixture(autouse=True)
 def _installed() -> None:
-    if not ALLIANCES.exists():
-        pytest.skip(f"{ALLIANCES} is not installed")
+    assert ALLIANCES.exists(), f"{ALLIANCES} is not installed: run the suite with `make test`"
 
 
 def test_add_list_poll_articles(tmp_path: Path, server: Any) -> None:

@@ -287,8 +287,6 @@ def test_parsing_in_a_process_pool_gives_the_same_archive(svc: FeedService, serv
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import feeds.service as service_module
 
-    if svc.store.is_postgres:
-        pytest.skip("the parser pool does not touch the database; once on SQLite is enough")
     monkeypatch.setattr(service_module, "PROCESS_POOL_MIN_FEEDS", 1)
     svc.parse_processes = 1
     for n in range(3):
