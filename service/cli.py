@@ -103,7 +103,8 @@ def events(ctx: click.Context, as_json: bool, after: int) -> None:
         click.echo("\n]")
         return
     for rec in t.store.read(after=after):
-        click.echo(f"{rec.position:>7} {rec.recorded_at} {rec.valid or '-':<10} {rec.type:<22} {rec.stream_id}")
+        valid = str(rec.valid) if rec.valid else "-"
+        click.echo(f"{rec.position:>7} {rec.recorded_at} {valid:<10} {rec.type:<22} {rec.stream_id}")
 
 
 @main.command()

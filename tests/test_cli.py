@@ -124,3 +124,32 @@ def test_unreachable_database_gets_one_line_and_a_non_zero_exit(tmp_path):
 def test_malformed_database_url_gets_one_line(tmp_path):
     out = run({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_DATABASE_URL": "not a url"}, "state", "--json")
     assert out.returncode != 0 and "ALLIANCES_DATABASE_URL" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_verify_exits_1_and_names_the_first_bad_position(tmp_path):
+    import sqlite3
+
+    env = {"ALLIANCES_DATA_DIR": str(tmp_path)}
+    assert run(env, "seed").returncode == 0
+    db = sqlite3.connect(tmp_path / "alliances.db")
+    db.execute("DROP TRIGGER events_no_update")  # what an attacker with file access could do
+    db.execute("UPDATE events SET payload = replace(payload, '\"name\":\"', '\"name\":\"Fake ') WHERE position = 5")
+    db.commit()
+    db.close()
+    out = run(env, "verify")
+    assert out.returncode == 1 and "BROKEN at position 5" in out.stderr
+
+
+def test_events_without_json_prints_one_line_per_event(env):
+    cli(env, "seed")
+    out = cli(env, "events")
+    lines = out.output.splitlines()
+    assert out.exit_code == 0 and len(lines) == 72 and "CompanyRegistered" in lines[0]
+
+
+def test_state_and_diff_without_json_print_readable_lines(env):
+    cli(env, "seed")
+    state = cli(env, "state")
+    assert state.exit_code == 0 and "audi--saic-motor" in state.output and "Audi + SAIC Motor" in state.output
+    diff = cli(env, "diff", "--from", "2025-06-30", "--to", "2025-12-31")
+    assert diff.exit_code == 0 and diff.output.startswith("added: ") and "bytedance--mercedes-benz" in diff.output
