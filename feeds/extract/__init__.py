@@ -16,6 +16,12 @@ deals (pairing parties by clause, merging across title/body, choosing kind/stage
 Decisions worth knowing:
 - Joint-venture names (上汽大众, 华晨宝马, Dongfeng Nissan) resolve to the partner whose
   brand the venture sells; they never add both parents to a deal.
+- A named joint venture (lexicon.VENTURE: 光束汽车, Leapmotor International, Horse Powertrain ...)
+  makes a group of exactly its two parents a joint-venture deal, and a sentence naming only the
+  venture ("光束汽车…量产下线") lends its cues to that group. An appositive naming the owners of a
+  deal's object ("a 10% stake in Horse Powertrain, jointly owned by Renault and Geely") adds
+  them to the buyer's deal. A carmaker named only through the models a deal serves ("for future
+  Audi models") is no party when two other companies make the deal.
 - A deal needs two different companies and a kind cue in a sentence that is not vetoed; a
   company acting alone never makes a deal.
 - "10日" means that day in the publication month (the previous month if the day is later

@@ -40,6 +40,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("y", re.compile(r"(\d{4})年")),
     ("cn_d", re.compile(r"(?<![\d月年.])(\d{1,2})[日号](?!\d)")),
     ("cn_rel_after", re.compile(_CN_COUNT + r"个?(月|年|周|星期|天|日)[之以]?后")),
+    ("cn_weekday", re.compile(r"(上周|上星期|本周|这周|)(?:周|星期)([一二三四五六日天])")),
+    ("cn_same", re.compile(r"同日|同一天|同天")),
     ("cn_word", re.compile(r"上个月|上月|本月|这个月|当月|上周|上星期|本周|这周|昨天|昨日|今天|今日|前天|去年|前年|明年|下个月|下月|下周")),
     ("en_mdy", re.compile(_MON + r"\s+" + _DAY_N + r"(?:,?\s+(\d{4}))?\b")),
     ("en_dmy", re.compile(r"\b" + _DAY_N + r"\s+" + _MON + r"(?:,?\s+(\d{4}))?\b")),
@@ -168,6 +170,18 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
         return _fmt(int(g[1]) if g[1] else _year_for(mo, None, pub), mo)
     if kind == "en_y":
         return _fmt(int(g[0]))
+    if kind == "cn_weekday":
+        target = "一二三四五六日".index(g[1].replace("天", "日"))
+        if g[0] in ("上周", "上星期"):
+            monday = pub - dt.timedelta(days=pub.weekday() + 7)
+            return (monday + dt.timedelta(days=target)).isoformat()
+        if g[0] in ("本周", "这周"):
+            day = pub - dt.timedelta(days=pub.weekday()) + dt.timedelta(days=target)
+            return day.isoformat() if day <= pub else None
+        back = (pub.weekday() - target) % 7 or 7
+        return (pub - dt.timedelta(days=back)).isoformat()
+    if kind == "cn_same":
+        return anchor
     if kind == "en_weekday":
         if g[0] in ("this", "next"):
             return None

@@ -10,6 +10,8 @@ cues to the nearest group.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import weakref
 from dataclasses import dataclass, field
 
 from feeds.registry import Registry
@@ -60,8 +62,21 @@ def _ids(mentions: list[Mention], span: Span) -> frozenset[str]:
     return frozenset(m.company_id for m in mentions if span.start <= m.start < span.end)
 
 
+# "A joint venture of Toyota, GAC and Pony.ai": the comma continues a list of companies.
+_LIST_JOIN = re.compile(r"\s*(?:,|and|&|与|和|、)\s*")
+
+
+def _continues_list(text: str, prev: Span, span: Span, mentions: list[Mention]) -> bool:
+    inside = [m for m in mentions if span.start <= m.start < span.end]
+    before = [m for m in mentions if prev.start <= m.start < prev.end]
+    if len(inside) < 2 or not before or text[before[-1].end:prev.end].strip() or text[span.start:inside[0].start].strip():
+        return False
+    return inside[0].company_id != inside[1].company_id and bool(_LIST_JOIN.fullmatch(text, inside[0].end, inside[1].start))
+
+
 def _clause_spans(text: str, sentence: Span, mentions: list[Mention]) -> list[Span]:
-    """Clauses, with bare list items ("Chery, Huawei and CATL") merged into what follows."""
+    """Clauses, with bare list items ("Chery, Huawei and CATL") merged into what follows,
+    and a list cut by a comma ("a venture of Toyota, GAC and Pony.ai") kept whole."""
     spans = clauses(text, sentence)
     merged: list[Span] = []
     carry: int | None = None
@@ -73,6 +88,9 @@ def _clause_spans(text: str, sentence: Span, mentions: list[Mention]) -> list[Sp
                 rest = rest.replace(m.surface, " ")
         if _ids(mentions, span) and not rest.strip(" 、和与及and&").strip():
             carry = start
+            continue
+        if carry is None and merged and _continues_list(text, merged[-1], span, mentions):
+            merged[-1] = Span(merged[-1].start, span.end)
             continue
         merged.append(Span(start, span.end))
         carry = None
@@ -96,13 +114,22 @@ def _groups_for_sentence(text: str, index: int, title: bool, sentence: Span, men
         units.append(_Unit(span, index, title, cues, [d for d in dates if span.start <= d.start < span.end],
                            _ids(mentions, span)))
     all_parties = _ids(mentions, sentence)
+    # "closed its purchase of 10% of Horse Powertrain, the business jointly owned by Renault and
+    # Geely": the appositive names the owners of the object; they join the buyer's deal.
+    appositive: list[_Group] = []
+    for prev, unit in zip(units, units[1:]):
+        if len(unit.parties) >= 2 and prev.parties and not prev.parties <= unit.parties and prev.cues.kinds \
+                and lexicon.OWNERS.search(text, unit.span.start, unit.span.end):
+            appositive.append(_Group(prev.parties | unit.parties, [prev], True))
+            unit.parties = frozenset()
+            unit.cues = lexicon.UnitCues(frozenset(), unit.cues.stages, unit.cues.launch, unit.cues.loi)
     hub_pairs = _distributive_pairs(text, sentence, units, mentions, all_parties)
     if hub_pairs:
         groups = [_Group(pair, list(units), False) for pair in hub_pairs]
         for g in groups:
             g.background = background
         return groups, [], anchor
-    groups = [_Group(u.parties, [u], True) for u in units if len(u.parties) >= 2]
+    groups = appositive + [_Group(u.parties, [u], True) for u in units if len(u.parties) >= 2]
     if not groups and len(all_parties) >= 2:
         groups = [_Group(all_parties, list(units), False)]
     for g in groups:
@@ -135,8 +162,13 @@ def _groups_for_sentence(text: str, index: int, title: bool, sentence: Span, men
     loose = []
     if not groups:
         sentence_cues = lexicon.scan(text[sentence.start:sentence.end])
-        if not sentence_cues.empty and lexicon.REFERENCE.search(text, sentence.start, sentence.end):
-            loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties))
+        if not sentence_cues.empty:
+            # "光束汽车 ... 量产下线" refers to the venture whose parents another sentence names
+            ventures = lexicon.venture_parents(text, sentence.start, sentence.end)
+            if ventures and all_parties <= ventures[0]:
+                loose.append(_Unit(sentence, index, title, sentence_cues, dates, ventures[0]))
+            elif lexicon.REFERENCE.search(text, sentence.start, sentence.end):
+                loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties))
     return groups, loose, anchor
 
 
@@ -158,6 +190,22 @@ def _distributive_pairs(text: str, sentence: Span, units: list[_Unit], mentions:
     if hub is None:
         return []
     return [frozenset((hub, p)) for p in ordered if p != hub]
+
+
+# "... to supply technology for future Audi models": a carmaker named only through the models a
+# deal serves is the customer's product, not a party, when two other companies make the deal.
+_FOR_BEFORE = re.compile(r"(?i:\bfor (?:its |their |the )?(?:[\w-]+ ){0,2})$|(?:用于|应用于|搭载于|为)(?:旗下)?$")
+_MODEL_AFTER = re.compile(r"(?i:\s*(?:[\w-]+ )?(?:models?|vehicles|cars|SUVs?|sedans?)\b)|(?:品牌)?(?:旗下)?(?:多款|新款)?车型")
+
+
+def _customer_models(text: str, sentence: Span, mentions: list[Mention]) -> list[Mention]:
+    inside = [m for m in mentions if sentence.start <= m.start < sentence.end]
+    dropped = []
+    for m in inside:
+        if _MODEL_AFTER.match(text, m.end) and _FOR_BEFORE.search(text, max(sentence.start, m.start - 30), m.start) \
+                and len({x.company_id for x in inside if x.company_id != m.company_id}) >= 2:
+            dropped.append(m)
+    return dropped
 
 
 def _merge(groups: list[_Group]) -> list[_Group]:
@@ -182,7 +230,26 @@ def _merge(groups: list[_Group]) -> list[_Group]:
     return result
 
 
-def _decide(group: _Group, names: dict[str, str], raw: str) -> Deal | None:
+_SUPPLIER_SECTORS = frozenset({"adas", "chips", "ai", "software", "battery", "supplier"})
+_MAKER_SECTORS = frozenset({"carmaker", "ev_startup"})
+# What a supplier sells a carmaker: a bare "合作" about one of these is a supply deal.
+_PRODUCT = re.compile(r"芯片|辅助驾驶|智能驾驶|智驾|自动驾驶|座舱|电池|电芯|大模型|激光雷达|算力|操作系统|"
+                      r"(?i:\bchips?\b|\bprocessors?\b|driver[- ]assist|\bautomated[- ]driving\b|\bautonomous[- ]driving\b|\bcockpit|"
+                      r"\bbatter(?:y|ies)\b|\bcells\b|\blidars?\b|\bAI models?\b|\blanguage models?\b|\boperating system\b)")
+
+
+def _supplies_carmaker(group: _Group, sectors: dict[str, str], text: str) -> bool:
+    """Two parties, a chip/ADAS/AI/battery supplier and a carmaker, about the supplier's product."""
+    if len(group.parties) != 2:
+        return False
+    first, second = (sectors.get(p, "") for p in group.parties)
+    if not (first in _MAKER_SECTORS and second in _SUPPLIER_SECTORS or second in _MAKER_SECTORS and first in _SUPPLIER_SECTORS):
+        return False
+    return any(_PRODUCT.search(text, u.span.start, u.span.end) for u in group.units)
+
+
+def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
+            ventures: bool = True) -> Deal | None:
     """The deal a party group reports, or None when nothing names a deal kind."""
     kinds: set[str] = set()
     loi = False
@@ -193,8 +260,13 @@ def _decide(group: _Group, names: dict[str, str], raw: str) -> Deal | None:
         loi = loi or unit.cues.loi
     if not kinds:
         return None
+    if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in group.units):
+        kinds.add("joint_venture")  # the parents acting through their named venture
     kind = min(kinds, key=_KIND_RANK.__getitem__)
-    kind = "strategic_cooperation" if kind == "strategic_explicit" else kind
+    if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):
+        kind = "technology_supply"
+    kind = {"strategic_explicit": "strategic_cooperation", "partnership_expanded": "strategic_cooperation",
+            "licensing_explicit": "licensing"}.get(kind, kind)
     for unit in group.units:
         stages = set(unit.cues.stages)
         if unit.cues.launch:
@@ -213,8 +285,12 @@ def _decide(group: _Group, names: dict[str, str], raw: str) -> Deal | None:
         sentences_of_stage = {u.sentence for u in ordered}
         date = next((u.dates[0].value for u in sorted(group.units, key=lambda u: u.title)
                      if u.dates and u.sentence in sentences_of_stage), None)
+    if date is None and ordered and all(u.title for u in ordered):
+        # the headline gave the stage; the body sentence that retells the deal gives its date
+        date = next((u.dates[0].value for u in group.units
+                     if u.dates and not u.title and u.cues.kinds and not u.cues.stages - {stage}), None)
     confidence = 0.45
-    confidence += 0.2 if kind != "strategic_cooperation" or "strategic_explicit" in kinds else 0.05
+    confidence += 0.2 if kind != "strategic_cooperation" or kinds & {"strategic_explicit", "partnership_expanded"} else 0.05
     confidence += 0.15 if best_stage else 0.0
     confidence += 0.1 if group.same_clause else 0.0
     confidence += 0.05 if any(not u.title for u in group.units) else 0.0
@@ -228,6 +304,16 @@ def _decide(group: _Group, names: dict[str, str], raw: str) -> Deal | None:
         confidence=round(min(confidence, 0.98), 2),
         evidence=raw[evidence.start:evidence.end].strip(),
     )
+
+
+_SECTORS: "weakref.WeakKeyDictionary[Registry, dict[str, str]]" = weakref.WeakKeyDictionary()
+
+
+def _sectors(registry: Registry) -> dict[str, str]:
+    sectors = _SECTORS.get(registry)
+    if sectors is None:
+        sectors = _SECTORS[registry] = {c.id: c.sector for c in registry.companies()}
+    return sectors
 
 
 def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
@@ -249,15 +335,19 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     for region_start, region_end, is_title in ((0, title_end, True), (title_end + 1, len(text), False)):
         anchor = None
         for sentence in sentences(text, region_start, region_end):
-            found, refers_back, anchor = _groups_for_sentence(text, index, is_title, sentence, mentions, published, anchor)
+            dropped = _customer_models(text, sentence, mentions)
+            kept = [m for m in mentions if m not in dropped] if dropped else mentions
+            found, refers_back, anchor = _groups_for_sentence(text, index, is_title, sentence, kept, published, anchor)
             groups.extend(found)
             loose.extend(refers_back)
             index += 1
     if not groups:
         return []
     for unit in loose:  # nearest group, preferring one named before the referring sentence
-        target = min(groups, key=lambda g: min(abs(u.sentence - unit.sentence) + (0.5 if u.sentence > unit.sentence else 0)
+        owners = [g for g in groups if len(unit.parties) >= 2 and unit.parties <= g.parties]
+        target = min(owners or groups, key=lambda g: min(abs(u.sentence - unit.sentence) + (0.5 if u.sentence > unit.sentence else 0)
                                                for u in g.units))
         target.units.append(unit)
-    decided = (_decide(group, matcher.names, raw) for group in _merge(groups))
+    ventures = lexicon.VENTURE.search(text) is not None
+    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures) for group in _merge(groups))
     return [deal for deal in decided if deal is not None]

@@ -10,7 +10,12 @@ import re
 __all__ = ["veto", "VETOES"]
 
 # Phrases that look like negation or hedging but are routine in real deal reports.
-_HARMLESS = re.compile(r"未披露|尚未披露|未透露|未公布|did not disclose|were not disclosed|was not disclosed|undisclosed|declined to disclose|not only", re.I)
+_HARMLESS = re.compile(r"未披露|尚未披露|未透露|未公布|did not disclose|were not disclosed|was not disclosed|undisclosed|declined to disclose|not only|"
+                       # a confirmed negotiation qualified by "but no agreement yet" is still talks
+                       r"(?:但|不过)(?:双方|两家公司|目前)?(?:尚未|还未|仍未|暂未)达成(?:任何|最终)?(?:协议|交易)|"
+                       r"(?:\bbut|\bthough|\balthough|\byet),? no (?:final )?(?:agreement|deal|decision) (?:has|had) (?:yet )?been (?:reached|made|signed)|"
+                       # "ahead of customer deliveries" is a product plan, not a sales figure
+                       r"\b(?:customer|first|initial) deliveries\b", re.I)
 
 VETOES: dict[str, re.Pattern[str]] = {
     "denial": re.compile(
@@ -20,15 +25,19 @@ VETOES: dict[str, re.Pattern[str]] = {
         r"\bis not (?:negotiating|in talks|planning)\b|\bwill not\b|\bwon't\b|\b(?:have|has|had) not\b|\bhaven't\b|\bhasn't\b|"
         r"\bno agreement\b|\bnot (?:yet )?signed\b)"),
     "speculation": re.compile(
-        r"或将|或与|或会|或在|有望|可能|考虑|传闻|传言|知情人士|消息人士|据传|猜测|^传|[，。：]传|传出|盛传|据报道|据外媒|外媒称|媒体报道称|"
+        r"或将|或与|或会|或在|有望|可能|考虑|传闻|传言|知情人士|消息人士|据传|猜测|^传|[，。：]传|传出|盛传|"
+        # "A传将入股B" / "A传拟与B…": a rumour verb straight after the subject (headline style)
+        r"传(?:将|拟|已|欲|有意)|未(?:予)?(?:回应|置评|证实)|未经证实|据报道|据外媒|外媒称|媒体报道称|"
         r"(?i:\bcould\b|\bmight\b|\bconsidering\b|\bconsiders\b|\bweighing\b|\bweighs\b|\bmulling\b|\bexploring\b|\bpotential\b|"
         r"\bpossibl[ey]\b|\breportedly\b|\ba report said\b|\breports? (?:said|say|says)\b|\brumou?rs?\b|\bspeculat|"
-        r"\bpeople familiar\b|\bsources said\b|\bsaid to\b)|\bmay\b|^Report:"),
+        r"\bpeople familiar\b|\bsources said\b|\bsaid to\b|\bunconfirmed\b|\bdeclined to comment\b|\bdid not (?:respond|comment|confirm)\b)|"
+        r"\bmay\b|^Report:"),
     "lawsuit": re.compile(r"起诉|诉讼|侵权|专利纠纷|对簿公堂|索赔|仲裁|(?i:\bsu(?:es|ed|ing)\b|\blawsuit|\blitigation|\binfring|\bcourt\b|\barbitration)"),
     "recall": re.compile(r"召回|(?i:\brecall)"),
     "executive": re.compile(
         r"出任|任命|履新|离职|辞任|辞职|高管.{0,6}(?:加盟|跳槽)|加盟.{0,10}(?:担任|出任)|"
         r"(?i:\bappoint|\bnames? (?:a |the )?(?:former|new)\b|\bnamed\b[^.;]{0,40}\b(?:chief|president|CEO|head)\b|\bhire[sd]?\b|"
+        r"\b(?:picks?|picked|taps?|tapped|selects?|selected|chooses?|chose|hires?|hired)\b[^.;]{0,20}\b(?:CEO|chief|president|chairman|boss|head of)\b|"
         r"\bsteps? down\b|\bresign|\bjoins? [^.;]{0,30}\bas (?:its |the )?(?:chief|president|CEO|head)\b)"),
     "ranking": re.compile(
         r"销量|交付量|排名|榜单|价格战|降价|下调.{0,8}售价|市场份额|同比增长|同比下滑|出口量|"

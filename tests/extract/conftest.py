@@ -50,6 +50,18 @@ def fresh_items() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def blind_items() -> list[dict]:
+    """Written by someone who never saw the rules (scored, not tuned item by item)."""
+    return load_jsonl(HELDOUT.with_name("blind_news.jsonl"))
+
+
+@pytest.fixture(scope="session")
+def blind2_items() -> list[dict]:
+    """A second blind set, held back from rule work (one speculation veto was added after it)."""
+    return load_jsonl(HELDOUT.with_name("blind2_news.jsonl"))
+
+
+@pytest.fixture(scope="session")
 def heldout_items() -> list[dict]:
     return load_jsonl(HELDOUT)
 

@@ -42,6 +42,18 @@ def test_fresh_set_meets_targets(fresh_items):
     _check(fresh_items, strict_negatives=False)
 
 
+def test_blind_set_meets_targets(blind_items):
+    """80 items written without seeing the rules; no deal from any item that reports none."""
+    assert len(blind_items) >= 80
+    _check(blind_items)
+
+
+def test_second_blind_set_meets_targets(blind2_items):
+    """60 more items by another writer who saw neither the rules nor the other sets."""
+    assert len(blind2_items) >= 60
+    _check(blind2_items)
+
+
 def test_score_counts_party_sets_pairs_and_field_accuracy():
     gold = [{"id": "a", "deals": [{"parties": ["A", "B", "C"], "kind": "co_development", "stage": "talks", "loi": False, "date": None}]},
             {"id": "b", "deals": []}]
