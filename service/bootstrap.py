@@ -67,6 +67,12 @@ class Tracker:
         """The whole pipeline once: fetch, archive, extract, append, project."""
         return self.pipeline.poll_once(all=all)
 
+    def add_alias(self, company: str, alias: str) -> None:
+        """Teach the registry another name (an AliasAdded event)."""
+        from .pipeline import add_alias
+
+        add_alias(self, self.pipeline, company, alias)
+
     def close(self) -> None:
         self.store.engine.dispose()
 

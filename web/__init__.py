@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from . import auth, errors, formatting, security, timetravel
-from .views import admin_feeds, admin_review, api, changes, entities, eventlog, network, status
+from .views import admin_feeds, admin_registry, admin_review, api, changes, entities, eventlog, network, status
 
 if TYPE_CHECKING:  # the dependency rule: service composes web, web never imports service at run time
     from service.bootstrap import Tracker
@@ -44,6 +44,7 @@ def create_app(tracker: "Tracker", *, testing: bool = False) -> Flask:
     errors.init(app)
     app.context_processor(_nav)
     for bp in (status.bp, entities.bp, network.bp, changes.bp, eventlog.bp, admin_feeds.bp, admin_review.bp,
+               admin_registry.bp,
                auth.bp, api.bp):
         app.register_blueprint(bp)
     return app

@@ -107,3 +107,29 @@ def test_worker_demo_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert "worker stopped" in err
     feeds = json.loads(run(tmp_path, "feeds", "list", "--json", private=False).stdout)
     assert [(f["id"], f["articles"]) for f in feeds] == [("demo", 8)]
+
+
+DEAL_ITEMS = [
+    {"guid": "urn:deal-1", "link": "https://example.com/deal-1", "title": "Renault and Geely sign joint venture agreement",
+     "description": "Renault and Geely signed an agreement on Monday to form a joint venture for hybrid powertrains.",
+     "pubDate": "Wed, 04 Mar 2026 08:00:00 GMT"},
+    {"guid": "urn:deal-2", "link": "https://example.com/deal-2", "title": "长安汽车与宁德时代签署战略合作协议",
+     "description": "长安汽车与宁德时代3日签署战略合作协议，双方将在动力电池领域合作。",
+     "pubDate": "Wed, 04 Mar 2026 09:00:00 GMT"},
+]
+
+
+def test_poll_once_runs_the_whole_pipeline_before_state_is_read(tmp_path: Path, server: Any) -> None:
+    url = server.static("/deals.xml", body=rss(DEAL_ITEMS))
+    assert run(tmp_path, "feeds", "add", url).returncode == 0
+    polled = run(tmp_path, "poll", "--once")
+    assert polled.returncode == 0 and "2 new articles" in polled.stdout, polled.stdout + polled.stderr
+    state = {r["id"]: r for r in json.loads(run(tmp_path, "state", "--json").stdout)}
+    assert set(state) == {"geely--renault", "catl--changan"}
+    assert state["geely--renault"]["kinds"] == ["joint_venture"] and state["catl--changan"]["since"] == "2026-03-03"
+    events = json.loads(run(tmp_path, "events", "--json").stdout)
+    reported = [e for e in events if e["type"] == "AllianceReported"]
+    assert {e["provenance"]["url"] for e in reported} == {"https://example.com/deal-1", "https://example.com/deal-2"}
+    again = run(tmp_path, "reextract")
+    assert again.returncode == 0 and "0 new events" in again.stdout
+    assert len(json.loads(run(tmp_path, "events", "--json").stdout)) == len(events)

@@ -129,3 +129,27 @@ def test_serve_command_uses_waitress_and_starts_pollers(tmp_path, monkeypatch) -
     r = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
     assert r.exit_code == 0 and "pollers not started" in r.output
     assert served["host"] == "0.0.0.0" and served["port"] == 8000
+
+
+def test_an_admin_adds_an_alias_on_the_company_page_and_it_becomes_an_event(admin, tracker) -> None:
+    token = csrf_of(admin, "/companies/momenta")
+    r = admin.post("/companies/momenta/aliases", data={"alias": "Mmta Robotics", "csrf_token": token})
+    assert r.status_code == 303
+    assert "Mmta Robotics" in admin.get("/companies/momenta").get_data(as_text=True)
+    assert any(rec.type == "AliasAdded" for rec in tracker.store.read())
+
+
+def test_adding_an_alias_needs_a_login(client, tracker) -> None:
+    r = client.post("/companies/momenta/aliases", data={"alias": "Mmta", "csrf_token": csrf_of(client)})
+    assert r.status_code == 403
+    assert not any(rec.type == "AliasAdded" for rec in tracker.store.read())
+
+
+def test_an_alias_without_csrf_is_refused(admin) -> None:
+    assert admin.post("/companies/momenta/aliases", data={"alias": "Mmta"}).status_code == 400
+
+
+def test_an_alias_for_an_unknown_company_is_a_clear_message(admin) -> None:
+    token = csrf_of(admin, "/companies/momenta")
+    r = admin.post("/companies/nope/aliases", data={"alias": "Nope Inc", "csrf_token": token}, follow_redirects=True)
+    assert "unknown company" in r.get_data(as_text=True)
