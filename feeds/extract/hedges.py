@@ -19,18 +19,18 @@ _HARMLESS = re.compile(r"未披露|尚未披露|未透露|未公布|did not disc
 
 VETOES: dict[str, re.Pattern[str]] = {
     "denial": re.compile(
-        r"否认|不属实|不实|失实|辟谣|并未|未与|没有与|不会与|不会投资|不会入股|无意|纯属谣言|尚未签署|未签署|尚未达成|未达成|"
+        r"否认|不属实|并无此事|无此事|不实|失实|辟谣|并未|未与|没有与|不会与|不会投资|不会入股|无意|纯属谣言|尚未签署|未签署|尚未达成|未达成|"
         r"(?i:\bdeni(?:es|ed)\b|\bdeny\b|\buntrue\b|\bnot true\b|\binaccurate\b|\bfalse\b|\bno talks\b|\bnot in talks\b|\bnot negotiating\b|"
         r"\bno plans?\b|\bhas no intention\b|\brejects? (?:a |the )?reports?\b|\bdismiss(?:es|ed)? (?:a |the )?(?:reports?|speculation)\b|"
         r"\bis not (?:negotiating|in talks|planning)\b|\bwill not\b|\bwon't\b|\b(?:have|has|had) not\b|\bhaven't\b|\bhasn't\b|"
         r"\bno agreement\b|\bnot (?:yet )?signed\b)"),
     "speculation": re.compile(
-        r"或将|或与|或会|或在|有望|可能|考虑|传闻|传言|知情人士|消息人士|据传|猜测|^传|[，。：]传|传出|盛传|"
+        r"或将|或与|或会|或在|有望|可能|考虑|传闻|传言|网传|有意|尚无具体|知情人士|消息人士|据传|猜测|^传|[，。：]传|传出|盛传|"
         # "A传将入股B" / "A传拟与B…": a rumour verb straight after the subject (headline style)
         r"传(?:将|拟|已|欲|有意)|未(?:予)?(?:回应|置评|证实)|未经证实|据报道|据外媒|外媒称|媒体报道称|"
         r"(?i:\bcould\b|\bmight\b|\bconsidering\b|\bconsiders\b|\bweighing\b|\bweighs\b|\bmulling\b|\bexploring\b|\bpotential\b|"
-        r"\bpossibl[ey]\b|\breportedly\b|\ba report said\b|\breports? (?:said|say|says)\b|\brumou?rs?\b|\bspeculat|"
-        r"\bpeople familiar\b|\bsources said\b|\bsaid to\b|\bunconfirmed\b|\bdeclined to comment\b|\bdid not (?:respond|comment|confirm)\b)|"
+        r"\bpossibl[ey]\b|\breportedly\b|\ba report said\b|\breports? (?:said|say|says)\b|\brumou?r|\beyeing\b|\bwould consider\b|\bis open to\b|\bspeculat|"
+        r"\bpeople familiar\b|\bsources? (?:say|says|said)\b|\baccording to (?:people|sources|a person)\b|\bsaid to\b|\bunconfirmed\b|\bdeclined to comment\b|\bdid not (?:respond|comment|confirm)\b)|"
         r"\bmay\b|^Report:"),
     "lawsuit": re.compile(r"起诉|诉讼|侵权|专利纠纷|对簿公堂|索赔|仲裁|(?i:\bsu(?:es|ed|ing)\b|\blawsuit|\blitigation|\binfring|\bcourt\b|\barbitration)"),
     "recall": re.compile(r"召回|(?i:\brecall)"),

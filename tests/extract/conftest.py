@@ -62,6 +62,12 @@ def blind2_items() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def blind3_items() -> list[dict]:
+    """A third blind set; four hedge/denial wordings were added to the vetoes after its first score."""
+    return load_jsonl(HELDOUT.with_name("blind3_news.jsonl"))
+
+
+@pytest.fixture(scope="session")
 def heldout_items() -> list[dict]:
     return load_jsonl(HELDOUT)
 

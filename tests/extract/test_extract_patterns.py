@@ -218,3 +218,13 @@ def test_new_cues_do_not_override_vetoes(title, summary):
 ])
 def test_headline_rumours_and_unanswered_reports_give_no_deal(title, summary):
     assert extract({"id": "r", "published": "2026-05-01", "title": title, "summary": summary}) == []
+
+
+@pytest.mark.parametrize("title,summary", [
+    ("Hyundai has held early talks with Baidu on robotaxis, sources say", "Neither side would comment."),
+    ("蔚来有意与长安在换电领域合作", "公司高管表示正在探索合作机会，但尚无具体计划。"),
+    ("网传比亚迪将与丰田在欧洲合建工厂", "比亚迪相关负责人回应称并无此事。"),
+    ("Nissan rumoured to be eyeing a stake in a Chinese chip designer", "Nissan called it market speculation."),
+])
+def test_rumours_intentions_and_flat_denials_give_no_deal(title, summary):
+    assert _deals(title, summary) == []
