@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from feeds.registry import Registry
 from . import lexicon
 from .dates import EventDate, find_dates
-from .hedges import veto
+from .hedges import FLAT_DENIAL, veto
 from .mentions import Mention, matcher_for
 from .model import Deal
 from .normalize import normalize
@@ -331,6 +331,7 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     title_end = len(raw_title)
     groups: list[_Group] = []
     loose: list[_Unit] = []
+    hedged: list[tuple[str, frozenset[str]]] = []  # (veto, parties named) of denied or hedged sentences
     index = 0
     for region_start, region_end, is_title in ((0, title_end, True), (title_end + 1, len(text), False)):
         anchor = None
@@ -338,6 +339,11 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
             dropped = _customer_models(text, sentence, mentions)
             kept = [m for m in mentions if m not in dropped] if dropped else mentions
             found, refers_back, anchor = _groups_for_sentence(text, index, is_title, sentence, kept, published, anchor)
+            said = text[sentence.start:sentence.end]
+            if FLAT_DENIAL.search(said):
+                hedged.append(("denial", _ids(kept, sentence)))
+            elif veto(said) == "speculation":
+                hedged.append(("speculation", _ids(kept, sentence)))
             groups.extend(found)
             loose.extend(refers_back)
             index += 1
@@ -349,5 +355,14 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
                                                for u in g.units))
         target.units.append(unit)
     ventures = lexicon.VENTURE.search(text) is not None
-    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures) for group in _merge(groups))
+    merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
+    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures) for group in merged)
     return [deal for deal in decided if deal is not None]
+
+
+def _cancelled(group: _Group, hedged: list[tuple[str, frozenset[str]]]) -> bool:
+    """A claim the item itself takes back: a sentence naming all its parties denies it, or only
+    the headline states it while the body attributes it to rumour ("…，小米回应称并无此事",
+    "…, two people familiar with the matter said")."""
+    title_only = all(u.title for u in group.units)
+    return any(group.parties <= named and (why == "denial" or title_only) for why, named in hedged)

@@ -46,6 +46,13 @@ VETOES: dict[str, re.Pattern[str]] = {
 }
 
 
+# A flat denial takes a claim back wherever it stands in the item; "not yet signed" only qualifies a stage.
+FLAT_DENIAL = re.compile(
+    r"否认|不属实|不实|失实|辟谣|并无此事|无此事|纯属谣言|"
+    r"(?i:\bdeni(?:es|ed)\b|\bdeny\b|\buntrue\b|\bnot true\b|\bno talks\b|\bnot in talks\b|"
+    r"\bdismiss(?:es|ed)? (?:a |the )?(?:reports?|speculation)\b|\brejects? (?:a |the )?reports?\b)")
+
+
 def veto(sentence: str) -> str | None:
     """The name of the first non-deal category the sentence falls into, else None."""
     text = _HARMLESS.sub(" ", sentence)

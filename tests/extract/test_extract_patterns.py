@@ -228,3 +228,25 @@ def test_headline_rumours_and_unanswered_reports_give_no_deal(title, summary):
 ])
 def test_rumours_intentions_and_flat_denials_give_no_deal(title, summary):
     assert _deals(title, summary) == []
+
+
+def test_a_body_that_flatly_denies_the_headline_cancels_the_claim():
+    assert _deals("Leapmotor and Valeo to form lighting joint venture",
+                  "Leapmotor denied that it had agreed to form a venture with Valeo.") == []
+
+
+def test_a_headline_claim_that_the_body_attributes_to_unnamed_people_is_not_a_deal():
+    assert _deals("长城汽车与Momenta签署智驾合作协议",
+                  "据知情人士透露，长城汽车与Momenta正在商谈智驾合作。") == []
+
+
+def test_not_yet_signed_after_confirmed_talks_keeps_the_talks():
+    (deal,) = _deals("Hyundai confirms talks with Baidu on cloud and AI cooperation",
+                     "Hyundai said on Monday it is in talks with Baidu; no agreement has been signed yet.")
+    assert set(deal.parties) == {"Hyundai", "Baidu"} and deal.stage == "talks"
+
+
+def test_a_rumour_about_other_parties_does_not_cancel_a_signed_deal():
+    deals = _deals("广汽与华为签署深化合作协议",
+                   "广汽集团与华为昨日签署深化合作协议。另据知情人士透露，广汽或将与宁德时代成立电池合资公司。")
+    assert [set(d.parties) for d in deals] == [{"GAC", "Huawei"}]
