@@ -68,6 +68,12 @@ def blind3_items() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def blind4_items() -> list[dict]:
+    """A fourth blind set, scored once as written (no rule changed after it)."""
+    return load_jsonl(HELDOUT.with_name("blind4_news.jsonl"))
+
+
+@pytest.fixture(scope="session")
 def heldout_items() -> list[dict]:
     return load_jsonl(HELDOUT)
 

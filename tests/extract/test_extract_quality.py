@@ -59,6 +59,11 @@ def test_third_blind_set_meets_targets(blind3_items):
     _check(blind3_items)
 
 
+def test_fourth_blind_set_meets_targets(blind4_items):
+    assert len(blind4_items) >= 60
+    _check(blind4_items)
+
+
 def test_score_counts_party_sets_pairs_and_field_accuracy():
     gold = [{"id": "a", "deals": [{"parties": ["A", "B", "C"], "kind": "co_development", "stage": "talks", "loi": False, "date": None}]},
             {"id": "b", "deals": []}]
