@@ -50,30 +50,6 @@ def fresh_items() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def blind_items() -> list[dict]:
-    """Written by someone who never saw the rules (scored, not tuned item by item)."""
-    return load_jsonl(HELDOUT.with_name("blind_news.jsonl"))
-
-
-@pytest.fixture(scope="session")
-def blind2_items() -> list[dict]:
-    """A second blind set, held back from rule work (one speculation veto was added after it)."""
-    return load_jsonl(HELDOUT.with_name("blind2_news.jsonl"))
-
-
-@pytest.fixture(scope="session")
-def blind3_items() -> list[dict]:
-    """A third blind set; four hedge/denial wordings were added to the vetoes after its first score."""
-    return load_jsonl(HELDOUT.with_name("blind3_news.jsonl"))
-
-
-@pytest.fixture(scope="session")
-def blind4_items() -> list[dict]:
-    """A fourth blind set, scored once as written (no rule changed after it)."""
-    return load_jsonl(HELDOUT.with_name("blind4_news.jsonl"))
-
-
-@pytest.fixture(scope="session")
 def heldout_items() -> list[dict]:
     return load_jsonl(HELDOUT)
 

@@ -5,6 +5,8 @@ import pytest
 
 from feeds.extract import Deal, extract, score
 
+from .conftest import HELDOUT, load_jsonl
+
 TARGETS = {"party_f1": 0.85, "pair_f1": 0.90, "kind": 0.80, "stage": 0.80}
 
 
@@ -42,26 +44,17 @@ def test_fresh_set_meets_targets(fresh_items):
     _check(fresh_items, strict_negatives=False)
 
 
-def test_blind_set_meets_targets(blind_items):
-    """80 items written without seeing the rules; no deal from any item that reports none."""
-    assert len(blind_items) >= 80
-    _check(blind_items)
+# Blind sets, each written by someone who saw neither the rules nor the other sets. Their first
+# scores are in the README: set 2 and 3 drove general veto fixes, set 4 was scored once as written.
+BLIND_SETS = [("blind_news.jsonl", 80), ("blind2_news.jsonl", 60), ("blind3_news.jsonl", 60), ("blind4_news.jsonl", 60)]
 
 
-def test_second_blind_set_meets_targets(blind2_items):
-    """60 more items by another writer who saw neither the rules nor the other sets."""
-    assert len(blind2_items) >= 60
-    _check(blind2_items)
-
-
-def test_third_blind_set_meets_targets(blind3_items):
-    assert len(blind3_items) >= 60
-    _check(blind3_items)
-
-
-def test_fourth_blind_set_meets_targets(blind4_items):
-    assert len(blind4_items) >= 60
-    _check(blind4_items)
+@pytest.mark.parametrize("name,size", BLIND_SETS)
+def test_blind_set_meets_targets(name, size):
+    """Party-set F1, pair F1, kind and stage targets, and no deal from any item that reports none."""
+    items = load_jsonl(HELDOUT.with_name(name))
+    assert len(items) >= size
+    _check(items)
 
 
 def test_score_counts_party_sets_pairs_and_field_accuracy():
