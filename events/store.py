@@ -215,9 +215,12 @@ class EventStore:
 
     # --- reading --------------------------------------------------------------------
 
-    def read(self, *, after: int = 0, upto: int | None = None, batch: int = 10_000,
+    def read(self, *, after: int = 0, upto: int | None = None, types: Sequence[str] | None = None,
+             streams: Sequence[str] | None = None, batch: int = 10_000,
              conn: Connection | None = None) -> Iterator[Recorded]:
-        """Every event with after < position <= upto, in position order, in pages."""
+        """Every event with after < position <= upto (optionally only these types / streams), in position order."""
+        if types is not None and not types or streams is not None and not streams:
+            return
         last = after
         while True:
             q = f"SELECT {_COLUMNS} FROM events WHERE position > :a"
@@ -225,6 +228,11 @@ class EventStore:
             if upto is not None:
                 q += " AND position <= :u"
                 params["u"] = upto
+            for col, values in (("type", types), ("stream_id", streams)):
+                if values:
+                    names = [f"{col[0]}{i}" for i in range(len(values))]
+                    q += f" AND {col} IN ({', '.join(':' + n for n in names)})"
+                    params.update(zip(names, values))
             if conn is not None:
                 rows = conn.execute(text(q + " ORDER BY position LIMIT :n"), params).mappings().all()
             else:

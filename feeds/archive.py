@@ -1,21 +1,26 @@
-"""The article archive: pure dedupe decisions, and the writes that store a new entry with its outbox row."""
+"""The article archive: pure dedupe decisions, the writes that store a new entry with its outbox row, and
+the outbox that hands each stored article to ingest exactly once."""
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from events.store import utc_stamp
+from events.store import EventStore, utc_stamp
 
+from .ingest import Article
 from .parse import ParsedEntry
+from .sources import FeedState
 from .tables import ArticleRow, OutboxRow
 
-__all__ = ["Decision", "Known", "KnownIndex", "article_key", "article_rows", "decide", "insert_articles", "known_for_feeds",
-           "plan"]
+__all__ = ["Archive", "Decision", "Known", "KnownIndex", "article_key", "article_rows", "decide", "insert_articles",
+           "known_for_feeds", "plan"]
+
+_CHUNK = 500
 
 ARTICLES = ArticleRow.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
@@ -127,3 +132,57 @@ def insert_articles(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert(ARTICLES), list(rows))
         conn.execute(insert(OUTBOX), [{"article_id": r["id"], "created_at": r["fetched_at"]} for r in rows])
+
+
+class Archive:
+    """Reads of the archive and its outbox (writes of new articles happen in the poller's transaction)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def articles(self, feeds: Mapping[str, FeedState], *, feed_ids: Sequence[str] | None = None,
+                 limit: int | None = None) -> list[Article]:
+        """Archived articles, newest first, the latest version of each; optionally of some feeds only."""
+        newer = ARTICLES.alias("newer")
+        q = select(ARTICLES).where(~select(newer.c.id).where(newer.c.article_key == ARTICLES.c.article_key,
+                                                             newer.c.version > ARTICLES.c.version).exists())
+        if feed_ids is not None:
+            q = q.where(ARTICLES.c.feed_id.in_(list(feed_ids)))
+        q = q.order_by(ARTICLES.c.published.desc(), ARTICLES.c.id)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.store.engine.connect() as conn:
+            return [to_article(r, feeds) for r in conn.execute(q).mappings()]
+
+    def counts(self, feed_ids: Sequence[str] | None = None) -> dict[str, int]:
+        """Distinct articles per feed (all feeds, or the few asked for: one feed must not scan every row)."""
+        q = select(ARTICLES.c.feed_id, func.count(func.distinct(ARTICLES.c.article_key))).group_by(ARTICLES.c.feed_id)
+        if feed_ids is not None:
+            q = q.where(ARTICLES.c.feed_id.in_(list(feed_ids)))
+        with self.store.engine.connect() as conn:
+            return {fid: int(n) for fid, n in conn.execute(q)}
+
+    def pending(self, feeds: Mapping[str, FeedState], limit: int = 500) -> list[Article]:
+        """Articles stored but not yet ingested, in the order they were stored."""
+        q = (select(ARTICLES).join(OUTBOX, OUTBOX.c.article_id == ARTICLES.c.id)
+             .where(OUTBOX.c.processed_at.is_(None)).order_by(OUTBOX.c.seq).limit(limit))
+        with self.store.engine.connect() as conn:
+            return [to_article(r, feeds) for r in conn.execute(q).mappings()]
+
+    def mark_processed(self, article_ids: Iterable[str], at: datetime) -> None:
+        """Take articles off the outbox; marking twice is harmless."""
+        ids, stamp = list(dict.fromkeys(article_ids)), utc_stamp(at)
+        with self.store.write() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                conn.execute(update(OUTBOX).where(OUTBOX.c.article_id.in_(ids[i:i + _CHUNK]),
+                                                  OUTBOX.c.processed_at.is_(None)).values(processed_at=stamp))
+
+
+def to_article(row: Mapping[str, Any], feeds: Mapping[str, FeedState]) -> Article:
+    """An archive row as an Article, labelled with its feed's current URL and title."""
+    s = feeds.get(row["feed_id"])
+    return Article(id=row["id"], feed_id=row["feed_id"], url=row["url"], title=row["title"], summary=row["summary"],
+                   content=row["content"], lang=row["lang"], published=row["published"], fetched_at=row["fetched_at"],
+                   version=row["version"], content_hash=row["content_hash"],
+                   published_estimated=bool(row["published_estimated"]), feed_url=s.url if s else None,
+                   feed_title=s.title if s else None)

@@ -59,10 +59,13 @@ def _day(value: Any) -> str | None:
         return text[:10]
 
 
-def claim_of(deal: Deal, article: Mapping[str, Any]) -> Claim:
-    """Translate an extracted deal; a deal without a date is dated by its article (as of publication)."""
+def claim_of(deal: Deal, article: Mapping[str, Any], today: date | None = None) -> Claim:
+    """Translate an extracted deal; a deal without a date is dated by its article (as of publication), an
+    undated article by `today` (from the caller's injected clock)."""
     ids = tuple(sorted(company_id(p) for p in deal.parties))
-    published = _day(article.get("published")) or date.today().isoformat()
+    published = _day(article.get("published")) or (today.isoformat() if today else None)
+    if published is None:
+        raise ValueError("an article without a publication date needs today's date (pass `today`)")
     valid = FuzzyDate.parse(deal.date) if deal.date else FuzzyDate(date.fromisoformat(published), Precision.DAY)
     ident = "|".join((str(article.get("id")), ",".join(ids), deal.kind, deal.stage, str(deal.loi), deal.date or ""))
     key = hashlib.sha256(ident.encode()).hexdigest()[:24]
@@ -140,12 +143,12 @@ def queued(c: Claim, article_id: str | None) -> NewEvent:
 
 def decide(deals: Iterable[Deal], article: Mapping[str, Any], *, alliances: Mapping[str, AllianceState],
            known_companies: set[str], registry: Registry, threshold: float = DEFAULT_THRESHOLD,
-           names: Mapping[str, str] | None = None) -> list[NewEvent]:
+           names: Mapping[str, str] | None = None, today: date | None = None) -> list[NewEvent]:
     """Events for one article's deals. Pure: the caller appends them and folds before the next article."""
     out: list[NewEvent] = []
     working = dict(alliances)
     for deal in deals:
-        c = claim_of(deal, article)
+        c = claim_of(deal, article, today)
         out += registrations(c.parties, known_companies, registry)
         if c.confidence < threshold:
             out.append(queued(c, str(article.get("id")) if article.get("id") is not None else None))

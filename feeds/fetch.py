@@ -20,7 +20,6 @@ import socket
 import ssl
 import time
 from collections.abc import Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -163,25 +162,7 @@ class Fetcher:
         except _Failure as exc:
             return state.result(started, error=str(exc))
 
-    def fetch_many(
-        self, requests: Sequence[tuple[str, str | None, str | None]], *, concurrency: int = 8
-    ) -> list[FetchResult]:
-        """Fetch (url, etag, last_modified) triples with at most ``concurrency`` in flight; order kept."""
-        if not requests:
-            return []
-        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(requests)))) as pool:
-            return list(pool.map(self._fetch_safely, requests))
-
     # -- internals ----------------------------------------------------------------------------
-
-    def _fetch_safely(self, request: tuple[str, str | None, str | None]) -> FetchResult:
-        """One batch entry; a bug in one fetch must not sink the other results of the batch."""
-        url, etag, last_modified = request
-        try:
-            return self.fetch(url, etag=etag, last_modified=last_modified)
-        except Exception as exc:  # noqa: BLE001 - errors are values at this edge
-            log.exception("unexpected error fetching %s", url)
-            return FetchResult(url=url, etag=etag, last_modified=last_modified, error=f"internal error: {exc!r}")
 
     def _timeout(self, deadline: float) -> httpx.Timeout:
         """Per-hop timeouts, never longer than what is left of the total budget."""

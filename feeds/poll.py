@@ -12,7 +12,7 @@ from .politeness import next_poll_at
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Fetched", "Verdict", "fetch_and_parse", "fetch_only", "judge", "looks_like_html", "parse_fetched"]
+__all__ = ["Fetched", "Verdict", "fetch_only", "judge", "looks_like_html", "parse_fetched"]
 
 _HTML_MARKERS = (b"<!doctype html", b"<html")
 
@@ -72,11 +72,6 @@ def parse_fetched(fetched: Fetched) -> Fetched:
     if r.body is None or fetched.parsed is not None:
         return fetched
     return replace(fetched, parsed=parse_feed(r.body, headers=r.headers, url=r.url))
-
-
-def fetch_and_parse(fetcher: Fetcher, feed_id: str, url: str, etag: str | None, last_modified: str | None) -> Fetched:
-    """Fetch and parse one feed; never raises."""
-    return parse_fetched(fetch_only(fetcher, feed_id, url, etag, last_modified))
 
 
 def judge(fetched: Fetched, *, failures_in_row: int, interval_seconds: int, now: datetime, jitter: float) -> Verdict:

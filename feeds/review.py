@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from events.envelope import Recorded
 from events.types import DealConfirmed, DealQueued, DealRejected
+
+from .folded import Folded
+
+__all__ = ["REVIEW_EVENT_TYPES", "Candidate", "fold", "fold_log", "review_queue"]
 
 REVIEW_EVENT_TYPES = frozenset({"DealQueued", "DealConfirmed", "DealRejected"})
 
@@ -22,21 +26,25 @@ class Candidate:
     decided_by: str = ""
 
 
-def fold(state: dict[str, Candidate], rec: Recorded) -> dict[str, Candidate]:
+def fold(state: Mapping[str, Candidate], rec: Recorded) -> dict[str, Candidate]:
     """Apply one review event (returns a new mapping)."""
-    ev = rec.event
+    return fold_log(state, [rec])
+
+
+def fold_log(state: Mapping[str, Candidate], records: Iterable[Recorded]) -> dict[str, Candidate]:
+    """Apply a batch of events in log order (returns a new mapping; other event types are ignored)."""
     out = dict(state)
-    if isinstance(ev, DealQueued):
-        out.setdefault(ev.candidate_id, Candidate(ev.candidate_id, ev, str(rec.valid) if rec.valid else None, rec.position))
-    elif isinstance(ev, (DealConfirmed, DealRejected)) and ev.candidate_id in out:
-        status = "confirmed" if isinstance(ev, DealConfirmed) else "rejected"
-        out[ev.candidate_id] = replace(out[ev.candidate_id], status=status, decided_by=ev.by)
+    for rec in records:
+        ev = rec.event
+        if isinstance(ev, DealQueued):
+            out.setdefault(ev.candidate_id, Candidate(ev.candidate_id, ev, str(rec.valid) if rec.valid else None,
+                                                      rec.position))
+        elif isinstance(ev, (DealConfirmed, DealRejected)) and ev.candidate_id in out:
+            status = "confirmed" if isinstance(ev, DealConfirmed) else "rejected"
+            out[ev.candidate_id] = replace(out[ev.candidate_id], status=status, decided_by=ev.by)
     return out
 
 
-def replay(records: Iterable[Recorded]) -> dict[str, Candidate]:
-    state: dict[str, Candidate] = {}
-    for r in records:
-        if r.type in REVIEW_EVENT_TYPES:
-            state = fold(state, r)
-    return state
+def review_queue() -> Folded[dict[str, Candidate]]:
+    """The review queue read model, caught up incrementally (never a replay of the whole log per request)."""
+    return Folded("review-queue", REVIEW_EVENT_TYPES, fold_log, dict)

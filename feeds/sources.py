@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import text
+from events.envelope import Recorded
+from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedRemoved
 
-from events.store import EventStore
-from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedRemoved, from_payload
+from .folded import Folded
 
-__all__ = ["FEED_EVENT_TYPES", "FeedState", "apply", "feed_id_for", "fold", "normalise_url", "read_feed_events"]
+__all__ = ["FEED_EVENT_TYPES", "FeedState", "apply", "feed_id_for", "fold", "feed_states", "fold_log", "normalise_url"]
 
 FEED_EVENT_TYPES = ("FeedAdded", "FeedChanged", "FeedMoved", "FeedDisabled", "FeedRemoved")
 DEFAULT_INTERVAL = 1800
@@ -93,11 +92,11 @@ def fold(events: Iterable[tuple[Event, int]], start: Mapping[str, FeedState] | N
     return feeds
 
 
-def read_feed_events(store: EventStore, after: int = 0) -> list[tuple[int, Event, int]]:
-    """(position, event, stream version) of every feed event after `after`, in log order (uses the type index)."""
-    names = ", ".join(f"'{t}'" for t in FEED_EVENT_TYPES)
-    sql = text(f"SELECT position, type, schema_version, payload, stream_version FROM events"
-               f" WHERE position > :a AND type IN ({names}) ORDER BY position")
-    with store.engine.connect() as conn:
-        rows = conn.execute(sql, {"a": after}).all()
-    return [(int(p), from_payload(t, int(sv), json.loads(payload)), int(v)) for p, t, sv, payload, v in rows]
+def fold_log(start: Mapping[str, FeedState], records: Iterable[Recorded]) -> dict[str, FeedState]:
+    """Fold stored feed events (a batch, in log order) into the map of feeds by id (pure)."""
+    return fold(((r.event, r.stream_version) for r in records), start)
+
+
+def feed_states() -> Folded[dict[str, FeedState]]:
+    """The subscriptions read model: every feed ever added, by id."""
+    return Folded("feed-state", FEED_EVENT_TYPES, fold_log, dict)

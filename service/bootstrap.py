@@ -1,82 +1,101 @@
-"""The composition root: settings in, a wired tracker out. The only place that knows every part."""
+"""The composition root: settings in, a wired tracker out. The only place that knows every part.
+
+`bootstrap` wires; constructors do no I/O. `Tracker.open()` does the start-up I/O (data directory, connection
+check, migrations); `build()` is both, for the CLI and the web.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any, Collection, Sequence
 
 from events.engine import check_connection, make_engine
 from events.projector import Projector
 from events.queries import Queries
 from events.store import EventStore
 from feeds import tables as feed_tables
-from feeds.service import FeedService
+from feeds.archive import Archive
+from feeds.clock import Clock, utc_now
+from feeds.fetch import Fetcher
+from feeds.health import Health
+from feeds.ingest import Article
+from feeds.learned import learned_registry
+from feeds.poller import Poller, PollSummary
+from feeds.pools import Pools
+from feeds.registry import Registry
+from feeds.subscriptions import Subscriptions
 
 from .config import Settings
+from .pipeline import ExtractSummary, Ingestor, Ports, ReviewService, add_alias, poll_once
 
-if TYPE_CHECKING:
-    from .pipeline import ExtractSummary, Pipeline, ReviewService
+__all__ = ["Tracker", "bootstrap", "build"]
 
 
 @dataclass
 class Tracker:
-    """A wired tracker: store, projector and queries over one database."""
+    """A wired tracker over one database: the parts, and the few operations that span several of them."""
 
     settings: Settings
-    store: EventStore = field(init=False)
+    store: EventStore
+    clock: Clock
+    fetcher: Fetcher
+    pools: Pools
+    health: Health
+    archive: Archive
+    subscriptions: Subscriptions
+    poller: Poller
+    projector: Projector
+    queries: Queries
+    ingestor: Ingestor
+    review: ReviewService
 
-    def __post_init__(self) -> None:
+    def open(self) -> "Tracker":
+        """Start-up I/O: the data directory (SQLite), a connection check, the migrations (safe on every start)."""
         if self.settings.database_url.startswith("sqlite"):
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(self.settings.database_url)
-        check_connection(engine)
-        self.store = EventStore(engine)
+        check_connection(self.store.engine)
         self.store.migrate()
-        feed_tables.migrate(engine)
+        feed_tables.migrate(self.store.engine)
+        return self
 
-    @cached_property
-    def projector(self) -> Projector:
-        return Projector(self.store)
-
-    @cached_property
-    def queries(self) -> Queries:
-        return Queries(self.store)
-
-    @cached_property
-    def feeds(self) -> FeedService:
-        return FeedService(self.store, allow_private=self.settings.allow_private_urls,
-                           concurrency=self.settings.poll_concurrency)
-
-    @cached_property
-    def pipeline(self) -> "Pipeline":
-        from .pipeline import Pipeline
-
-        return Pipeline(self)
-
-    @cached_property
-    def review(self) -> "ReviewService":
-        from .pipeline import ReviewService
-
-        return ReviewService(self, self.pipeline)
-
-    def extract_articles(self, articles: list[dict]) -> "ExtractSummary":
-        """Extraction hand-off for freshly archived articles (the poller calls this)."""
-        return self.pipeline.extract_articles(articles)
-
-    def poll_once(self, *, all: bool = False):  # type: ignore[no-untyped-def]
+    def poll_once(self, *, all: bool = False, only: Collection[str] | None = None) -> PollSummary:  # noqa: A002
         """The whole pipeline once: fetch, archive, extract, append, project."""
-        return self.pipeline.poll_once(all=all)
+        return poll_once(self.poller, self.ingestor, all=all, only=only)
+
+    def ingest(self, articles: Sequence[Article]) -> ExtractSummary:
+        """Extract and decide over these articles; append and project batch by batch."""
+        return self.ingestor.ingest(articles)
+
+    def registry(self) -> Registry:
+        """The company registry with everything the log taught it."""
+        return self.ingestor.registry()
 
     def add_alias(self, company: str, alias: str) -> None:
         """Teach the registry another name (an AliasAdded event)."""
-        from .pipeline import add_alias
-
-        add_alias(self, self.pipeline, company, alias)
+        add_alias(self.ingestor, company, alias)
 
     def close(self) -> None:
+        self.pools.close()
         self.store.engine.dispose()
 
 
-def build(settings: Settings | None = None) -> Tracker:
+def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clock | None = None,
+              http: Fetcher | None = None) -> Tracker:
+    """Wire every part (no I/O): the store, clock and HTTP fetcher may be injected (tests, benchmarks)."""
+    store = store or EventStore(make_engine(settings.database_url))
+    clock = clock or utc_now
+    fetcher = http or Fetcher(allow_private=settings.allow_private_urls)
+    pools = Pools(fetch_threads=settings.poll_concurrency)
+    health, archive = Health(store, clock=clock), Archive(store)
+    subscriptions = Subscriptions(store, fetcher, health, archive)
+    projector, queries = Projector(store), Queries(store)
+    ports = Ports(store, archive, subscriptions.states, learned_registry(), lambda: queries.current().alliances,
+                  projector.catch_up)
+    ingestor = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
+    review = ReviewService(ingestor, lambda: queries.current().companies)
+    return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions,
+                   Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, ingestor, review)
+
+
+def build(settings: Settings | None = None, **inject: Any) -> Tracker:
     """Open (and migrate) the tracker configured by `settings` or the environment."""
-    return Tracker(settings or Settings.from_env())
+    return bootstrap(settings or Settings.from_env(), **inject).open()

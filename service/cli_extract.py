@@ -47,7 +47,7 @@ def _deal_json(d: Any) -> dict[str, Any]:
 @click.pass_context
 def extract_cmd(ctx: click.Context, file: IO[str], gold: IO[str] | None) -> None:
     """Read news items as JSON Lines (FILE or stdin) and write the deals each reports."""
-    registry = _tracker(ctx).pipeline.registry()
+    registry = _tracker(ctx).registry()
     if gold is not None:
         items, errors = _read_jsonl(gold)
         predicted = {str(i.get("id")): extract(i, registry) for i in items}
@@ -70,7 +70,7 @@ def reextract(ctx: click.Context, since: str | None) -> None:
     """Run the current extractor over the archive; append only what is new."""
     from events.values import parse_day
 
-    s = _tracker(ctx).pipeline.reextract(parse_day(since) if since else None)
+    s = _tracker(ctx).ingestor.reextract(parse_day(since) if since else None)
     click.echo(f"reextract: {s.articles} articles, {s.deals} deals, {s.events} new events, {s.queued} queued")
 
 
@@ -85,7 +85,7 @@ def review() -> None:
 @click.pass_context
 def review_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
     """Pending candidates with their evidence."""
-    rows = _tracker(ctx).review.list(status="all" if show_all else "pending")
+    rows = _tracker(ctx).review.candidates(status="all" if show_all else "pending")
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -139,11 +139,8 @@ def alias() -> None:
 @click.pass_context
 def alias_add(ctx: click.Context, company: str, name: str) -> None:
     """Teach the registry another NAME for COMPANY (id or canonical name)."""
-    from .pipeline import add_alias
-
-    t = _tracker(ctx)
     try:
-        add_alias(t, t.pipeline, company, name)
+        _tracker(ctx).add_alias(company, name)
     except ValueError as e:
         _fail(e)
     click.echo(f"alias added: {name} -> {company}")

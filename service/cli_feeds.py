@@ -10,7 +10,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from feeds.errors import FeedError
-from feeds.service import FeedInfo
+from feeds.subscriptions import FeedInfo
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,7 +69,7 @@ def feeds() -> None:
 @_one_line_errors
 def feeds_add(ctx: click.Context, url: str, interval: str | None, title: str | None) -> None:
     """Subscribe to a feed URL (a web page's advertised feed is found by autodiscovery)."""
-    f = _tracker(ctx).feeds.add(url, interval=interval, title=title)
+    f = _tracker(ctx).subscriptions.add(url, interval=interval, title=title)
     click.echo(f"added {f.id} {f.url}" + (f"  ({f.title})" if f.title else ""))
 
 
@@ -79,7 +79,7 @@ def feeds_add(ctx: click.Context, url: str, interval: str | None, title: str | N
 @_one_line_errors
 def feeds_list(ctx: click.Context, as_json: bool) -> None:
     """The subscribed feeds, with how polling them goes."""
-    infos = _tracker(ctx).feeds.list()
+    infos = _tracker(ctx).subscriptions.feeds()
     if as_json:
         _dump([f.to_json() for f in infos])
         return
@@ -95,7 +95,7 @@ def feeds_list(ctx: click.Context, as_json: bool) -> None:
 @_one_line_errors
 def feeds_change(ctx: click.Context, feed_id: str, interval: str | None, title: str | None) -> None:
     """Change a feed's interval or title."""
-    click.echo(_row(_tracker(ctx).feeds.change(feed_id, interval=interval, title=title)))
+    click.echo(_row(_tracker(ctx).subscriptions.change(feed_id, interval=interval, title=title)))
 
 
 @feeds.command("remove")
@@ -104,7 +104,7 @@ def feeds_change(ctx: click.Context, feed_id: str, interval: str | None, title: 
 @_one_line_errors
 def feeds_remove(ctx: click.Context, feed_id: str) -> None:
     """Unsubscribe from a feed (its articles stay archived)."""
-    _tracker(ctx).feeds.remove(feed_id)
+    _tracker(ctx).subscriptions.remove(feed_id)
     click.echo(f"removed {feed_id}")
 
 
@@ -118,7 +118,7 @@ def feeds_import(ctx: click.Context, file: str) -> None:
         data = sys.stdin.buffer.read() if file == "-" else open(file, "rb").read()
     except OSError as e:
         raise FeedError(f"cannot read {file}: {e.strerror or e}") from None
-    added = _tracker(ctx).feeds.import_opml(data)
+    added = _tracker(ctx).subscriptions.import_opml(data)
     for f in added:
         click.echo(f"added {f.id} {f.url}")
     click.echo(f"import: {len(added)} feeds added")
@@ -129,7 +129,7 @@ def feeds_import(ctx: click.Context, file: str) -> None:
 @_one_line_errors
 def feeds_export(ctx: click.Context) -> None:
     """Print the subscriptions as OPML."""
-    click.echo(_tracker(ctx).feeds.export_opml(), nl=False)
+    click.echo(_tracker(ctx).subscriptions.export_opml(), nl=False)
 
 
 @feeds.command("add-defaults")
@@ -137,7 +137,7 @@ def feeds_export(ctx: click.Context) -> None:
 @_one_line_errors
 def feeds_add_defaults(ctx: click.Context) -> None:
     """Subscribe to the shipped list of auto-industry and China-EV news feeds."""
-    added = _tracker(ctx).feeds.add_defaults()
+    added = _tracker(ctx).subscriptions.add_defaults()
     for f in added:
         click.echo(f"added {f.id} {f.url}  ({f.title})")
     click.echo(f"add-defaults: {len(added)} feeds added")
@@ -151,13 +151,15 @@ def feeds_add_defaults(ctx: click.Context) -> None:
 @_one_line_errors
 def articles(ctx: click.Context, as_json: bool, feed_url: str | None, limit: int | None) -> None:
     """Archived feed articles, newest first."""
-    rows = _tracker(ctx).feeds.articles(feed_url=feed_url, limit=limit)
+    t = _tracker(ctx)
+    feed_ids = t.subscriptions.feed_ids_for(feed_url) if feed_url is not None else None
+    rows = t.archive.articles(t.subscriptions.states(), feed_ids=feed_ids, limit=limit)
     if as_json:
-        _dump(rows)
+        _dump([a.to_json() for a in rows])
         return
     for a in rows:
-        flag = "~" if a["published_estimated"] else " "
-        click.echo(f"{a['published'][:16]}{flag} {a['lang'] or '--':<3} {a['title']}  <{a['url'] or ''}>")
+        flag = "~" if a.published_estimated else " "
+        click.echo(f"{a.published[:16]}{flag} {a.lang or '--':<3} {a.title}  <{a.url or ''}>")
 
 
 @click.command()
@@ -170,9 +172,7 @@ def poll(ctx: click.Context, once: bool, all_: bool, as_json: bool) -> None:
     """Fetch due feeds, archive new articles, hand them to extraction and update the projections."""
     if not once:
         raise FeedError("use `alliances poll --once` (or `alliances worker` to keep polling)")
-    from .scheduler import poll_once
-
-    summary = poll_once(_tracker(ctx), all=all_)
+    summary = _tracker(ctx).poll_once(all=all_)
     if as_json:
         _dump(summary.to_json())
     else:

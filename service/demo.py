@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Callable
 
-from feeds.service import FeedInfo, FeedService
+from feeds.subscriptions import FeedInfo, Subscriptions
 
 __all__ = ["DEMO_FEED_ID", "DEMO_HOST", "demo_feed_bytes", "ensure_demo_feed", "serve_demo_feed"]
 
@@ -66,10 +66,10 @@ def serve_demo_feed() -> tuple[str, Callable[[], None]]:
     return f"http://{DEMO_HOST}:{server.server_address[1]}/feed.xml", stop
 
 
-def ensure_demo_feed(feeds: FeedService, url: str) -> FeedInfo:
+def ensure_demo_feed(feeds: Subscriptions, url: str) -> FeedInfo:
     """Subscribe to the demo feed once (id 'demo'); on a new port it is moved, not added again."""
     feeds.allow_host(DEMO_HOST)  # this one host only: the SSRF guard stays on for every other URL
-    current = {f.id: f for f in feeds.list()}.get(DEMO_FEED_ID)
+    current = {f.id: f for f in feeds.feeds()}.get(DEMO_FEED_ID)
     if current is None:
         return feeds.add(url, title=DEMO_TITLE, feed_id=DEMO_FEED_ID, interval="30m", probe=False)
     return feeds.move(DEMO_FEED_ID, url)

@@ -1,26 +1,41 @@
-"""The one pipeline: articles -> extraction -> decisions -> events -> projections, and the review queue."""
+"""The pipeline's service side: poll once (poll, then ingest what the outbox holds), the ingest job, the review
+queue's commands and registry aliases. Every decision is made by pure code in feeds/; this module reads the
+state it needs, appends each batch's events in one transaction and advances the projections once per batch."""
 from __future__ import annotations
 
+import logging
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 from events.envelope import NewEvent
+from events.projections.alliance import AllianceState
+from events.store import EventStore
 from events.types import AliasAdded, DealConfirmed, DealRejected
-from events.values import KINDS, STAGES
+from events.values import KINDS, STAGES, FuzzyDate
 from feeds import decide as decider
-from feeds import review as review_fold
-from feeds.extract import Deal, extract
+from feeds.archive import Archive
+from feeds.clock import Clock
+from feeds.folded import Folded
+from feeds.ingest import Article, decide_all
+from feeds.learned import Learned
+from feeds.poller import Poller, PollSummary
+from feeds.pools import Pools
 from feeds.registry import Company, Registry, company_id
+from feeds.review import Candidate, review_queue
+from feeds.sources import FeedState
 
-if TYPE_CHECKING:
-    from .bootstrap import Tracker
+__all__ = ["ExtractSummary", "Ingestor", "ReviewService", "poll_once"]
+
+log = logging.getLogger(__name__)
+BATCH = 500
 
 
 @dataclass
 class ExtractSummary:
-    """What one extraction run did."""
+    """What one ingest run did."""
 
     articles: int = 0
     deals: int = 0
@@ -28,111 +43,122 @@ class ExtractSummary:
     queued: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: "ExtractSummary") -> None:
+        self.articles += other.articles
+        self.deals += other.deals
+        self.events += other.events
+        self.queued += other.queued
+        self.errors += other.errors
+
     def as_dict(self) -> dict[str, Any]:
         return {"articles": self.articles, "deals": self.deals, "events": self.events, "queued": self.queued,
                 "errors": self.errors}
 
 
-class Pipeline:
-    """Extraction and decision over archived articles, appending to the log."""
+@dataclass
+class Ports:
+    """What the ingest job reads and advances (one object, so tests and the composition root wire it alike)."""
 
-    def __init__(self, tracker: "Tracker") -> None:
-        self.tracker = tracker
-        self._registry: tuple[int, Registry] | None = None
-        self._lock = threading.Lock()
+    store: EventStore
+    archive: Archive
+    feeds: Callable[[], Mapping[str, FeedState]]  # subscriptions, to label articles with their feed
+    learned: Folded[Learned]
+    alliances: Callable[[], Mapping[str, AllianceState]]  # the alliances as they stand
+    advance: Callable[[], object]  # bring the projections up to the log
+
+
+class Ingestor:
+    """Articles -> extraction (in the process pool) -> decisions -> one append per batch -> projections."""
+
+    def __init__(self, ports: Ports, pools: Pools, clock: Clock, *, threshold: float = decider.DEFAULT_THRESHOLD,
+                 batch: int = BATCH) -> None:
+        self.ports = ports
+        self.pools = pools
+        self.clock = clock
+        self.threshold = threshold
+        self.batch = batch
+        self._lock = threading.Lock()  # one ingest at a time per process: each batch sees the last one's events
+
+    def learned(self) -> Learned:
+        """The registry with everything the log taught it, and the companies the log has registered."""
+        return self.ports.learned.catch_up(self.ports.store)
 
     def registry(self) -> Registry:
-        """The shipped registry plus every company and alias the log has learned (events win)."""
-        model = self.tracker.queries.current()
-        if self._registry and self._registry[0] == model.position:
-            return self._registry[1]
-        reg = Registry.default()
-        for cid, c in model.companies.items():
-            known = reg.get(cid)
-            if known is None:
-                reg = reg.with_company(Company(cid, c.name, c.name_zh, tuple(c.aliases), c.country, c.sector))
-                continue
-            for alias in c.aliases:
-                if alias not in known.aliases and alias not in (known.name, known.name_zh):
-                    reg = reg.with_alias(cid, alias)
-        self._registry = (model.position, reg)
-        return reg
+        return self.learned().registry
 
-    def _names(self, registry: Registry) -> dict[str, str]:
-        return {c.id: c.name for c in registry.companies()}
-
-    def extract_articles(self, articles: Iterable[dict[str, Any]]) -> ExtractSummary:
-        """Extract, decide and append, article by article, so each decision sees the last."""
-        summary = ExtractSummary()
+    def ingest(self, articles: Sequence[Article]) -> ExtractSummary:
+        """Extract, decide and append, batch by batch; within a batch each decision sees the earlier ones."""
+        total = ExtractSummary()
         with self._lock:
-            registry = self.registry()
-            names = self._names(registry)
-            threshold = self.tracker.settings.review_threshold
-            for article in articles:
-                summary.articles += 1
-                item = {"id": article.get("id"), "published": _day(article.get("published")),
-                        "title": article.get("title") or "", "summary": article.get("summary") or "",
-                        "content": article.get("content") or "", "lang": article.get("lang")}
-                deals = extract(item, registry)
-                summary.deals += len(deals)
-                if not deals:
-                    continue
-                model = self.tracker.queries.current()
-                events = decider.decide(deals, article, alliances=model.alliances, known_companies=set(model.companies),
-                                        registry=registry, threshold=threshold, names=names)
-                before = self.tracker.store.last_position()
-                self.tracker.store.append(events)
-                summary.events += self.tracker.store.last_position() - before
-                summary.queued += sum(1 for e in events if e.event.type_name == "DealQueued")
-        self.tracker.projector.catch_up()
-        return summary
+            for i in range(0, len(articles), self.batch):
+                total.add(self._batch(articles[i:i + self.batch]))
+        return total
+
+    def drain(self) -> tuple[int, str | None]:
+        """Ingest the outbox batch by batch, marking each batch after its events are appended.
+
+        Returns (articles ingested, error text); a failing batch stays pending and is offered again next time.
+        """
+        done = 0
+        while True:
+            pending = self.ports.archive.pending(self.ports.feeds(), self.batch)
+            if not pending:
+                return done, None
+            try:
+                self.ingest(pending)
+            except Exception as e:  # noqa: BLE001 - the batch stays pending (idempotency keys make a repeat harmless)
+                log.exception("ingest failed; %d articles stay pending", len(pending))
+                return done, f"{type(e).__name__}: {e}"
+            self.ports.archive.mark_processed((a.id for a in pending), self.clock())
+            done += len(pending)
 
     def reextract(self, since: date | None = None) -> ExtractSummary:
         """Run the current extractor over the archive; only what is new is appended."""
-        articles = [a for a in self.tracker.feeds.articles()
-                    if since is None or (_day(a.get("published")) or "") >= since.isoformat()]
-        return self.extract_articles(articles)
+        articles = [a for a in self.ports.archive.articles(self.ports.feeds())
+                    if since is None or (a.day or "") >= since.isoformat()]
+        return self.ingest(articles)
 
-    def poll_once(self, *, all: bool = False) -> dict[str, Any]:
-        """Fetch, archive, extract, append, project — all before returning."""
-        result = self.tracker.feeds.poll(all=all, on_articles=self.extract_articles)
-        self.tracker.projector.catch_up()
-        return result
+    def _batch(self, articles: Sequence[Article]) -> ExtractSummary:
+        learned = self.learned()
+        deals = self.pools.extract(articles, learned.registry)
+        decided = decide_all(articles, deals, learned.registry, self.ports.alliances(), self.clock().date(),
+                             companies=learned.registered, threshold=self.threshold)
+        before = self.ports.store.last_position()
+        stored = self.ports.store.append(decided.events)
+        self.ports.advance()
+        return ExtractSummary(len(articles), decided.deals, sum(1 for r in stored if r.position > before),
+                              decided.queued)
 
 
-def _day(value: Any) -> str | None:
-    return str(value)[:10] if value else None
+def poll_once(poller: Poller, ingestor: Ingestor, *, all: bool = False,  # noqa: A002 - the CLI's word
+              only: Collection[str] | None = None) -> PollSummary:
+    """The whole pipeline once: fetch and archive, ingest what the outbox holds, project."""
+    started = time.monotonic()
+    summary = poller.poll(all=all, only=only)
+    handed, error = ingestor.drain()
+    ingestor.ports.advance()
+    return replace(summary, handed_off=handed, handoff_error=error, elapsed_s=time.monotonic() - started)
 
 
 class ReviewService:
     """The review queue's commands and listing; every decision is an event."""
 
-    def __init__(self, tracker: "Tracker", pipeline: Pipeline) -> None:
-        self.tracker = tracker
-        self.pipeline = pipeline
+    def __init__(self, ingestor: Ingestor, companies: Callable[[], Mapping[str, Any]]) -> None:
+        self.ingestor = ingestor
+        self.ports = ingestor.ports
+        self.companies = companies  # the log's companies by id (for names)
+        self.queue: Folded[dict[str, Candidate]] = review_queue()
 
-    def _candidates(self) -> dict[str, review_fold.Candidate]:
-        return review_fold.replay(self.tracker.store.read())
+    def _candidates(self) -> dict[str, Candidate]:
+        return self.queue.catch_up(self.ports.store)
 
-    def list(self, *, status: str = "pending") -> list[dict[str, Any]]:
-        """Candidates with their evidence, newest first."""
-        model = self.tracker.queries.current()
-        names = {c.id: c for c in self.pipeline.registry().companies()}
-        out = []
-        for c in sorted(self._candidates().values(), key=lambda c: -c.position):
-            if status != "all" and c.status != status:
-                continue
-            q = c.queued
-            out.append({
-                "candidate_id": c.candidate_id, "status": c.status,
-                "parties": [_party(p, model.companies, names) for p in q.parties],
-                "kind": q.kind, "stage": q.stage, "loi": q.loi, "date": q.date, "valid": c.valid,
-                "confidence": q.confidence, "article_id": q.article_id,
-                "citation": {k: getattr(q.citation, k) for k in ("publisher", "title", "url", "published", "evidence")},
-            })
-        return out
+    def candidates(self, *, status: str = "pending") -> list[dict[str, Any]]:
+        """Candidates with their evidence, newest first ('all' for every status)."""
+        companies, registry = self.companies(), self.ingestor.registry()
+        found = sorted(self._candidates().values(), key=lambda c: -c.position)
+        return [_candidate_json(c, companies, registry) for c in found if status == "all" or c.status == status]
 
-    def _pending(self, candidate_id: str) -> review_fold.Candidate:
+    def _pending(self, candidate_id: str) -> Candidate:
         c = self._candidates().get(candidate_id)
         if c is None:
             raise ValueError(f"no candidate {candidate_id!r} in the review queue")
@@ -144,59 +170,70 @@ class ReviewService:
                 stage: str | None = None, by: str = "admin") -> None:
         """Confirm (optionally corrected): the decision and the alliance event land in one append."""
         c = self._pending(candidate_id)
-        registry = self.pipeline.registry()
-        ids = tuple(sorted(self._resolve(p, registry) for p in parties)) if parties else c.queued.parties
-        if len(set(ids)) < 2:
-            raise ValueError("a deal needs two or more distinct parties")
-        if kind is not None and kind not in KINDS:
-            raise ValueError(f"unknown kind {kind!r}; one of {sorted(KINDS)}")
-        if stage is not None and stage not in STAGES:
-            raise ValueError(f"unknown stage {stage!r}; one of {sorted(STAGES)}")
+        learned = self.ingestor.learned()
+        ids = tuple(sorted(_resolve(p, learned.registry) for p in parties)) if parties else c.queued.parties
+        _check_correction(ids, kind, stage)
         q = c.queued
-        valid = decider.FuzzyDate.parse(c.valid) if c.valid else None
+        valid = FuzzyDate.parse(c.valid) if c.valid else None
         claim = decider.Claim(ids, kind or q.kind, stage or q.stage, q.loi, valid, 1.0, q.citation,  # type: ignore[arg-type]
                               f"{candidate_id}:confirmed", q.date is not None)
-        model = self.tracker.queries.current()
+        names = {co.id: co.name for co in learned.registry.companies()}
         events: list[NewEvent] = [NewEvent(DealConfirmed(candidate_id, ids if parties else None, kind, stage, by),
                                            idempotency_key=f"review:{candidate_id}:decided")]
-        events += decider.registrations(ids, set(model.companies), registry)
-        events += decider.alliance_events(claim, model.alliances, self.pipeline._names(registry))
-        self.tracker.store.append(events)
-        self.tracker.projector.catch_up()
+        events += decider.registrations(ids, set(learned.registered), learned.registry)
+        events += decider.alliance_events(claim, self.ports.alliances(), names)
+        self.ports.store.append(events)
+        self.ports.advance()
 
     def reject(self, candidate_id: str, *, reason: str = "", by: str = "admin") -> None:
         """Reject a candidate; nothing about any alliance changes."""
         self._pending(candidate_id)
-        self.tracker.store.append([NewEvent(DealRejected(candidate_id, reason, by),
-                                            idempotency_key=f"review:{candidate_id}:decided")])
-
-    @staticmethod
-    def _resolve(name_or_id: str, registry: Registry) -> str:
-        cid = company_id(name_or_id)
-        if registry.get(cid) is None:
-            raise ValueError(f"unknown company {name_or_id!r}; add it to the registry first")
-        return cid
+        self.ports.store.append([NewEvent(DealRejected(candidate_id, reason, by),
+                                          idempotency_key=f"review:{candidate_id}:decided")])
 
 
-def _party(cid: str, companies: dict[str, Any], registry: dict[str, Company]) -> dict[str, str]:
+def add_alias(ingestor: Ingestor, company: str, alias: str) -> None:
+    """Teach the registry another name (an AliasAdded event); extraction uses it from the next batch on."""
+    learned = ingestor.learned()
+    cid = company_id(company)
+    if learned.registry.get(cid) is None:
+        raise ValueError(f"unknown company {company!r}")
+    events = decider.registrations([cid], set(learned.registered), learned.registry)
+    events.append(NewEvent(AliasAdded(cid, alias.strip())))
+    ingestor.ports.store.append(events)
+    ingestor.ports.advance()
+
+
+def _resolve(name_or_id: str, registry: Registry) -> str:
+    cid = company_id(name_or_id)
+    if registry.get(cid) is None:
+        raise ValueError(f"unknown company {name_or_id!r}; add it to the registry first")
+    return cid
+
+
+def _check_correction(ids: tuple[str, ...], kind: str | None, stage: str | None) -> None:
+    if len(set(ids)) < 2:
+        raise ValueError("a deal needs two or more distinct parties")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; one of {sorted(KINDS)}")
+    if stage is not None and stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; one of {sorted(STAGES)}")
+
+
+def _candidate_json(c: Candidate, companies: Mapping[str, Any], registry: Registry) -> dict[str, Any]:
+    q = c.queued
+    return {
+        "candidate_id": c.candidate_id, "status": c.status,
+        "parties": [_party(p, companies, registry) for p in q.parties],
+        "kind": q.kind, "stage": q.stage, "loi": q.loi, "date": q.date, "valid": c.valid,
+        "confidence": q.confidence, "article_id": q.article_id,
+        "citation": {k: getattr(q.citation, k) for k in ("publisher", "title", "url", "published", "evidence")},
+    }
+
+
+def _party(cid: str, companies: Mapping[str, Any], registry: Registry) -> dict[str, str]:
     c = companies.get(cid)
     if c is not None:
         return {"id": cid, "name": c.name, "name_zh": c.name_zh}
-    r = registry.get(cid)
+    r: Company | None = registry.get(cid)
     return {"id": cid, "name": r.name if r else cid, "name_zh": r.name_zh if r else ""}
-
-
-def add_alias(tracker: "Tracker", pipeline: Pipeline, company: str, alias: str) -> None:
-    """Teach the registry another name; extraction uses it from the next article on."""
-    registry = pipeline.registry()
-    cid = company_id(company)
-    if registry.get(cid) is None:
-        raise ValueError(f"unknown company {company!r}")
-    model = tracker.queries.current()
-    events = decider.registrations([cid], set(model.companies), registry)
-    events.append(NewEvent(AliasAdded(cid, alias.strip())))
-    tracker.store.append(events)
-    tracker.projector.catch_up()
-
-
-__all__ = ["Pipeline", "ReviewService", "ExtractSummary", "add_alias", "Deal"]

@@ -1,8 +1,10 @@
-"""Background polling with APScheduler 3.x: a poll tick for due feeds and a projector catch-up job.
+"""Background work with APScheduler 3.x: two jobs, a poll tick (fetch and archive the due feeds) and an ingest
+tick (extract, decide and append what the archive's outbox holds, then advance the projections).
 
 Each feed's own interval (with jitter and backoff) lives in its `next_poll_at`; the tick only asks
 "what is due?". Feeds are leased while polled (FOR UPDATE SKIP LOCKED on PostgreSQL), so several
-workers on one database split the due feeds instead of polling them twice.
+workers on one database split the due feeds instead of polling them twice. The two jobs meet only in the
+outbox: polling never calls into extraction.
 """
 from __future__ import annotations
 
@@ -15,24 +17,16 @@ from typing import Any, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from feeds.service import PollSummary
+from feeds.poller import PollSummary
 
 from .bootstrap import Tracker
 
-__all__ = ["Handle", "poll_once", "run_forever", "start_background"]
+__all__ = ["Handle", "run_forever", "start_background"]
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30.0
-CATCH_UP_SECONDS = 15.0
-
-
-def poll_once(tracker: Tracker, *, all: bool = False, only: set[str] | None = None) -> PollSummary:  # noqa: A002
-    """The whole pipeline: fetch and archive, hand new articles to extraction (if wired), project."""
-    extract = getattr(tracker, "extract_articles", None)
-    summary = tracker.feeds.poll(all=all, only=only, on_articles=extract if callable(extract) else None)
-    tracker.projector.catch_up()
-    return summary
+INGEST_SECONDS = 15.0
 
 
 @dataclass
@@ -55,7 +49,7 @@ class Handle:
 def _tick(tracker: Tracker, handle: Handle) -> None:
     """One scheduled poll of the due feeds; errors are logged, never kill the scheduler."""
     try:
-        summary = poll_once(tracker)
+        summary = tracker.poller.poll()
     except Exception:  # noqa: BLE001 - the next tick tries again
         log.exception("poll tick failed")
         return
@@ -64,15 +58,20 @@ def _tick(tracker: Tracker, handle: Handle) -> None:
         log.info("%s", summary.line())
 
 
-def _catch_up(tracker: Tracker) -> None:
+def _ingest(tracker: Tracker) -> None:
+    """Ingest what the outbox holds, then bring the projections up to the log (also events others appended)."""
     try:
+        done, error = tracker.ingestor.drain()
         tracker.projector.catch_up()
-    except Exception:  # noqa: BLE001
-        log.exception("projector catch-up failed")
+    except Exception:  # noqa: BLE001 - the next tick tries again
+        log.exception("ingest tick failed")
+        return
+    if done or error:
+        log.info("ingest: %d articles%s", done, f"; failed: {error}" if error else "")
 
 
 def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: float = TICK_SECONDS,
-                     catch_up_seconds: float = CATCH_UP_SECONDS) -> Handle:
+                     ingest_seconds: float = INGEST_SECONDS) -> Handle:
     """Start polling in background threads; with `demo`, serve the demo feed, subscribe and poll it now."""
     scheduler = BackgroundScheduler(timezone=timezone.utc,
                                     job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None})
@@ -84,16 +83,16 @@ def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: floa
         handle.demo_url = url
         handle._stops.append(stop)
         try:
-            ensure_demo_feed(tracker.feeds, url)
-            handle.summaries.append(poll_once(tracker, all=True, only={DEMO_FEED_ID}))
+            ensure_demo_feed(tracker.subscriptions, url)
+            handle.summaries.append(tracker.poll_once(all=True, only={DEMO_FEED_ID}))
         except BaseException:
             handle.stop()
             raise
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "replace_existing": True}
     scheduler.add_job(_tick, "interval", seconds=tick_seconds, args=(tracker, handle), id="poll-tick",
                       next_run_time=datetime.now(timezone.utc), **common)
-    scheduler.add_job(_catch_up, "interval", seconds=catch_up_seconds, args=(tracker,), id="projector-catch-up",
-                      **common)
+    scheduler.add_job(_ingest, "interval", seconds=ingest_seconds, args=(tracker,), id="ingest-tick",
+                      next_run_time=datetime.now(timezone.utc), **common)
     scheduler.start()
     return handle
 

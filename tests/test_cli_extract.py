@@ -79,8 +79,12 @@ def test_review_list_json_shows_queued_candidates(env):
     from service.bootstrap import build
     from service.config import Settings
 
+    from feeds.ingest import Article
+
     t = build(Settings.from_env(env))
-    t.extract_articles([{**ITEMS[0], "url": "https://wire.example/1", "feed_title": "Wire"}])
+    i = ITEMS[0]
+    t.ingest([Article(id=i["id"], feed_id="wire", url="https://wire.example/1", title=i["title"], summary=i["summary"],
+                      content="", lang="zh", published=i["published"], fetched_at=i["published"], feed_title="Wire")])
     t.close()
     rows = json.loads(run(env, "review", "list", "--json").stdout)
     assert len(rows) == 1 and rows[0]["status"] == "pending"

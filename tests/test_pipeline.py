@@ -1,18 +1,20 @@
 """From archived articles to events: new alliances, stage changes, corroborations, the review queue."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from feeds.ingest import Article
 from service.bootstrap import build
 from service.config import Settings
 
 
-def article(i: int, title: str, summary: str = "", published: str = "2026-03-02", host: str = "wire-a.example") -> dict:
-    return {"id": f"art-{i}", "url": f"https://{host}/news/{i}", "feed_url": f"https://{host}/feed.xml",
-            "feed_title": host, "title": title, "summary": summary, "content": "", "lang": None,
-            "published": f"{published}T08:00:00+00:00"}
+def article(i: int, title: str, summary: str = "", published: str = "2026-03-02", host: str = "wire-a.example") -> Article:
+    return Article(id=f"art-{i}", feed_id=host, url=f"https://{host}/news/{i}", title=title, summary=summary,
+                   content="", lang=None, published=f"{published}T08:00:00.000000Z", fetched_at="2026-11-01T00:00:00Z",
+                   feed_url=f"https://{host}/feed.xml", feed_title=host)
 
 
 NISSAN_MOMENTA = ("日产与魔门塔签署战略合作协议", "日产汽车与魔门塔1日签署战略合作协议，双方将在智能驾驶领域展开合作。")
@@ -38,7 +40,7 @@ def _types(t) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_a_new_deal_becomes_an_alliance_citing_its_article(tracker):
-    tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
+    tracker.ingest([article(1, *NISSAN_MOMENTA)])
     rows = tracker.queries.alliances()
     assert [r["id"] for r in rows] == ["momenta--nissan"]
     assert rows[0]["stage"] == "agreement_signed" and rows[0]["kinds"] == ["strategic_cooperation"]
@@ -50,21 +52,21 @@ def test_a_new_deal_becomes_an_alliance_citing_its_article(tracker):
 
 
 def test_parties_unknown_to_the_log_are_registered_from_the_registry(tracker):
-    tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
+    tracker.ingest([article(1, *NISSAN_MOMENTA)])
     names = {c["id"]: (c["name"], c["name_zh"]) for c in tracker.queries.companies()}
     assert names["nissan"][0] == "Nissan" and names["momenta"] == ("Momenta", "魔门塔")
 
 
 def test_the_same_article_processed_twice_adds_nothing(tracker):
-    tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
+    tracker.ingest([article(1, *NISSAN_MOMENTA)])
     n = tracker.store.last_position()
-    tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
+    tracker.ingest([article(1, *NISSAN_MOMENTA)])
     assert tracker.store.last_position() == n
 
 
 def test_the_same_fact_from_another_source_is_a_corroboration_not_a_second_alliance(tracker):
-    tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
-    tracker.extract_articles([article(2, "Nissan and Momenta sign strategic cooperation agreement",
+    tracker.ingest([article(1, *NISSAN_MOMENTA)])
+    tracker.ingest([article(2, "Nissan and Momenta sign strategic cooperation agreement",
                                       "Nissan signed a strategic cooperation agreement with Momenta on Sunday.",
                                       host="wire-b.example")])
     rows = tracker.queries.alliances()
@@ -73,8 +75,8 @@ def test_the_same_fact_from_another_source_is_a_corroboration_not_a_second_allia
 
 
 def test_a_later_stage_becomes_a_stage_change(tracker):
-    tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
-    tracker.extract_articles([article(3, "日产与魔门塔联合开发的首款车型下线",
+    tracker.ingest([article(1, *NISSAN_MOMENTA)])
+    tracker.ingest([article(3, "日产与魔门塔联合开发的首款车型下线",
                                       "日产与魔门塔联合开发的首款车型4月10日在广州下线。", published="2026-04-12")])
     row = tracker.queries.alliances()[0]
     assert row["stage"] == "production" and "co_development" in row["kinds"]
@@ -82,36 +84,36 @@ def test_a_later_stage_becomes_a_stage_change(tracker):
 
 
 def test_a_denial_adds_no_event(tracker):
-    tracker.extract_articles([article(4, "小鹏否认与某国际车企洽谈新一轮合作", "小鹏汽车否认了相关传闻。")])
+    tracker.ingest([article(4, "小鹏否认与某国际车企洽谈新一轮合作", "小鹏汽车否认了相关传闻。")])
     assert tracker.store.last_position() == 0
 
 
 def test_low_confidence_deals_wait_in_review_and_change_no_alliance(strict_tracker):
-    strict_tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
+    strict_tracker.ingest([article(1, *NISSAN_MOMENTA)])
     assert strict_tracker.queries.alliances() == []
-    (c,) = strict_tracker.review.list()
+    (c,) = strict_tracker.review.candidates()
     assert {p["id"] for p in c["parties"]} == {"nissan", "momenta"} and c["citation"]["evidence"]
 
 
 def test_confirming_a_candidate_creates_the_alliance_and_records_the_decision(strict_tracker):
-    strict_tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
-    (c,) = strict_tracker.review.list()
+    strict_tracker.ingest([article(1, *NISSAN_MOMENTA)])
+    (c,) = strict_tracker.review.candidates()
     strict_tracker.review.confirm(c["candidate_id"], by="tester")
     assert [r["id"] for r in strict_tracker.queries.alliances()] == ["momenta--nissan"]
-    assert strict_tracker.review.list() == [] and "DealConfirmed" in _types(strict_tracker)
+    assert strict_tracker.review.candidates() == [] and "DealConfirmed" in _types(strict_tracker)
 
 
 def test_confirming_with_corrections_uses_the_corrected_kind_and_stage(strict_tracker):
-    strict_tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
-    (c,) = strict_tracker.review.list()
+    strict_tracker.ingest([article(1, *NISSAN_MOMENTA)])
+    (c,) = strict_tracker.review.candidates()
     strict_tracker.review.confirm(c["candidate_id"], kind="technology_supply", stage="established")
     row = strict_tracker.queries.alliances()[0]
     assert (row["kinds"], row["stage"]) == (["technology_supply"], "established")
 
 
 def test_rejecting_a_candidate_changes_no_alliance(strict_tracker):
-    strict_tracker.extract_articles([article(1, *NISSAN_MOMENTA)])
-    (c,) = strict_tracker.review.list()
+    strict_tracker.ingest([article(1, *NISSAN_MOMENTA)])
+    (c,) = strict_tracker.review.candidates()
     strict_tracker.review.reject(c["candidate_id"], reason="rumour")
     assert strict_tracker.queries.alliances() == [] and "DealRejected" in _types(strict_tracker)
     with pytest.raises(ValueError, match="already rejected"):
@@ -124,13 +126,11 @@ def test_unknown_candidate_gets_a_clear_error(strict_tracker):
 
 
 def test_an_alias_added_as_an_event_is_used_by_extraction_from_then_on(tracker):
-    from service.pipeline import add_alias
-
     item = article(5, "Nissan and Mmta Robotics sign strategic cooperation agreement",
                    "Nissan signed a strategic cooperation agreement with Mmta Robotics on Sunday.")
-    tracker.extract_articles([item])
+    tracker.ingest([item])
     assert tracker.queries.alliances() == []
-    add_alias(tracker, tracker.pipeline, "Momenta", "Mmta Robotics")
-    tracker.extract_articles([dict(item, id="art-6")])
+    tracker.add_alias("Momenta", "Mmta Robotics")
+    tracker.ingest([replace(item, id="art-6")])
     assert [r["id"] for r in tracker.queries.alliances()] == ["momenta--nissan"]
     assert "AliasAdded" in _types(tracker)

@@ -26,8 +26,8 @@ def catalog() -> Catalog:
 
 
 def feeds_service() -> Any | None:
-    """tracker.feeds (the FeedService) if this build has one."""
-    return getattr(tracker(), "feeds", None)
+    """tracker.subscriptions (feed commands and listing) if this build has one."""
+    return getattr(tracker(), "subscriptions", None)
 
 
 def review_service() -> Any | None:
@@ -68,7 +68,7 @@ def failing_feeds() -> int | None:
     svc = feeds_service()
     if svc is None:
         return None
-    return cache.get(lambda: sum(1 for f in svc.list() if is_failing(f)))
+    return cache.get(lambda: sum(1 for f in svc.feeds() if is_failing(f)))
 
 
 def is_failing(f: Any) -> bool:

@@ -7,6 +7,7 @@ import resource
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -104,10 +105,11 @@ def test_whole_corpus_survives_fetch_and_parse(corpus_server: str) -> None:
     outcomes: dict[str, str] = {}
     fetch_errors: list[str] = []
 
+    pool = ThreadPoolExecutor(max_workers=8)
     for offset in range(0, len(files), BATCH):
         batch = files[offset : offset + BATCH]
         urls = [corpus_server + quote(p.relative_to(CORPUS).as_posix()) for p in batch]
-        results = fetcher.fetch_many([(u, None, None) for u in urls], concurrency=8)
+        results = list(pool.map(fetcher.fetch, urls))
         assert len(results) == len(batch)
         for path, url, result in zip(batch, urls, results, strict=True):
             assert isinstance(result, FetchResult) and result.url == url
@@ -121,6 +123,7 @@ def test_whole_corpus_survives_fetch_and_parse(corpus_server: str) -> None:
             # A result is entries, a recorded error, or a valid feed with no items (big5.xml is "<rss></rss>").
             outcomes[name] = "error" if feed.error else ("entries" if feed.entries else "empty feed")
         rss_peak = max(rss_peak, vm_rss_mb())
+    pool.shutdown()
 
     elapsed = time.monotonic() - started
     assert len(outcomes) == len(files)

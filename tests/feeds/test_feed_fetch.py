@@ -255,35 +255,10 @@ def test_garbage_urls_are_error_values(url: str) -> None:
     assert result.error and result.status is None
 
 
-def test_fetch_many_preserves_order_and_bounds_concurrency(server) -> None:
-    import threading
-
-    active = 0
-    peak = 0
-    lock = threading.Lock()
-
-    @server.route("/slowish")
-    def _(h) -> None:
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.05)
-        with lock:
-            active -= 1
-        h.reply(200, h.path.encode())
-
-    requests = [(server.url(f"/slowish?n={i}"), None, None) for i in range(20)]
-    results = fetcher().fetch_many(requests, concurrency=3)
-    assert [r.body for r in results] == [f"/slowish?n={i}".encode() for i in range(20)]
-    assert 1 <= peak <= 3
-    assert fetcher().fetch_many([]) == []
-
-
-def test_fetch_many_passes_validators(server) -> None:
+def test_conditional_fetch_sends_the_validators(server) -> None:
     server.static("/feed", 304)
-    results = fetcher().fetch_many([(server.url("/feed"), '"x"', "Mon, 03 Apr 2023 01:02:03 GMT")])
-    assert results[0].not_modified
+    result = fetcher().fetch(server.url("/feed"), etag='"x"', last_modified="Mon, 03 Apr 2023 01:02:03 GMT")
+    assert result.not_modified
     assert server.seen[0].headers["if-none-match"] == '"x"'
     assert server.seen[0].headers["if-modified-since"] == "Mon, 03 Apr 2023 01:02:03 GMT"
 

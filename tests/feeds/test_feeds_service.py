@@ -1,8 +1,9 @@
-"""FeedService against real local HTTP servers, on SQLite and PostgreSQL (the `store` fixture)."""
+"""Subscriptions, the poller, health and the archive against real local HTTP servers, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import text
@@ -11,7 +12,12 @@ from events.store import EventStore
 from feeds import tables
 from feeds.errors import BadOPML, DuplicateFeed, FeedError, UnknownFeed
 from feeds.opml import parse_opml
-from feeds.service import FeedService
+from feeds.archive import Archive
+from feeds.fetch import Fetcher
+from feeds.health import Health
+from feeds.poller import Poller
+from feeds.pools import Pools
+from feeds.subscriptions import Subscriptions
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -34,65 +40,91 @@ ITEMS = [
 ]
 
 
-@pytest.fixture
-def svc(store: EventStore) -> FeedService:
+@dataclass
+class Parts:
+    """The feed side wired as the composition root wires it (minus extraction)."""
+
+    store: EventStore
+    subscriptions: Subscriptions
+    poller: Poller
+    health: Health
+    archive: Archive
+    pools: Pools
+
+    def articles(self, feed_url: str | None = None) -> list[dict[str, Any]]:
+        ids = self.subscriptions.feed_ids_for(feed_url) if feed_url else None
+        return [a.to_json() for a in self.archive.articles(self.subscriptions.states(), feed_ids=ids)]
+
+
+def wire(store: EventStore, *, allow_private: bool = True, worker_id: str | None = None, processes: int = 0,
+         fetcher: Fetcher | None = None) -> Parts:
     tables.migrate(store.engine)
-    return FeedService(store, allow_private=True, concurrency=4, jitter=lambda: 0.5)
+    fetcher, pools = fetcher or Fetcher(allow_private=allow_private), Pools(fetch_threads=4, processes=processes)
+    health, archive = Health(store, worker_id=worker_id), Archive(store)
+    subs = Subscriptions(store, fetcher, health, archive)
+    return Parts(store, subs, Poller(subs, health, fetcher, pools, jitter=lambda: 0.5), health, archive, pools)
+
+
+@pytest.fixture
+def svc(store: EventStore) -> Iterator[Parts]:
+    parts = wire(store)
+    yield parts
+    parts.pools.close()
 
 
 def feed_events(store: EventStore) -> list[Any]:
     return [r for r in store.read() if r.stream_id.startswith("feed-")]
 
 
-def test_add_change_remove_emit_events_and_fold(svc: FeedService, store: EventStore, server: Any) -> None:
+def test_add_change_remove_emit_events_and_fold(svc: Parts, store: EventStore, server: Any) -> None:
     url = server.static("/feed.xml", body=rss(ITEMS))
-    info = svc.add(url, interval="2h")
+    info = svc.subscriptions.add(url, interval="2h")
     assert info.url == url and info.title == "Test feed" and info.interval_seconds == 7200
-    assert [f.id for f in svc.list()] == [info.id]
+    assert [f.id for f in svc.subscriptions.feeds()] == [info.id]
     with pytest.raises(DuplicateFeed, match="already subscribed"):
-        svc.add(url)
-    changed = svc.change(info.id, interval="90s", title="Renamed")
+        svc.subscriptions.add(url)
+    changed = svc.subscriptions.change(info.id, interval="90s", title="Renamed")
     assert (changed.title, changed.interval_seconds) == ("Renamed", 90)
-    svc.remove(info.id)
-    assert svc.list() == []
-    assert [f.id for f in svc.list(include_removed=True)] == [info.id]
+    svc.subscriptions.remove(info.id)
+    assert svc.subscriptions.feeds() == []
+    assert [f.id for f in svc.subscriptions.feeds(include_removed=True)] == [info.id]
     with pytest.raises(UnknownFeed, match=info.id):
-        svc.remove(info.id)
-    again = svc.add(url, title="Back")  # re-subscribing reuses the id, a new FeedAdded on the same stream
+        svc.subscriptions.remove(info.id)
+    again = svc.subscriptions.add(url, title="Back")  # re-subscribing reuses the id, a new FeedAdded on the same stream
     assert again.id == info.id and again.title == "Back" and not again.removed
     types = [(r.type, r.stream_version) for r in feed_events(store)]
     assert types == [("FeedAdded", 1), ("FeedChanged", 2), ("FeedRemoved", 3), ("FeedAdded", 4)]
     # the fold is pure: a fresh service (no cache) sees the same state
-    fresh = FeedService(store, allow_private=True)
-    assert [(f.id, f.title, f.url) for f in fresh.list()] == [(info.id, "Back", url)]
+    fresh = wire(store)
+    assert [(f.id, f.title, f.url) for f in fresh.subscriptions.feeds()] == [(info.id, "Back", url)]
 
 
-def test_bad_input_is_a_feed_error(svc: FeedService, server: Any) -> None:
+def test_bad_input_is_a_feed_error(svc: Parts, server: Any) -> None:
     url = server.static("/feed.xml", body=rss(ITEMS))
     with pytest.raises(FeedError, match="invalid interval"):
-        svc.add(url, interval="5 fortnights")
+        svc.subscriptions.add(url, interval="5 fortnights")
     with pytest.raises(UnknownFeed):
-        svc.change("nope", title="x")
+        svc.subscriptions.change("nope", title="x")
     with pytest.raises(FeedError, match="scheme"):
-        svc.add("file:///etc/passwd")
+        svc.subscriptions.add("file:///etc/passwd")
     assert issubclass(FeedError, ValueError)
 
 
-def test_autodiscovery_from_an_html_page(svc: FeedService, server: Any) -> None:
+def test_autodiscovery_from_an_html_page(svc: Parts, server: Any) -> None:
     feed_url = server.static("/news/feed.xml", body=rss(ITEMS, title="Discovered"))
     page = (b'<!DOCTYPE html><html><head><link rel="alternate" type="application/rss+xml" href="/news/feed.xml">'
             b"</head><body>hi</body></html>")
     page_url = server.static("/news/", body=page, headers={"Content-Type": "text/html; charset=utf-8"})
-    info = svc.add(page_url)
+    info = svc.subscriptions.add(page_url)
     assert info.url == feed_url and info.title == "Discovered"
     bare = server.static("/bare", body=b"<html><body>no feed</body></html>", headers={"Content-Type": "text/html"})
     with pytest.raises(FeedError, match="advertises no feed"):
-        svc.add(bare)
+        svc.subscriptions.add(bare)
 
 
 def test_ssrf_refused_at_add_time(store: EventStore, server: Any) -> None:
     tables.migrate(store.engine)
-    guarded = FeedService(store)  # allow_private defaults to False
+    guarded = wire(store, allow_private=False).subscriptions
     url = server.static("/feed.xml", body=rss(ITEMS))
     with pytest.raises(FeedError, match=r"refused: 127\.0\.0\.1 is a loopback address; set ALLIANCES_ALLOW_PRIVATE_URLS=1"):
         guarded.add(url)
@@ -101,33 +133,33 @@ def test_ssrf_refused_at_add_time(store: EventStore, server: Any) -> None:
     assert guarded.add(url).url == url
 
 
-def test_permanent_redirect_moves_the_feed(svc: FeedService, store: EventStore, server: Any) -> None:
+def test_permanent_redirect_moves_the_feed(svc: Parts, store: EventStore, server: Any) -> None:
     new_url = server.static("/new.xml", body=rss(ITEMS))
     old_url = server.url("/old.xml")
-    info = svc.add(old_url, probe=False)
+    info = svc.subscriptions.add(old_url, probe=False)
     server.static("/old.xml", status=301, headers={"Location": "/new.xml"})
-    s = svc.poll(all=True)
+    s = svc.poller.poll(all=True)
     assert (s.polled, s.new_articles, s.moved, s.errors) == (1, 2, 1, 0)
     moved = [r.event for r in feed_events(store) if r.type == "FeedMoved"]
     assert [(m.old_url, m.new_url) for m in moved] == [(old_url, new_url)]
-    assert svc.info(info.id).url == new_url
-    svc.poll(all=True)
+    assert svc.subscriptions.feed(info.id).url == new_url
+    svc.poller.poll(all=True)
     assert server.seen[-1].path == "/new.xml"  # polled at the new address from now on
 
 
-def test_gone_disables_the_feed(svc: FeedService, store: EventStore, server: Any) -> None:
+def test_gone_disables_the_feed(svc: Parts, store: EventStore, server: Any) -> None:
     url = server.static("/gone.xml", status=410, body=b"gone")
-    info = svc.add(url, probe=False)
-    s = svc.poll(all=True)
+    info = svc.subscriptions.add(url, probe=False)
+    s = svc.poller.poll(all=True)
     assert (s.polled, s.disabled, s.errors) == (1, 1, 1)
     assert [r.type for r in feed_events(store)] == ["FeedAdded", "FeedDisabled"]
-    got = svc.info(info.id)
+    got = svc.subscriptions.feed(info.id)
     assert got.disabled and got.last_status == 410 and "410" in (got.last_error or "")
-    assert svc.poll(all=True).polled == 0  # a gone feed is no longer polled, but still listed
-    assert [f.id for f in svc.list()] == [info.id]
+    assert svc.poller.poll(all=True).polled == 0  # a gone feed is no longer polled, but still listed
+    assert [f.id for f in svc.subscriptions.feeds()] == [info.id]
 
 
-def test_not_modified_costs_nothing(svc: FeedService, server: Any) -> None:
+def test_not_modified_costs_nothing(svc: Parts, server: Any) -> None:
     body = rss(ITEMS)
 
     @server.route("/etag.xml")
@@ -137,160 +169,160 @@ def test_not_modified_costs_nothing(svc: FeedService, server: Any) -> None:
         else:
             h.reply(200, body, {"ETag": '"v1"'})
 
-    info = svc.add(server.url("/etag.xml"), probe=False)
-    first = svc.poll(all=True)
-    second = svc.poll(all=True)
+    info = svc.subscriptions.add(server.url("/etag.xml"), probe=False)
+    first = svc.poller.poll(all=True)
+    second = svc.poller.poll(all=True)
     assert (first.new_articles, first.not_modified) == (2, 0)
     assert (second.polled, second.new_articles, second.not_modified, second.errors) == (1, 0, 1, 0)
     assert server.seen[-1].headers.get("if-none-match") == '"v1"'
-    assert svc.info(info.id).articles == 2 and svc.info(info.id).failures_in_row == 0
-    log = svc.poll_log(info.id)
+    assert svc.subscriptions.feed(info.id).articles == 2 and svc.subscriptions.feed(info.id).failures_in_row == 0
+    log = svc.health.poll_log(info.id)
     assert [(r["status"], r["not_modified"], r["new_entries"]) for r in log] == [(304, True, 0), (200, False, 2)]
 
 
-def test_retry_after_sets_the_next_poll(svc: FeedService, server: Any) -> None:
+def test_retry_after_sets_the_next_poll(svc: Parts, server: Any) -> None:
     url = server.static("/busy.xml", status=429, body=b"slow down", headers={"Retry-After": "7200"})
-    info = svc.add(url, interval="1m", probe=False)
-    s = svc.poll(all=True, now=T0)
+    info = svc.subscriptions.add(url, interval="1m", probe=False)
+    s = svc.poller.poll(all=True, now=T0)
     assert s.errors == 1
-    got = svc.info(info.id)
+    got = svc.subscriptions.feed(info.id)
     assert got.next_poll_at == (T0 + timedelta(seconds=7200)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert got.failures_in_row == 1 and got.last_status == 429
-    assert svc.poll(now=T0 + timedelta(minutes=10)).polled == 0  # not due yet
-    assert svc.poll(now=T0 + timedelta(seconds=7201)).polled == 1
+    assert svc.poller.poll(now=T0 + timedelta(minutes=10)).polled == 0  # not due yet
+    assert svc.poller.poll(now=T0 + timedelta(seconds=7201)).polled == 1
 
 
-def test_server_errors_back_off_exponentially(svc: FeedService, server: Any) -> None:
+def test_server_errors_back_off_exponentially(svc: Parts, server: Any) -> None:
     url = server.static("/broken.xml", status=500, body=b"oops")
-    info = svc.add(url, interval="1m", probe=False)
+    info = svc.subscriptions.add(url, interval="1m", probe=False)
     delays = []
     for i in range(3):
         now = T0 + timedelta(hours=i)
-        svc.poll(all=True, now=now)
-        got = svc.info(info.id)
+        svc.poller.poll(all=True, now=now)
+        got = svc.subscriptions.feed(info.id)
         assert got.failures_in_row == i + 1
         delays.append(datetime.fromisoformat(got.next_poll_at.replace("Z", "+00:00")) - now)  # type: ignore[union-attr]
     assert delays == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
-    assert svc.list()[0].failing and "HTTP 500" in (svc.list()[0].last_error or "")
+    assert svc.subscriptions.feeds()[0].failing and "HTTP 500" in (svc.subscriptions.feeds()[0].last_error or "")
     server.static("/broken.xml", body=rss(ITEMS))  # recovery resets the count
-    svc.poll(all=True, now=T0 + timedelta(hours=5))
-    assert svc.info(info.id).failures_in_row == 0 and svc.info(info.id).articles == 2
+    svc.poller.poll(all=True, now=T0 + timedelta(hours=5))
+    assert svc.subscriptions.feed(info.id).failures_in_row == 0 and svc.subscriptions.feed(info.id).articles == 2
 
 
 def test_unchanged_feed_twice_stores_nothing_and_changed_entry_is_a_new_version(
-        svc: FeedService, store: EventStore, server: Any) -> None:
+        svc: Parts, store: EventStore, server: Any) -> None:
     doc = {"body": rss(ITEMS)}
     server.routes["/f.xml"] = lambda h: h.reply(200, doc["body"])  # no validators: a full GET each time
-    info = svc.add(server.url("/f.xml"), probe=False)
-    assert svc.poll(all=True).new_articles == 2
-    assert svc.poll(all=True).new_articles == 0
+    info = svc.subscriptions.add(server.url("/f.xml"), probe=False)
+    assert svc.poller.poll(all=True).new_articles == 2
+    assert svc.poller.poll(all=True).new_articles == 0
     edited = [dict(ITEMS[0], description="双方将合作开发智能驾驶与座舱。"), ITEMS[1]]
     doc["body"] = rss(edited)
-    assert svc.poll(all=True).new_articles == 1
+    assert svc.poller.poll(all=True).new_articles == 1
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT entry_id, version FROM feed_articles ORDER BY entry_id, version")).all()
     assert [tuple(r) for r in rows] == [("urn:1", 1), ("urn:1", 2), ("urn:2", 1)]
-    latest = svc.articles(feed_url=info.url)
+    latest = svc.articles(info.url)
     assert len(latest) == 2 and {a["summary"] for a in latest} >= {"双方将合作开发智能驾驶与座舱。"}
-    assert svc.info(info.id).articles == 2
+    assert svc.subscriptions.feed(info.id).articles == 2
     with pytest.raises(Exception, match="append-only"):  # the archive refuses UPDATE
         with store.engine.begin() as conn:
             conn.execute(text("UPDATE feed_articles SET title = 'x'"))
 
 
-def test_dedupe_by_id_then_link_then_hash(svc: FeedService, server: Any) -> None:
+def test_dedupe_by_id_then_link_then_hash(svc: Parts, server: Any) -> None:
     doc = {"body": rss([{"guid": "g1", "link": "https://e.com/a", "title": "A", "description": "text a"},
                         {"title": "No id or link", "description": "text b"}])}
     server.routes["/d.xml"] = lambda h: h.reply(200, doc["body"])
-    svc.add(server.url("/d.xml"), probe=False)
-    assert svc.poll(all=True).new_articles == 2
+    svc.subscriptions.add(server.url("/d.xml"), probe=False)
+    assert svc.poller.poll(all=True).new_articles == 2
     doc["body"] = rss([
         {"guid": "g2", "link": "https://e.com/a", "title": "A", "description": "text a"},  # new guid, same link
         {"guid": "g3", "link": "https://e.com/c", "title": "No id or link", "description": "text b"},  # same text
         {"title": "No id or link", "description": "text b"},  # duplicate inside the document too
     ])
-    assert svc.poll(all=True).new_articles == 0
+    assert svc.poller.poll(all=True).new_articles == 0
 
 
-def test_missing_published_is_estimated(svc: FeedService, server: Any) -> None:
+def test_missing_published_is_estimated(svc: Parts, server: Any) -> None:
     server.static("/nodate.xml", body=rss([{"guid": "x", "title": "Undated", "description": "no date"}]))
-    svc.add(server.url("/nodate.xml"), probe=False)
-    svc.poll(all=True, now=T0)
+    svc.subscriptions.add(server.url("/nodate.xml"), probe=False)
+    svc.poller.poll(all=True, now=T0)
     (a,) = svc.articles()
     assert a["published_estimated"] is True and a["published"] == a["fetched_at"] == "2026-06-01T12:00:00.000000Z"
     assert set(a) >= {"id", "feed_id", "feed_url", "feed_title", "url", "title", "summary", "content", "lang",
                       "published", "published_estimated", "fetched_at"}
 
 
-def test_outbox_hands_each_article_over_exactly_once(svc: FeedService, server: Any) -> None:
+def test_outbox_holds_each_new_article_until_it_is_marked_processed(svc: Parts, server: Any) -> None:
     server.static("/o.xml", body=rss(ITEMS))
-    svc.add(server.url("/o.xml"), probe=False)
-
-    def broken(batch: list[dict[str, Any]]) -> None:
-        raise RuntimeError("extractor crashed")
-
-    s = svc.poll(all=True, on_articles=broken)
-    assert s.new_articles == 2 and s.handed_off == 0 and "extractor crashed" in (s.handoff_error or "")
-    pending = svc.pending_articles()
-    assert len(pending) == 2
-    seen: list[str] = []
-    s = svc.poll(all=True, on_articles=lambda batch: seen.extend(a["id"] for a in batch))
-    assert s.new_articles == 0 and s.handed_off == 2 and sorted(seen) == sorted(a["id"] for a in pending)
-    svc.poll(all=True, on_articles=lambda batch: seen.extend(a["id"] for a in batch))
-    assert len(seen) == 2 and svc.pending_articles() == []
-    svc.mark_extracted(seen)  # marking again is harmless
+    svc.subscriptions.add(server.url("/o.xml"), probe=False)
+    assert svc.poller.poll(all=True).new_articles == 2
+    states = svc.subscriptions.states()
+    pending = svc.archive.pending(states)
+    assert [a.title for a in pending] == [ITEMS[1]["title"], ITEMS[0]["title"]]  # oldest first, in storing order
+    svc.archive.mark_processed([pending[0].id], T0)
+    assert [a.id for a in svc.archive.pending(states)] == [pending[1].id]
+    svc.archive.mark_processed([a.id for a in pending], T0)  # marking again is harmless
+    assert svc.archive.pending(states) == []
+    assert svc.poller.poll(all=True).new_articles == 0 and svc.archive.pending(states) == []
 
 
-def test_opml_round_trip_and_hostile_opml(svc: FeedService, store: EventStore, server: Any) -> None:
+def test_opml_round_trip_and_hostile_opml(svc: Parts, store: EventStore, server: Any) -> None:
     a = server.static("/a.xml", body=rss(ITEMS))
     b = server.static("/b.xml", body=rss(ITEMS))
     opml = (f'<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="Autos">'
             f'<outline type="rss" text="A feed" xmlUrl="{a}"/><outline type="rss" title="B 汽车" xmlUrl="{b}"/>'
             f"</outline></body></opml>").encode()
-    added = svc.import_opml(opml)
+    added = svc.subscriptions.import_opml(opml)
     assert [(f.url, f.title) for f in added] == [(a, "A feed"), (b, "B 汽车")]
-    assert svc.import_opml(opml) == []  # importing twice adds nothing
-    exported = svc.export_opml()
+    assert svc.subscriptions.import_opml(opml) == []  # importing twice adds nothing
+    exported = svc.subscriptions.export_opml()
     assert [(o.url, o.title) for o in parse_opml(exported.encode())] == [(a, "A feed"), (b, "B 汽车")]
     before = len(feed_events(store))
     hostile = (b'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY x "xxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]>'
                b'<opml version="2.0"><body><outline text="&y;" xmlUrl="http://127.0.0.1:9/z"/></body></opml>')
     with pytest.raises(BadOPML, match="DTD"):
-        svc.import_opml(hostile)
+        svc.subscriptions.import_opml(hostile)
     with pytest.raises(BadOPML, match="malformed"):
-        svc.import_opml(b"<opml><body><outline")
+        svc.subscriptions.import_opml(b"<opml><body><outline")
     assert len(feed_events(store)) == before
 
 
 def test_unsafe_url_in_opml_refuses_the_whole_file(store: EventStore) -> None:
     tables.migrate(store.engine)
-    guarded = FeedService(store)
+    guarded = wire(store, allow_private=False).subscriptions
     opml = b'<opml version="2.0"><body><outline xmlUrl="http://169.254.169.254/latest/meta-data/"/></body></opml>'
     with pytest.raises(BadOPML, match="link-local"):
         guarded.import_opml(opml)
-    assert guarded.list() == []
+    assert guarded.feeds() == []
 
 
 def test_two_workers_never_claim_the_same_feed(store: EventStore, server: Any) -> None:
     tables.migrate(store.engine)
-    one, two = (FeedService(store, allow_private=True, worker_id=w) for w in ("w1", "w2"))
+    one, two = (wire(store, worker_id=w) for w in ("w1", "w2"))
     url = server.static("/l.xml", body=rss(ITEMS))
-    info = one.add(url, probe=False)
-    states = {f: s for f, s in one._state().items()}
-    assert set(one._claim(states, T0, due_only=True)) == {info.id}
-    assert two._claim(states, T0, due_only=True) == {}  # leased by w1
-    one._release({info.id: None})  # type: ignore[dict-item]
-    assert set(two._claim(states, T0, due_only=True)) == {info.id}
+    info = one.subscriptions.add(url, probe=False)
+    ids = set(one.subscriptions.states())
+    assert set(one.health.claim(ids, T0, due_only=True)) == {info.id}
+    assert two.health.claim(ids, T0, due_only=True) == {}  # leased by w1
+    one.health.release([info.id])
+    assert set(two.health.claim(ids, T0, due_only=True)) == {info.id}
 
 
-def test_parsing_in_a_process_pool_gives_the_same_archive(svc: FeedService, server: Any,
+def test_parsing_in_a_process_pool_gives_the_same_archive(store: EventStore, server: Any,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import feeds.service as service_module
+    import feeds.pools as pools_module
 
-    monkeypatch.setattr(service_module, "PROCESS_POOL_MIN_FEEDS", 1)
-    svc.parse_processes = 1
+    monkeypatch.setattr(pools_module, "MIN_FEEDS", 1)
+    svc = wire(store, processes=1)
     for n in range(3):
-        svc.add(server.static(f"/p{n}.xml", body=rss([dict(i, guid=f"{i['guid']}-{n}") for i in ITEMS])), probe=False)
-    s = svc.poll(all=True)
+        svc.subscriptions.add(server.static(f"/p{n}.xml", body=rss([dict(i, guid=f"{i['guid']}-{n}") for i in ITEMS])),
+                              probe=False)
+    try:
+        s = svc.poller.poll(all=True)
+        assert svc.pools._cpu is not None  # the pool was used, not silently skipped
+    finally:
+        svc.pools.close()
     assert (s.polled, s.new_articles, s.errors) == (3, 6, 0)
-    assert all(f.articles == 2 for f in svc.list())
+    assert all(f.articles == 2 for f in svc.subscriptions.feeds())

@@ -12,18 +12,21 @@ import pytest
 
 from feeds import tables
 from feeds.fetch import Fetcher
-from feeds.service import FeedService
-from service.bootstrap import Tracker
+from service.bootstrap import Tracker, build
 from service.config import Settings
 from service.demo import DEMO_FEED_ID, demo_feed_bytes, serve_demo_feed
-from service.scheduler import poll_once, start_background
+from service.scheduler import start_background
 
-from .test_feeds_service import ITEMS, rss
+from .test_feeds_service import ITEMS, rss, wire
 
 
 def tracker(tmp_path: Path, *, allow_private: bool) -> Tracker:
-    return Tracker(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}",
-                            allow_private_urls=allow_private, poll_concurrency=4))
+    return build(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}",
+                          allow_private_urls=allow_private, poll_concurrency=4))
+
+
+def articles(t: Tracker) -> list[dict[str, Any]]:
+    return [a.to_json() for a in t.archive.articles(t.subscriptions.states())]
 
 
 def wait_for(cond: Any, timeout: float = 10.0) -> None:
@@ -36,12 +39,14 @@ def wait_for(cond: Any, timeout: float = 10.0) -> None:
 def test_background_scheduler_polls_due_feeds_and_stops(tmp_path: Path, server: Any) -> None:
     t = tracker(tmp_path, allow_private=True)
     url = server.static("/feed.xml", body=rss(ITEMS))
-    info = t.feeds.add(url, probe=False)
-    handle = start_background(t, tick_seconds=0.2, catch_up_seconds=0.2)
+    info = t.subscriptions.add(url, probe=False)
+    handle = start_background(t, tick_seconds=0.2, ingest_seconds=0.2)
     try:
-        wait_for(lambda: t.feeds.info(info.id).articles == 2)
-        job = handle.scheduler.get_job("poll-tick")
-        assert job.max_instances == 1 and job.coalesce is True
+        wait_for(lambda: t.subscriptions.feed(info.id).articles == 2)
+        wait_for(lambda: t.archive.pending(t.subscriptions.states()) == [])  # the ingest job took them
+        for name in ("poll-tick", "ingest-tick"):
+            job = handle.scheduler.get_job(name)
+            assert job.max_instances == 1 and job.coalesce is True
     finally:
         handle.stop()
     assert not handle.scheduler.running
@@ -56,22 +61,21 @@ def test_demo_feed_is_served_subscribed_and_polled(tmp_path: Path) -> None:
     handle = start_background(t, demo=True, tick_seconds=60)
     try:
         assert handle.demo_url and handle.demo_url.startswith("http://127.0.0.1:")
-        (demo,) = t.feeds.list()
+        (demo,) = t.subscriptions.feeds()
         assert demo.id == DEMO_FEED_ID and demo.articles == 8 and demo.failures_in_row == 0
-        arts = t.feeds.articles()
+        arts = articles(t)
         assert {a["lang"] for a in arts} == {"zh", "en"} and all(a["published"].startswith("2026") for a in arts)
         assert any("长安汽车" in a["title"] and "地平线" in a["title"] for a in arts)
-        assert not t.feeds.fetcher.allow_private
+        assert not t.fetcher.allow_private
     finally:
         handle.stop()
     again = start_background(t, demo=True, tick_seconds=60)  # a restart: new port, same feed, no duplicates
     try:
-        (demo2,) = t.feeds.list()
+        (demo2,) = t.subscriptions.feeds()
         assert demo2.url == again.demo_url and demo2.articles == 8
     finally:
         again.stop()
-    wired = callable(getattr(t, "extract_articles", None))
-    assert len(t.feeds.pending_articles()) == (0 if wired else 8)  # without an extractor they wait in the outbox
+    assert t.archive.pending(t.subscriptions.states()) == []  # polled and ingested
     t.close()
 
 
@@ -87,14 +91,15 @@ def test_demo_server_standalone() -> None:
         stop()
 
 
-def test_poll_once_hands_off_to_extract_articles_when_wired(tmp_path: Path, server: Any) -> None:
+def test_poll_once_ingests_the_outbox_and_projects(tmp_path: Path, server: Any) -> None:
     t = tracker(tmp_path, allow_private=True)
     server.static("/feed.xml", body=rss(ITEMS))
-    t.feeds.add(server.url("/feed.xml"), probe=False)
-    got: list[dict[str, Any]] = []
-    object.__setattr__(t, "extract_articles", lambda batch: got.extend(batch))
-    s = poll_once(t, all=True)
-    assert s.new_articles == 2 and s.handed_off == 2 and len(got) == 2 and t.feeds.pending_articles() == []
+    t.subscriptions.add(server.url("/feed.xml"), probe=False)
+    s = t.poll_once(all=True)
+    assert s.new_articles == 2 and s.handed_off == 2 and s.handoff_error is None
+    assert t.archive.pending(t.subscriptions.states()) == []
+    assert {r.type for r in t.store.read()} >= {"AllianceReported", "CompanyRegistered"}
+    assert t.projector.checkpoint() == t.store.last_position()  # projected before returning
     t.close()
 
 
@@ -115,27 +120,27 @@ def test_default_feeds_offline_fail_visibly(store: Any) -> None:
     assert 8 <= len(raw) <= 15 and {r["language"] for r in raw} == {"en", "zh"}
     assert all(r["url"].startswith("https://") and r["title"] for r in raw)
     tables.migrate(store.engine)
-    svc = FeedService(store, fetcher=Fetcher(resolver=_no_dns))  # as on a machine without internet
-    assert len(svc.add_defaults()) == len(raw) and svc.add_defaults() == []
-    s = svc.poll(all=True)
+    svc = wire(store, fetcher=Fetcher(resolver=_no_dns))  # as on a machine without internet
+    assert len(svc.subscriptions.add_defaults()) == len(raw) and svc.subscriptions.add_defaults() == []
+    s = svc.poller.poll(all=True)
     assert (s.polled, s.errors, s.new_articles) == (len(raw), len(raw), 0)
-    for f in svc.list():
+    for f in svc.subscriptions.feeds():
         assert f.failing and "DNS lookup failed" in (f.last_error or "") and f.next_poll_at
 
 
 def test_refused_connection_is_a_failing_feed(store: Any) -> None:
     tables.migrate(store.engine)
-    svc = FeedService(store, allow_private=True)
-    info = svc.add(f"http://127.0.0.1:{_closed_port()}/feed.xml", probe=False)
-    s = svc.poll(all=True)
+    svc = wire(store)
+    info = svc.subscriptions.add(f"http://127.0.0.1:{_closed_port()}/feed.xml", probe=False)
+    s = svc.poller.poll(all=True)
     assert s.errors == 1
-    got = svc.info(info.id)
+    got = svc.subscriptions.feed(info.id)
     assert got.failures_in_row == 1 and got.last_status is None and got.last_error
 
 
 @pytest.mark.parametrize("interval", ["30m"])
 def test_add_probe_tolerates_unreachable_hosts(store: Any, interval: str) -> None:
     tables.migrate(store.engine)
-    svc = FeedService(store, fetcher=Fetcher(resolver=_no_dns))
+    svc = wire(store, fetcher=Fetcher(resolver=_no_dns)).subscriptions
     info = svc.add("https://feeds.example.com/rss", interval=interval)  # DNS fails: accepted, fails at poll
     assert info.url == "https://feeds.example.com/rss" and info.interval_seconds == 1800

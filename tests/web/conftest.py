@@ -115,20 +115,20 @@ class FakePollSummary:
 
 @dataclass
 class FakeFeeds:
-    """tracker.feeds as the FeedService promises it (add/list/import_opml/poll)."""
+    """tracker.subscriptions as the real one promises it (add/feeds/import_opml/poll)."""
 
-    feeds: list[FakeFeed] = field(default_factory=list)
+    added: list[FakeFeed] = field(default_factory=list)
     polls: int = 0
 
     def add(self, url: str, interval: int | None = None, title: str | None = None) -> FakeFeed:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"not an http(s) URL: {url!r}")
-        f = FakeFeed(len(self.feeds) + 1, url, title, interval or 3600)
-        self.feeds.append(f)
+        f = FakeFeed(len(self.added) + 1, url, title, interval or 3600)
+        self.added.append(f)
         return f
 
-    def list(self) -> list[FakeFeed]:
-        return list(self.feeds)
+    def feeds(self) -> list[FakeFeed]:
+        return list(self.added)
 
     def import_opml(self, data: bytes) -> list[FakeFeed]:
         urls = re.findall(rb'xmlUrl="([^"]+)"', data)
@@ -138,7 +138,7 @@ class FakeFeeds:
 
     def poll(self, all: bool = True) -> FakePollSummary:  # noqa: A002 - the promised signature
         self.polls += 1
-        return FakePollSummary(polled=len(self.feeds))
+        return FakePollSummary(polled=len(self.added))
 
 
 @dataclass
@@ -149,7 +149,7 @@ class FakeReview:
     confirmed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
-    def list(self) -> list[dict[str, Any]]:
+    def candidates(self) -> list[dict[str, Any]]:
         return list(self.items)
 
     def _take(self, cid: str) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def install(monkeypatch: pytest.MonkeyPatch, tracker: Any, name: str, fake: Any)
 @pytest.fixture
 def fake_feeds(tracker, monkeypatch):  # type: ignore[no-untyped-def]
     fake = FakeFeeds()
-    install(monkeypatch, tracker, "feeds", fake)
+    install(monkeypatch, tracker, "subscriptions", fake)
     return fake
 
 

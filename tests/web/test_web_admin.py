@@ -8,9 +8,9 @@ from tests.web.conftest import FakePollSummary, csrf_of
 
 def test_feeds_health_is_public_and_failing_count_in_nav(client, fake_feeds) -> None:
     fake_feeds.add("https://ok.example/rss", title="Healthy feed")
-    fake_feeds.feeds[0].last_success_at = "2026-11-24T10:00:00Z"
+    fake_feeds.added[0].last_success_at = "2026-11-24T10:00:00Z"
     fake_feeds.add("https://bad.example/rss", title="Broken feed")
-    bad = fake_feeds.feeds[1]
+    bad = fake_feeds.added[1]
     bad.last_error, bad.last_status, bad.failures_in_row, bad.next_poll_at = "HTTP 503 from server", 503, 3, "2026-11-24T12:00:00Z"
     html = client.get("/feeds").get_data(as_text=True)
     assert "Healthy feed" in html and "Broken feed" in html and "HTTP 503 from server" in html
@@ -23,7 +23,7 @@ def test_feeds_health_is_public_and_failing_count_in_nav(client, fake_feeds) -> 
 def test_feeds_and_review_without_their_services(admin, tracker, monkeypatch) -> None:
     from tests.web.conftest import install
 
-    install(monkeypatch, tracker, "feeds", None)
+    install(monkeypatch, tracker, "subscriptions", None)
     install(monkeypatch, tracker, "review", None)
     r = admin.get("/feeds")
     assert r.status_code == 200 and "feed service is not available" in r.get_data(as_text=True)
@@ -37,7 +37,7 @@ def test_add_feed_and_errors(admin, fake_feeds) -> None:
     r = admin.post("/feeds/add", data={"csrf_token": token, "url": "https://news.example/rss", "title": "News",
                                        "interval": "30"})
     assert r.status_code == 303
-    assert [(f.url, f.title, f.interval_seconds) for f in fake_feeds.feeds] == [("https://news.example/rss", "News", 1800)]
+    assert [(f.url, f.title, f.interval_seconds) for f in fake_feeds.added] == [("https://news.example/rss", "News", 1800)]
     html = admin.get("/feeds").get_data(as_text=True)
     assert "Added feed News" in html
     r = admin.post("/feeds/add", data={"csrf_token": token, "url": "ftp://nope"}, follow_redirects=True)

@@ -33,7 +33,7 @@ def test_admin_posts_need_login(client, fake_feeds, fake_review) -> None:
     for path in ("/feeds/add", "/feeds/import", "/feeds/poll", "/review/c1/confirm", "/review/c1/reject"):
         r = client.post(path, data={"csrf_token": token, "url": "https://example.com/feed"})
         assert r.status_code == 403, path
-    assert fake_feeds.feeds == [] and fake_feeds.polls == 0 and not fake_review.confirmed
+    assert fake_feeds.added == [] and fake_feeds.polls == 0 and not fake_review.confirmed
     r = client.get("/review")
     assert r.status_code == 302 and "/login?next=/review" in r.headers["Location"]
 
@@ -45,7 +45,7 @@ def test_csrf_missing_or_wrong_is_400(admin, fake_feeds) -> None:
     assert r.status_code == 400
     r = admin.post("/login", data={"password": PASSWORD})
     assert r.status_code == 400
-    assert fake_feeds.feeds == []
+    assert fake_feeds.added == []
 
 
 def test_every_post_form_carries_the_token(admin, fake_feeds, fake_review) -> None:
@@ -143,8 +143,8 @@ def test_feed_text_is_escaped_everywhere(client, tracker, fake_feeds) -> None:
     tracker.store.append([NewEvent(AllianceReported("evil--test", ("evil", "test"), "licensing", "talks", cite,
                                                     summary=EVIL), FuzzyDate.parse("2026-06"))])
     fake_feeds.add("https://example.com/feed", title=EVIL)
-    fake_feeds.feeds[0].last_error = EVIL
-    fake_feeds.feeds[0].failures_in_row = 2
+    fake_feeds.added[0].last_error = EVIL
+    fake_feeds.added[0].failures_in_row = 2
     for path in ("/", "/alliances/evil--test", "/network", "/feeds", "/changes?from=2026-01-01&to=2026-12-31",
                  "/events"):
         html = client.get(path).get_data(as_text=True)

@@ -10,7 +10,7 @@ from ..auth import admin_required
 from ..deps import feeds_service, invalidate_health, is_failing, tracker
 
 bp = Blueprint("feeds", __name__)
-NO_SERVICE = "The feed service is not available in this build of the tracker (tracker.feeds is missing)."
+NO_SERVICE = "The feed service is not available in this build of the tracker (tracker.subscriptions is missing)."
 
 
 def _service() -> Any:
@@ -57,7 +57,7 @@ def _summary_text(s: Any) -> str:
 def index() -> Any:
     """Feed health at a glance: which sources are failing and when each is polled next."""
     svc = feeds_service()
-    feeds = [] if svc is None else [f for f in svc.list() if not getattr(f, "removed", False)]
+    feeds = [] if svc is None else [f for f in svc.feeds() if not getattr(f, "removed", False)]
     feeds.sort(key=lambda f: (not is_failing(f), (getattr(f, "title", None) or getattr(f, "url", "")).casefold()))
     return render_template("feeds.html", feeds=feeds, available=svc is not None, no_service=NO_SERVICE,
                            failing=sum(1 for f in feeds if is_failing(f)), is_failing=is_failing, when=when)

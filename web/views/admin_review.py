@@ -33,7 +33,7 @@ def _parties(raw: str) -> list[str] | None:
 def index() -> Any:
     """Candidates with their evidence, so an admin can judge each one before it enters the log."""
     svc = review_service()
-    items = svc.list() if svc is not None else []
+    items = svc.candidates() if svc is not None else []
     companies = tracker().queries.companies() if svc is not None else []
     return render_template("review.html", items=items, available=svc is not None, no_service=NO_SERVICE,
                            companies=companies, kinds=[k for k in KIND_LABELS if k in KINDS],

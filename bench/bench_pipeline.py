@@ -1,0 +1,188 @@
+"""The whole pipeline as a user runs it, beside lemon24/reader and feedparser, in one run.
+
+`alliances poll --once --all` as a whole process over N local feeds x M news items (fetch, parse, archive,
+extract, decide, append, project), first pass (everything new) and second pass (every feed answers 304);
+the same feeds through reader 3.x's `update_feeds()` (a whole process too, installed from PyPI into a venv of
+its own, bench/.venv-reader; reader does no extraction); and feedparser alone parsing the same bytes in one
+process (best of two). Subscribing is done before each timed process and is not measured.
+
+Usage: python bench/bench_pipeline.py [--feeds 300] [--items 20] [--profile FILE.prof] [--no-reader]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import feedparser  # noqa: E402
+
+from newsfeeds import feed_bytes, serve  # noqa: E402
+
+READER_VENV = HERE / ".venv-reader"
+READER_REQ = ("reader>=3,<4", "sgmllib3k")  # its vendored feedparser imports sgmllib
+READER_ADD = """
+import sys
+from reader import make_reader
+r = make_reader(sys.argv[1])
+for url in sys.argv[2:]:
+    r.add_feed(url)
+r.close()
+"""
+READER_UPDATE = """
+import sys
+from reader import make_reader
+r = make_reader(sys.argv[1])
+r.update_feeds()
+print(r.get_entry_counts().total)
+r.close()
+"""
+
+
+def reader_python() -> Path:
+    """The reader venv's interpreter, created and filled from PyPI on first use."""
+    py = READER_VENV / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(READER_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", *READER_REQ], check=True)
+    return py
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall time of a whole process, and its stdout; a failing process stops the benchmark."""
+    t = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}): {' '.join(cmd[:6])}...\n{done.stderr[-3000:]}")
+    return elapsed, done.stdout
+
+
+def feedparser_only(feeds: int, items: int) -> float:
+    """feedparser alone on the same bytes, in one process (bytes made before the clock starts)."""
+    bodies = [feed_bytes(n, items) for n in range(feeds)]
+    t = time.perf_counter()
+    for body in bodies:
+        feedparser.parse(io.BytesIO(body), response_headers={"content-type": "application/rss+xml; charset=utf-8"})
+    return time.perf_counter() - t
+
+
+def opml(urls: list[str]) -> bytes:
+    lines = [f'<outline type="rss" text="wire {i}" xmlUrl="{u}"/>' for i, u in enumerate(urls)]
+    return ('<?xml version="1.0"?><opml version="2.0"><head><title>bench</title></head><body>'
+            + "".join(lines) + "</body></opml>").encode()
+
+
+class Ours:
+    """`alliances` in a fresh data directory with the feeds subscribed (by OPML import, not timed)."""
+
+    def __init__(self, tmp: Path, urls: list[str], profile: str | None) -> None:
+        self.db = tmp / "alliances.db"
+        self.env = {**os.environ, "ALLIANCES_DATA_DIR": str(tmp), "ALLIANCES_DATABASE_URL": f"sqlite:///{self.db}",
+                    "ALLIANCES_ALLOW_PRIVATE_URLS": "1"}
+        self.cli = str(Path(sys.executable).with_name("alliances"))
+        self.profile = profile
+        (tmp / "feeds.opml").write_bytes(opml(urls))
+        timed([self.cli, "feeds", "import", str(tmp / "feeds.opml")], self.env)
+
+    def poll(self, profiled: bool = False) -> tuple[float, dict[str, object]]:
+        cmd = [self.cli, "poll", "--once", "--all", "--json"]
+        if profiled and self.profile:
+            cmd = [sys.executable, "-m", "cProfile", "-o", self.profile, "-m", "service.cli", *cmd[1:]]
+        elapsed, out = timed(cmd, self.env)
+        return elapsed, json.loads(out)
+
+    def events(self) -> int:
+        with sqlite3.connect(self.db) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+
+class Reader:
+    """reader 3.x in its own venv and database, the feeds added beforehand (not timed)."""
+
+    def __init__(self, tmp: Path, urls: list[str]) -> None:
+        self.py = str(reader_python())
+        self.db = str(tmp / "reader.sqlite")
+        timed([self.py, "-c", READER_ADD, self.db, *urls])
+
+    def update(self) -> tuple[float, int]:
+        elapsed, out = timed([self.py, "-c", READER_UPDATE, self.db])
+        return elapsed, int(out.strip() or 0)
+
+
+def start_server(feeds: int, items: int) -> tuple[multiprocessing.Process, int]:
+    ctx = multiprocessing.get_context("spawn")
+    ports: multiprocessing.Queue[int] = ctx.Queue()
+    server = ctx.Process(target=serve, args=(feeds, items, ports), daemon=True)
+    server.start()
+    return server, ports.get(timeout=120)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--feeds", type=int, default=300)
+    ap.add_argument("--items", type=int, default=20)
+    ap.add_argument("--profile", metavar="FILE", help="run our first pass under cProfile, stats to FILE")
+    ap.add_argument("--no-reader", action="store_true", help="skip reader (no venv, no PyPI)")
+    args = ap.parse_args()
+
+    server, port = start_server(args.feeds, args.items)
+    urls = [f"http://127.0.0.1:{port}/f/{n}.xml" for n in range(args.feeds)]
+    size = sum(len(feed_bytes(n, args.items)) for n in range(args.feeds))
+    print(f"{args.feeds} feeds x {args.items} news items, {size / 1e6:.1f} MB of RSS on loopback (server in a child"
+          f" process), {os.cpu_count()} CPUs; whole processes, wall time")
+    fp = [feedparser_only(args.feeds, args.items)]
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = Ours(Path(tmp), urls, args.profile)
+        reader = None if args.no_reader else Reader(Path(tmp), urls)
+        first_s, first = ours.poll(profiled=True)
+        r_first = reader.update() if reader else None
+        second_s, second = ours.poll()
+        r_second = reader.update() if reader else None
+        events = ours.events()
+    fp.append(feedparser_only(args.feeds, args.items))
+    server.terminate()
+    server.join()
+
+    fp_s = min(fp)
+    print(f"feedparser parse only (best of 2):   {fp_s:6.2f} s")
+    print(f"alliances poll --once --all, first:  {first_s:6.2f} s  = {first_s / fp_s:4.1f}x feedparser"
+          f"  ({first['new_articles']} articles, {first['handed_off']} handed to extraction, {events} events in the"
+          f" log, {first['errors']} errors)")
+    if r_first:
+        print(f"reader update_feeds(), first:       {r_first[0]:6.2f} s  = {r_first[0] / fp_s:4.1f}x feedparser"
+              f"  ({r_first[1]} entries)   ours/reader {first_s / r_first[0]:.2f}")
+    print(f"alliances poll --once --all, again:  {second_s:6.2f} s  ({second['not_modified']} not modified,"
+          f" {second['new_articles']} new)")
+    if r_second:
+        print(f"reader update_feeds(), again:       {r_second[0]:6.2f} s   ours/reader {second_s / r_second[0]:.2f}")
+    print(f"targets: first <= 2.5x feedparser: {verdict(first_s <= 2.5 * fp_s)} (aim 2.0x:"
+          f" {verdict(first_s <= 2.0 * fp_s)})", end="")
+    if r_first and r_second:
+        print(f"; first faster than reader: {verdict(first_s < r_first[0])};"
+              f" unchanged faster than reader: {verdict(second_s < r_second[0])}")
+    else:
+        print()
+    if args.profile:
+        import pstats
+
+        pstats.Stats(args.profile).sort_stats("cumulative").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""The clock is injected: a callable returning an aware UTC datetime (tests pass a fixed or stepping one)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+__all__ = ["Clock", "utc_now"]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC: the default for every injected clock."""
+    return datetime.now(timezone.utc)

@@ -1,0 +1,134 @@
+"""Batched ingest: archived articles in, the events they mean out. Pure: no I/O, no clock.
+
+    extract_all(articles, registry)             -> deals per article (the CPU-heavy part; parallelisable)
+    decide_all(articles, deals, registry, ...)  -> events, each decision seeing the earlier ones of the batch
+    ingest(articles, registry, alliances, today) = decide_all over extract_all
+
+The caller appends a whole batch in one transaction and advances the projections once per batch;
+the idempotency keys (derived from article and claim) make a repeated batch harmless.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Collection, Iterable, Mapping, Sequence
+
+from events.envelope import NewEvent, Recorded
+from events.projections import alliance as alliance_proj
+from events.projections.alliance import AllianceState
+
+from . import decide as decider
+from .extract import Deal, extract
+from .registry import Registry
+
+__all__ = ["Article", "Ingested", "decide_all", "extract_all", "ingest"]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One archived article version, as extraction and the CLI see it."""
+
+    id: str
+    feed_id: str
+    url: str | None
+    title: str
+    summary: str
+    content: str
+    lang: str | None
+    published: str  # UTC ISO stamp; the fetch time when the feed gave none (then `published_estimated`)
+    fetched_at: str
+    version: int = 1
+    content_hash: str = ""
+    published_estimated: bool = False
+    feed_url: str | None = None
+    feed_title: str | None = None
+
+    @property
+    def day(self) -> str | None:
+        """The publication day, YYYY-MM-DD."""
+        return self.published[:10] or None
+
+    def item(self) -> dict[str, Any]:
+        """The extractor's input shape."""
+        return {"id": self.id, "published": self.day, "title": self.title, "summary": self.summary,
+                "content": self.content, "lang": self.lang}
+
+    def source(self) -> dict[str, Any]:
+        """What the decider cites (feed title or host as publisher, title, URL, date)."""
+        return {"id": self.id, "url": self.url, "title": self.title, "published": self.published,
+                "feed_title": self.feed_title, "feed_url": self.feed_url}
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape (`alliances articles --json`)."""
+        return {"id": self.id, "feed_id": self.feed_id, "feed_url": self.feed_url, "feed_title": self.feed_title,
+                "url": self.url, "title": self.title, "summary": self.summary, "content": self.content,
+                "lang": self.lang, "published": self.published, "published_estimated": self.published_estimated,
+                "fetched_at": self.fetched_at, "version": self.version, "content_hash": self.content_hash}
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """A batch's outcome before it is appended."""
+
+    events: list[NewEvent]
+    deals: int
+
+    @property
+    def queued(self) -> int:
+        return sum(1 for n in self.events if n.event.type_name == "DealQueued")
+
+
+def extract_all(articles: Iterable[Article], registry: Registry) -> list[list[Deal]]:
+    """The deals each article reports (pure; the order of `articles` is kept)."""
+    return [extract(a.item(), registry) for a in articles]
+
+
+def decide_all(articles: Sequence[Article], deals: Sequence[Sequence[Deal]], registry: Registry,
+               alliances: Mapping[str, AllianceState], today: date, *, companies: Collection[str] = (),
+               threshold: float = decider.DEFAULT_THRESHOLD) -> Ingested:
+    """Events for a batch, article by article; each decision sees the alliances as the earlier ones left them."""
+    working = _Working(dict(alliances))
+    known = set(companies)
+    names = {c.id: c.name for c in registry.companies()}
+    out: list[NewEvent] = []
+    for article, found in zip(articles, deals):
+        if not found:
+            continue
+        events = decider.decide(found, article.source(), alliances=working.alliances, known_companies=known,
+                                registry=registry, threshold=threshold, names=names, today=today)
+        working.absorb(events)
+        out += events
+    return Ingested(out, sum(len(d) for d in deals))
+
+
+def ingest(articles: Sequence[Article], registry: Registry, alliances: Mapping[str, AllianceState], today: date,
+           *, companies: Collection[str] = (), threshold: float = decider.DEFAULT_THRESHOLD) -> list[NewEvent]:
+    """The new events a batch of articles means, given the alliances as they stand and today's date."""
+    found = extract_all(articles, registry)
+    return decide_all(articles, found, registry, alliances, today, companies=companies, threshold=threshold).events
+
+
+class _Working:
+    """The alliances as the batch so far leaves them: emitted alliance events folded with the projection's own
+    fold, at provisional positions (a key already folded in this batch is not folded twice)."""
+
+    def __init__(self, alliances: dict[str, AllianceState]) -> None:
+        self.alliances = alliances
+        self._keys: set[str] = set()
+        self._position = 1 << 60  # after anything stored; only the order within the batch matters
+
+    def absorb(self, events: Iterable[NewEvent]) -> None:
+        for n in events:
+            aid = getattr(n.event, "alliance_id", None)
+            if aid is None or n.event.type_name not in alliance_proj.ALLIANCE_EVENT_TYPES:
+                continue
+            key = n.idempotency_key or f"{n.event.type_name}:{id(n)}"
+            if key in self._keys:
+                continue
+            self._keys.add(key)
+            self._position += 1
+            self.alliances[aid] = alliance_proj.fold(self.alliances.get(aid), self._recorded(n, key))
+
+    def _recorded(self, n: NewEvent, key: str) -> Recorded:
+        return Recorded(self._position, n.stream, 0, n.event.type_name, n.event.schema_version, n.event, n.valid,
+                        "", key, None, "", "")

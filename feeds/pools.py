@@ -1,0 +1,95 @@
+"""Worker pools: threads to fetch (network-bound), processes to parse and extract (CPU-bound; the GIL would
+serialise them in threads). The process pool starts on first use and lives until `close()`."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from typing import Iterator, Sequence
+
+from .extract import Deal
+from .fetch import Fetcher
+from .ingest import Article, extract_all
+from .poll import Fetched, fetch_only
+from .registry import Registry
+
+__all__ = ["MIN_ARTICLES", "MIN_FEEDS", "Pools"]
+
+log = logging.getLogger(__name__)
+
+MIN_FEEDS = 100  # below these, starting processes costs more than it saves
+MIN_ARTICLES = 200
+_PRELOAD = ["feeds.parse", "feeds.extract", "feeds.ingest"]
+
+
+class Pools:
+    """Bounded fetch concurrency, and an optional pool of parser/extractor processes."""
+
+    def __init__(self, *, fetch_threads: int = 8, processes: int | None = None) -> None:
+        self.fetch_threads = max(1, fetch_threads)
+        # None: 2 processes when there is more than one CPU; 0 turns the process pool off.
+        self.processes = (2 if (os.cpu_count() or 1) > 1 else 0) if processes is None else processes
+        self._cpu: ProcessPoolExecutor | None = None
+        self._broken = False
+        self._lock = threading.Lock()
+
+    def cpu(self, work: int, minimum: int) -> Executor | None:
+        """The process pool, when there is enough work for it (None: do it in this process)."""
+        if self.processes <= 0 or work < minimum or self._broken:
+            return None
+        with self._lock:
+            if self._cpu is None:
+                try:
+                    self._cpu = ProcessPoolExecutor(self.processes, mp_context=_context())
+                except (OSError, ValueError) as e:
+                    log.warning("no worker processes (%s); working in-process", e)
+                    self._broken = True
+            return self._cpu
+
+    def close(self) -> None:
+        with self._lock:
+            if self._cpu is not None:
+                self._cpu.shutdown(wait=True, cancel_futures=True)
+                self._cpu = None
+
+    def fetch(self, fetcher: Fetcher, jobs: Sequence[tuple[str, str, str | None, str | None]]) -> Iterator[list[Fetched]]:
+        """Fetch (feed id, url, etag, last-modified) jobs in threads, yielding whatever has finished as one batch;
+        bodies are parsed in the process pool when the poll is big enough. At most 2x threads in flight."""
+        if not jobs:
+            return
+        parser = self.cpu(len(jobs), MIN_FEEDS)
+        todo = iter(jobs)
+        with ThreadPoolExecutor(max_workers=min(self.fetch_threads, len(jobs)), thread_name_prefix="poll") as pool:
+            running: set[Future[Fetched]] = set()
+            while True:
+                while len(running) < 2 * self.fetch_threads and (job := next(todo, None)) is not None:
+                    running.add(pool.submit(fetch_only, fetcher, *job, parser))
+                if not running:
+                    return
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                yield [fut.result() for fut in finished]
+
+    def extract(self, articles: Sequence[Article], registry: Registry) -> list[list[Deal]]:
+        """The deals of each article, in order; in the process pool when there are enough articles."""
+        pool = self.cpu(len(articles), MIN_ARTICLES)
+        if pool is None:
+            return extract_all(articles, registry)
+        size = max(25, len(articles) // (4 * self.processes))
+        chunks = [articles[i:i + size] for i in range(0, len(articles), size)]
+        try:
+            return [deals for part in pool.map(extract_all, chunks, [registry] * len(chunks)) for deals in part]
+        except Exception:  # noqa: BLE001 - a broken pool only costs speed
+            log.warning("extraction processes failed; extracting in-process", exc_info=True)
+            return extract_all(articles, registry)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Processes forked from a clean server that imported only parsing and extraction (not fork: we have threads;
+    not spawn: that would re-import the whole application in every worker)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
