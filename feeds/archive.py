@@ -162,12 +162,12 @@ class Archive:
         with self.store.engine.connect() as conn:
             return {fid: int(n) for fid, n in conn.execute(q)}
 
-    def pending(self, feeds: Mapping[str, FeedState], limit: int = 500) -> list[Article]:
-        """Articles stored but not yet ingested, in the order they were stored."""
-        q = (select(ARTICLES).join(OUTBOX, OUTBOX.c.article_id == ARTICLES.c.id)
-             .where(OUTBOX.c.processed_at.is_(None)).order_by(OUTBOX.c.seq).limit(limit))
+    def pending(self, feeds: Mapping[str, FeedState], limit: int = 500, *, after: int = 0) -> list[tuple[int, Article]]:
+        """(outbox seq, article) not yet ingested, in the order they were stored, after outbox seq `after`."""
+        q = (select(OUTBOX.c.seq, ARTICLES).join(OUTBOX, OUTBOX.c.article_id == ARTICLES.c.id)
+             .where(OUTBOX.c.processed_at.is_(None), OUTBOX.c.seq > after).order_by(OUTBOX.c.seq).limit(limit))
         with self.store.engine.connect() as conn:
-            return [to_article(r, feeds) for r in conn.execute(q).mappings()]
+            return [(r["seq"], to_article(r, feeds)) for r in conn.execute(q).mappings()]
 
     def mark_processed(self, article_ids: Iterable[str], at: datetime) -> None:
         """Take articles off the outbox; marking twice is harmless."""

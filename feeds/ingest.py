@@ -19,7 +19,7 @@ from events.projections.alliance import AllianceState
 
 from . import decide as decider
 from .extract import Deal, extract
-from .registry import Registry
+from .registry import Registry, company_id
 
 __all__ = ["Article", "Ingested", "decide_all", "extract_all", "ingest"]
 
@@ -87,14 +87,14 @@ def decide_all(articles: Sequence[Article], deals: Sequence[Sequence[Deal]], reg
                alliances: Mapping[str, AllianceState], today: date, *, companies: Collection[str] = (),
                threshold: float = decider.DEFAULT_THRESHOLD) -> Ingested:
     """Events for a batch, article by article; each decision sees the alliances as the earlier ones left them."""
-    working = _Working(dict(alliances))
+    working = _Working(alliances)
     known = set(companies)
     names = {c.id: c.name for c in registry.companies()}
     out: list[NewEvent] = []
     for article, found in zip(articles, deals):
         if not found:
             continue
-        events = decider.decide(found, article.source(), alliances=working.alliances, known_companies=known,
+        events = decider.decide(found, article.source(), alliances=working.relevant(found), known_companies=known,
                                 registry=registry, threshold=threshold, names=names, today=today)
         working.absorb(events)
         out += events
@@ -110,12 +110,33 @@ def ingest(articles: Sequence[Article], registry: Registry, alliances: Mapping[s
 
 class _Working:
     """The alliances as the batch so far leaves them: emitted alliance events folded with the projection's own
-    fold, at provisional positions (a key already folded in this batch is not folded twice)."""
+    fold, at provisional positions (a key already folded in this batch is not folded twice).
 
-    def __init__(self, alliances: dict[str, AllianceState]) -> None:
+    The decider only ever looks at the alliance with a deal's canonical id or with exactly its parties, so it is
+    handed just those (an index by party set), not a copy of every alliance per article."""
+
+    def __init__(self, alliances: Mapping[str, AllianceState]) -> None:
         self.alliances = alliances
+        self.changed: dict[str, AllianceState] = {}
+        self._by_parties: dict[frozenset[str], set[str]] = {}
+        for aid, st in alliances.items():
+            self._by_parties.setdefault(frozenset(st.parties), set()).add(aid)
         self._keys: set[str] = set()
         self._position = 1 << 60  # after anything stored; only the order within the batch matters
+
+    def get(self, aid: str) -> AllianceState | None:
+        return self.changed.get(aid) or self.alliances.get(aid)
+
+    def relevant(self, deals: Iterable[Deal]) -> dict[str, AllianceState]:
+        """Every alliance the decider could match for these deals (canonical id or same party set)."""
+        out: dict[str, AllianceState] = {}
+        for deal in deals:
+            ids = frozenset(company_id(p) for p in deal.parties)
+            for aid in (decider.alliance_id_for(ids), *self._by_parties.get(ids, ())):
+                st = self.get(aid)
+                if st is not None:
+                    out[aid] = st
+        return out
 
     def absorb(self, events: Iterable[NewEvent]) -> None:
         for n in events:
@@ -127,7 +148,11 @@ class _Working:
                 continue
             self._keys.add(key)
             self._position += 1
-            self.alliances[aid] = alliance_proj.fold(self.alliances.get(aid), self._recorded(n, key))
+            before = self.get(aid)
+            after = self.changed[aid] = alliance_proj.fold(before, self._recorded(n, key))
+            if before is not None and before.parties != after.parties:
+                self._by_parties.get(frozenset(before.parties), set()).discard(aid)
+            self._by_parties.setdefault(frozenset(after.parties), set()).add(aid)
 
     def _recorded(self, n: NewEvent, key: str) -> Recorded:
         return Recorded(self._position, n.stream, 0, n.event.type_name, n.event.schema_version, n.event, n.valid,

@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from .extract import Deal
 from .fetch import Fetcher
@@ -71,18 +71,23 @@ class Pools:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 yield [fut.result() for fut in finished]
 
-    def extract(self, articles: Sequence[Article], registry: Registry) -> list[list[Deal]]:
-        """The deals of each article, in order; in the process pool when there are enough articles."""
+    def extract(self, articles: Sequence[Article], registry: Registry) -> Callable[[], list[list[Deal]]]:
+        """Start extracting (in the process pool when there are enough articles); call the result for the deals
+        of each article, in order. Starting early lets the caller decide one batch while the next is extracted."""
         pool = self.cpu(len(articles), MIN_ARTICLES)
         if pool is None:
-            return extract_all(articles, registry)
-        size = max(25, len(articles) // (4 * self.processes))
-        chunks = [articles[i:i + size] for i in range(0, len(articles), size)]
-        try:
-            return [deals for part in pool.map(extract_all, chunks, [registry] * len(chunks)) for deals in part]
-        except Exception:  # noqa: BLE001 - a broken pool only costs speed
-            log.warning("extraction processes failed; extracting in-process", exc_info=True)
-            return extract_all(articles, registry)
+            return lambda: extract_all(articles, registry)
+        size = -(-len(articles) // self.processes)  # one chunk per process: the registry is pickled per chunk
+        futures = [pool.submit(extract_all, articles[i:i + size], registry) for i in range(0, len(articles), size)]
+
+        def deals() -> list[list[Deal]]:
+            try:
+                return [d for fut in futures for d in fut.result()]
+            except Exception:  # noqa: BLE001 - a broken pool only costs speed
+                log.warning("extraction processes failed; extracting in-process", exc_info=True)
+                return extract_all(articles, registry)
+
+        return deals
 
 
 def _context() -> multiprocessing.context.BaseContext:

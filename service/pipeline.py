@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Callable, Collection, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 
 from events.envelope import NewEvent
 from events.projections.alliance import AllianceState
@@ -19,6 +19,7 @@ from feeds import decide as decider
 from feeds.archive import Archive
 from feeds.clock import Clock
 from feeds.folded import Folded
+from feeds.extract import Deal
 from feeds.ingest import Article, decide_all
 from feeds.learned import Learned
 from feeds.poller import Poller, PollSummary
@@ -88,11 +89,8 @@ class Ingestor:
 
     def ingest(self, articles: Sequence[Article]) -> ExtractSummary:
         """Extract, decide and append, batch by batch; within a batch each decision sees the earlier ones."""
-        total = ExtractSummary()
-        with self._lock:
-            for i in range(0, len(articles), self.batch):
-                total.add(self._batch(articles[i:i + self.batch]))
-        return total
+        batches = [articles[i:i + self.batch] for i in range(0, len(articles), self.batch)]
+        return self._run(iter(batches), lambda _batch: None)
 
     def drain(self) -> tuple[int, str | None]:
         """Ingest the outbox batch by batch, marking each batch after its events are appended.
@@ -100,17 +98,18 @@ class Ingestor:
         Returns (articles ingested, error text); a failing batch stays pending and is offered again next time.
         """
         done = 0
-        while True:
-            pending = self.ports.archive.pending(self.ports.feeds(), self.batch)
-            if not pending:
-                return done, None
-            try:
-                self.ingest(pending)
-            except Exception as e:  # noqa: BLE001 - the batch stays pending (idempotency keys make a repeat harmless)
-                log.exception("ingest failed; %d articles stay pending", len(pending))
-                return done, f"{type(e).__name__}: {e}"
-            self.ports.archive.mark_processed((a.id for a in pending), self.clock())
-            done += len(pending)
+
+        def mark(batch: Sequence[Article]) -> None:
+            nonlocal done
+            self.ports.archive.mark_processed((a.id for a in batch), self.clock())
+            done += len(batch)
+
+        try:
+            self._run(self._outbox(), mark)
+        except Exception as e:  # noqa: BLE001 - the batch stays pending (idempotency keys make a repeat harmless)
+            log.exception("ingest failed; the articles of the failed batch stay pending")
+            return done, f"{type(e).__name__}: {e}"
+        return done, None
 
     def reextract(self, since: date | None = None) -> ExtractSummary:
         """Run the current extractor over the archive; only what is new is appended."""
@@ -118,9 +117,29 @@ class Ingestor:
                     if since is None or (a.day or "") >= since.isoformat()]
         return self.ingest(articles)
 
-    def _batch(self, articles: Sequence[Article]) -> ExtractSummary:
+    def _outbox(self) -> Iterator[list[Article]]:
+        """Pending articles in outbox order, a batch at a time (keyset paging, so a batch can be read ahead)."""
+        after = 0
+        while page := self.ports.archive.pending(self.ports.feeds(), self.batch, after=after):
+            after = page[-1][0]
+            yield [a for _, a in page]
+
+    def _run(self, batches: Iterator[Sequence[Article]], done: Callable[[Sequence[Article]], None]) -> ExtractSummary:
+        """Each batch is extracted while the one before it is decided, appended and projected."""
+        total = ExtractSummary()
+        with self._lock:
+            batch = next(batches, None)
+            deals = self.pools.extract(batch, self.registry()) if batch else None
+            while batch is not None and deals is not None:
+                following = next(batches, None)
+                ahead = self.pools.extract(following, self.registry()) if following else None
+                total.add(self._decide(batch, deals()))
+                done(batch)
+                batch, deals = following, ahead
+        return total
+
+    def _decide(self, articles: Sequence[Article], deals: list[list[Deal]]) -> ExtractSummary:
         learned = self.learned()
-        deals = self.pools.extract(articles, learned.registry)
         decided = decide_all(articles, deals, learned.registry, self.ports.alliances(), self.clock().date(),
                              companies=learned.registered, threshold=self.threshold)
         before = self.ports.store.last_position()

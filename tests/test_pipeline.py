@@ -134,3 +134,53 @@ def test_an_alias_added_as_an_event_is_used_by_extraction_from_then_on(tracker):
     tracker.ingest([replace(item, id="art-6")])
     assert [r["id"] for r in tracker.queries.alliances()] == ["momenta--nissan"]
     assert "AliasAdded" in _types(tracker)
+
+
+def test_batches_read_ahead_give_the_same_log_as_one_batch(tmp_path: Path):
+    articles = [article(1, *NISSAN_MOMENTA), article(2, "Nissan and Momenta sign strategic cooperation agreement",
+                                                      "Nissan signed a strategic cooperation agreement with Momenta.",
+                                                      host="wire-b.example"),
+                article(3, "日产与魔门塔联合开发的首款车型下线", "日产与魔门塔联合开发的首款车型4月10日在广州下线。",
+                        published="2026-04-12")]
+    logs = []
+    for n, size in enumerate((1, 500)):
+        t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path / str(n))}))
+        t.ingestor.batch = size
+        summary = t.ingest(articles)
+        assert (summary.articles, summary.deals) == (3, 3)
+        logs.append([(r.type, r.idempotency_key) for r in t.store.read()])
+        t.close()
+    assert logs[0] == logs[1] and [k for k, _ in logs[0] if k != "CompanyRegistered"] == [
+        "AllianceReported", "AllianceCorroborated", "StageChanged"]
+
+
+def test_an_ingest_failure_leaves_its_batch_in_the_outbox(tmp_path: Path, monkeypatch):
+    from feeds.archive import Decision, article_rows, insert_articles
+    from feeds.parse import ParsedEntry
+
+    t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path)}))
+    entry = ParsedEntry("urn:1", "https://wire.example/1", NISSAN_MOMENTA[0], NISSAN_MOMENTA[1], "", "zh", None, "h1")
+    with t.store.write() as conn:
+        insert_articles(conn, article_rows("wire", [(entry, Decision("new", "k1", 1))], t.clock()))
+
+    def broken() -> None:
+        raise RuntimeError("read model unavailable")
+
+    monkeypatch.setattr(t.ingestor.ports, "alliances", broken)
+    assert t.ingestor.drain() == (0, "RuntimeError: read model unavailable")
+    assert len(t.archive.pending({})) == 1 and t.store.last_position() == 0
+    monkeypatch.undo()
+    assert t.ingestor.drain() == (1, None) and t.archive.pending({}) == []
+    assert "AllianceReported" in _types(t)
+    t.close()
+
+
+def test_the_review_queue_folds_only_events_it_has_not_seen(strict_tracker, monkeypatch):
+    strict_tracker.ingest([article(1, *NISSAN_MOMENTA)])
+    assert len(strict_tracker.review.candidates()) == 1
+    seen = []
+    read = strict_tracker.store.read
+    monkeypatch.setattr(strict_tracker.store, "read", lambda **kw: seen.append(kw) or read(**kw))
+    strict_tracker.review.candidates()
+    queue_reads = [kw for kw in seen if kw.get("types") and "DealQueued" in kw["types"]]
+    assert queue_reads and all(kw["after"] == strict_tracker.review.queue.position > 0 for kw in queue_reads)

@@ -259,10 +259,12 @@ def test_outbox_holds_each_new_article_until_it_is_marked_processed(svc: Parts, 
     svc.subscriptions.add(server.url("/o.xml"), probe=False)
     assert svc.poller.poll(all=True).new_articles == 2
     states = svc.subscriptions.states()
-    pending = svc.archive.pending(states)
+    pending = [a for _, a in svc.archive.pending(states)]
     assert [a.title for a in pending] == [ITEMS[1]["title"], ITEMS[0]["title"]]  # oldest first, in storing order
+    (first_seq, _), _ = svc.archive.pending(states)
+    assert [a.id for _, a in svc.archive.pending(states, after=first_seq)] == [pending[1].id]  # keyset paging
     svc.archive.mark_processed([pending[0].id], T0)
-    assert [a.id for a in svc.archive.pending(states)] == [pending[1].id]
+    assert [a.id for _, a in svc.archive.pending(states)] == [pending[1].id]
     svc.archive.mark_processed([a.id for a in pending], T0)  # marking again is harmless
     assert svc.archive.pending(states) == []
     assert svc.poller.poll(all=True).new_articles == 0 and svc.archive.pending(states) == []
