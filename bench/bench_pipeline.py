@@ -15,6 +15,7 @@ import io
 import json
 import multiprocessing
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -59,11 +60,17 @@ def reader_python() -> Path:
     return py
 
 
+CPU: dict[str, float] = {}  # CPU seconds (user + system) of the last timed process and the children it reaped
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
     """Wall time of a whole process, and its stdout; a failing process stops the benchmark."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode != 0:
         sys.exit(f"failed ({done.returncode}): {' '.join(cmd[:6])}...\n{done.stderr[-3000:]}")
     return elapsed, done.stdout
@@ -76,6 +83,24 @@ def feedparser_only(feeds: int, items: int) -> float:
     for body in bodies:
         feedparser.parse(io.BytesIO(body), response_headers={"content-type": "application/rss+xml; charset=utf-8"})
     return time.perf_counter() - t
+
+
+def extraction_only(feeds: int, items: int) -> float:
+    """CPU seconds of extraction alone over the same items in one process (the floor extraction puts under the
+    pipeline: it runs in the worker processes, so at best this divided by their number)."""
+    from feeds.extract import extract
+    from feeds.parse import parse_feed
+    from feeds.registry import Registry
+
+    registry = Registry.default()
+    docs = [{"id": f"{n}:{i}", "published": "2026-01-02", "title": e.title, "summary": e.summary,
+             "content": e.content, "lang": e.language}
+            for n in range(feeds) for i, e in enumerate(parse_feed(feed_bytes(n, items)).entries)]
+    extract(docs[0], registry)
+    t = time.process_time()
+    for d in docs:
+        extract(d, registry)
+    return time.process_time() - t
 
 
 def opml(urls: list[str]) -> bytes:
@@ -159,9 +184,12 @@ def main() -> None:
     fp.append(feedparser_only(args.feeds, args.items))
     server.terminate()
     server.join()
+    ex_s = extraction_only(args.feeds, args.items)
 
     fp_s = min(fp)
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     print(f"feedparser parse only (best of 2):                 {fp_s:6.2f} s")
+    print(f"extraction alone, one process (CPU):               {ex_s:6.2f} s  (runs in the worker processes)")
     print(f"alliances poll --once --all, first:                {first_s:6.2f} s  = {first_s / fp_s:4.1f}x feedparser"
           f"  ({first['new_articles']} articles, {first['handed_off']} handed to extraction, {events} events in the"
           f" log, {first['errors']} errors)")

@@ -1,4 +1,4 @@
-"""Polling throughput: N local feeds of M items on loopback, first pass (all new) and second pass (304s).
+"""Polling throughput (fetch, parse, archive; no extraction): N local feeds of M items on loopback, first pass (all new) and second pass (304s).
 
 The feed server runs in a child process, as a remote server would. Beside it, feedparser-only parsing of the same bytes in the same run, and the process's peak RSS.
 Usage: python bench/bench_poll.py [--feeds 1000] [--items 20] [--concurrency 16]
@@ -26,8 +26,8 @@ from events.engine import make_engine  # noqa: E402
 from events.envelope import NewEvent  # noqa: E402
 from events.store import EventStore  # noqa: E402
 from events.types import FeedAdded  # noqa: E402
-from feeds import tables  # noqa: E402
-from feeds.service import FeedService  # noqa: E402
+from service.bootstrap import bootstrap  # noqa: E402
+from service.config import Settings  # noqa: E402
 
 WORDS = ("battery platform partnership software chip driver assistance joint venture plant export "
          "电池 平台 合作 软件 芯片 智能驾驶 合资 工厂 出口").split()
@@ -95,19 +95,19 @@ def serve(feeds: int, items: int, ports: "multiprocessing.Queue[int]") -> None:
 def run_passes(port: int, feeds: int, concurrency: int, parse_processes: int) -> tuple[float, float, Any, Any]:
     """Subscribe to every feed in a fresh database, then time a first (all new) and a second (304) pass."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = EventStore(make_engine(f"sqlite:///{tmp}/bench.db"))
-        store.migrate()
-        tables.migrate(store.engine)
-        svc = FeedService(store, allow_private=True, concurrency=concurrency, parse_processes=parse_processes)
-        store.append([NewEvent(FeedAdded(f"bench-{n}", f"http://127.0.0.1:{port}/f/{n}.xml", f"Feed {n}"))
-                      for n in range(feeds)])  # subscriptions in one batch; the polls are what is measured
+        url = f"sqlite:///{tmp}/bench.db"
+        settings = Settings(data_dir=Path(tmp), database_url=url, allow_private_urls=True, poll_concurrency=concurrency)
+        tracker = bootstrap(settings, store=EventStore(make_engine(url))).open()
+        tracker.pools.processes = parse_processes
+        tracker.store.append([NewEvent(FeedAdded(f"bench-{n}", f"http://127.0.0.1:{port}/f/{n}.xml", f"Feed {n}"))
+                              for n in range(feeds)])  # subscriptions in one batch; the polls are what is measured
         t = time.perf_counter()
-        first = svc.poll(all=True)
+        first = tracker.poller.poll(all=True)
         first_s = time.perf_counter() - t
         t = time.perf_counter()
-        second = svc.poll(all=True)
+        second = tracker.poller.poll(all=True)
         second_s = time.perf_counter() - t
-        store.engine.dispose()
+        tracker.close()
     return first_s, second_s, first, second
 
 
