@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from events.envelope import NewEvent
@@ -19,8 +19,10 @@ from events.projections.alliance import AllianceState
 from events.types import AllianceCorroborated, AllianceReported, CompanyRegistered, DealQueued, StageChanged
 from events.values import Citation, FuzzyDate, Precision
 
-from .extract import Deal
 from .registry import Registry, company_id
+
+if TYPE_CHECKING:  # extraction is imported only where it runs (a poll of unchanged feeds needs none)
+    from .extract import Deal
 
 DEFAULT_THRESHOLD = 0.6
 

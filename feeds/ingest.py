@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping, Sequence
 
 from events.envelope import NewEvent, Recorded
 from events.projections import alliance as alliance_proj
 from events.projections.alliance import AllianceState
 
 from . import decide as decider
-from .extract import Deal, extract
 from .registry import Registry, company_id
+
+if TYPE_CHECKING:
+    from .extract import Deal
 
 __all__ = ["Article", "Ingested", "decide_all", "extract_all", "ingest"]
 
@@ -80,6 +82,8 @@ class Ingested:
 
 def extract_all(articles: Iterable[Article], registry: Registry) -> list[list[Deal]]:
     """The deals each article reports (pure; the order of `articles` is kept)."""
+    from .extract import extract  # imported on first use: compiling the lexicons costs start-up time
+
     return [extract(a.item(), registry) for a in articles]
 
 

@@ -7,13 +7,15 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
-from .extract import Deal
 from .fetch import Fetcher
 from .ingest import Article, extract_all
 from .poll import Fetched, fetch_only
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from .extract import Deal
 
 __all__ = ["MIN_ARTICLES", "MIN_FEEDS", "Pools"]
 

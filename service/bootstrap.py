@@ -45,7 +45,7 @@ class Tracker:
     poller: Poller
     projector: Projector
     queries: Queries
-    ingestor: Ingestor
+    pipeline: Ingestor
     review: ReviewService
 
     def open(self) -> "Tracker":
@@ -59,19 +59,19 @@ class Tracker:
 
     def poll_once(self, *, all: bool = False, only: Collection[str] | None = None) -> PollSummary:  # noqa: A002
         """The whole pipeline once: fetch, archive, extract, append, project."""
-        return poll_once(self.poller, self.ingestor, all=all, only=only)
+        return poll_once(self.poller, self.pipeline, all=all, only=only)
 
     def ingest(self, articles: Sequence[Article]) -> ExtractSummary:
         """Extract and decide over these articles; append and project batch by batch."""
-        return self.ingestor.ingest(articles)
+        return self.pipeline.ingest(articles)
 
     def registry(self) -> Registry:
         """The company registry with everything the log taught it."""
-        return self.ingestor.registry()
+        return self.pipeline.registry()
 
     def add_alias(self, company: str, alias: str) -> None:
         """Teach the registry another name (an AliasAdded event)."""
-        add_alias(self.ingestor, company, alias)
+        add_alias(self.pipeline, company, alias)
 
     def close(self) -> None:
         self.pools.close()
@@ -90,10 +90,10 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     projector, queries = Projector(store), Queries(store)
     ports = Ports(store, archive, subscriptions.states, learned_registry(), lambda: queries.current().alliances,
                   projector.catch_up)
-    ingestor = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
-    review = ReviewService(ingestor, lambda: queries.current().companies)
+    pipeline = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
+    review = ReviewService(pipeline, lambda: queries.current().companies)
     return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions,
-                   Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, ingestor, review)
+                   Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, pipeline, review)
 
 
 def build(settings: Settings | None = None, **inject: Any) -> Tracker:

@@ -8,7 +8,19 @@ from typing import IO, Any
 
 import click
 
-from feeds.extract import extract, score
+
+def extract(*args: Any) -> Any:
+    """feeds.extract.extract, imported on first use: compiling its lexicons would slow every other command's start."""
+    from feeds.extract import extract as run
+
+    return run(*args)
+
+
+def score(*args: Any) -> Any:
+    """feeds.extract.score, imported on first use."""
+    from feeds.extract import score as run
+
+    return run(*args)
 
 
 def _tracker(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -47,7 +59,7 @@ def _deal_json(d: Any) -> dict[str, Any]:
 @click.pass_context
 def extract_cmd(ctx: click.Context, file: IO[str], gold: IO[str] | None) -> None:
     """Read news items as JSON Lines (FILE or stdin) and write the deals each reports."""
-    registry = _tracker(ctx).registry()
+    registry = _tracker(ctx).pipeline.registry()
     if gold is not None:
         items, errors = _read_jsonl(gold)
         predicted = {str(i.get("id")): extract(i, registry) for i in items}
@@ -70,7 +82,7 @@ def reextract(ctx: click.Context, since: str | None) -> None:
     """Run the current extractor over the archive; append only what is new."""
     from events.values import parse_day
 
-    s = _tracker(ctx).ingestor.reextract(parse_day(since) if since else None)
+    s = _tracker(ctx).pipeline.reextract(parse_day(since) if since else None)
     click.echo(f"reextract: {s.articles} articles, {s.deals} deals, {s.events} new events, {s.queued} queued")
 
 

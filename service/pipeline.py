@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
 
 from events.envelope import NewEvent
 from events.projections.alliance import AllianceState
@@ -19,7 +19,6 @@ from feeds import decide as decider
 from feeds.archive import Archive
 from feeds.clock import Clock
 from feeds.folded import Folded
-from feeds.extract import Deal
 from feeds.ingest import Article, decide_all
 from feeds.learned import Learned
 from feeds.poller import Poller, PollSummary
@@ -27,6 +26,9 @@ from feeds.pools import Pools
 from feeds.registry import Company, Registry, company_id
 from feeds.review import Candidate, review_queue
 from feeds.sources import FeedState
+
+if TYPE_CHECKING:
+    from feeds.extract import Deal
 
 __all__ = ["ExtractSummary", "Ingestor", "ReviewService", "poll_once"]
 
@@ -149,22 +151,22 @@ class Ingestor:
                               decided.queued)
 
 
-def poll_once(poller: Poller, ingestor: Ingestor, *, all: bool = False,  # noqa: A002 - the CLI's word
+def poll_once(poller: Poller, pipeline: Ingestor, *, all: bool = False,  # noqa: A002 - the CLI's word
               only: Collection[str] | None = None) -> PollSummary:
     """The whole pipeline once: fetch and archive, ingest what the outbox holds, project."""
     started = time.monotonic()
     summary = poller.poll(all=all, only=only)
-    handed, error = ingestor.drain()
-    ingestor.ports.advance()
+    handed, error = pipeline.drain()
+    pipeline.ports.advance()
     return replace(summary, handed_off=handed, handoff_error=error, elapsed_s=time.monotonic() - started)
 
 
 class ReviewService:
     """The review queue's commands and listing; every decision is an event."""
 
-    def __init__(self, ingestor: Ingestor, companies: Callable[[], Mapping[str, Any]]) -> None:
-        self.ingestor = ingestor
-        self.ports = ingestor.ports
+    def __init__(self, pipeline: Ingestor, companies: Callable[[], Mapping[str, Any]]) -> None:
+        self.pipeline = pipeline
+        self.ports = pipeline.ports
         self.companies = companies  # the log's companies by id (for names)
         self.queue: Folded[dict[str, Candidate]] = review_queue()
 
@@ -173,7 +175,7 @@ class ReviewService:
 
     def candidates(self, *, status: str = "pending") -> list[dict[str, Any]]:
         """Candidates with their evidence, newest first ('all' for every status)."""
-        companies, registry = self.companies(), self.ingestor.registry()
+        companies, registry = self.companies(), self.pipeline.registry()
         found = sorted(self._candidates().values(), key=lambda c: -c.position)
         return [_candidate_json(c, companies, registry) for c in found if status == "all" or c.status == status]
 
@@ -189,7 +191,7 @@ class ReviewService:
                 stage: str | None = None, by: str = "admin") -> None:
         """Confirm (optionally corrected): the decision and the alliance event land in one append."""
         c = self._pending(candidate_id)
-        learned = self.ingestor.learned()
+        learned = self.pipeline.learned()
         ids = tuple(sorted(_resolve(p, learned.registry) for p in parties)) if parties else c.queued.parties
         _check_correction(ids, kind, stage)
         q = c.queued
@@ -211,16 +213,16 @@ class ReviewService:
                                           idempotency_key=f"review:{candidate_id}:decided")])
 
 
-def add_alias(ingestor: Ingestor, company: str, alias: str) -> None:
+def add_alias(pipeline: Ingestor, company: str, alias: str) -> None:
     """Teach the registry another name (an AliasAdded event); extraction uses it from the next batch on."""
-    learned = ingestor.learned()
+    learned = pipeline.learned()
     cid = company_id(company)
     if learned.registry.get(cid) is None:
         raise ValueError(f"unknown company {company!r}")
     events = decider.registrations([cid], set(learned.registered), learned.registry)
     events.append(NewEvent(AliasAdded(cid, alias.strip())))
-    ingestor.ports.store.append(events)
-    ingestor.ports.advance()
+    pipeline.ports.store.append(events)
+    pipeline.ports.advance()
 
 
 def _resolve(name_or_id: str, registry: Registry) -> str:

@@ -61,7 +61,7 @@ def _tick(tracker: Tracker, handle: Handle) -> None:
 def _ingest(tracker: Tracker) -> None:
     """Ingest what the outbox holds, then bring the projections up to the log (also events others appended)."""
     try:
-        done, error = tracker.ingestor.drain()
+        done, error = tracker.pipeline.drain()
         tracker.projector.catch_up()
     except Exception:  # noqa: BLE001 - the next tick tries again
         log.exception("ingest tick failed")

@@ -145,7 +145,7 @@ def test_batches_read_ahead_give_the_same_log_as_one_batch(tmp_path: Path):
     logs = []
     for n, size in enumerate((1, 500)):
         t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path / str(n))}))
-        t.ingestor.batch = size
+        t.pipeline.batch = size
         summary = t.ingest(articles)
         assert (summary.articles, summary.deals) == (3, 3)
         logs.append([(r.type, r.idempotency_key) for r in t.store.read()])
@@ -166,11 +166,11 @@ def test_an_ingest_failure_leaves_its_batch_in_the_outbox(tmp_path: Path, monkey
     def broken() -> None:
         raise RuntimeError("read model unavailable")
 
-    monkeypatch.setattr(t.ingestor.ports, "alliances", broken)
-    assert t.ingestor.drain() == (0, "RuntimeError: read model unavailable")
+    monkeypatch.setattr(t.pipeline.ports, "alliances", broken)
+    assert t.pipeline.drain() == (0, "RuntimeError: read model unavailable")
     assert len(t.archive.pending({})) == 1 and t.store.last_position() == 0
     monkeypatch.undo()
-    assert t.ingestor.drain() == (1, None) and t.archive.pending({}) == []
+    assert t.pipeline.drain() == (1, None) and t.archive.pending({}) == []
     assert "AllianceReported" in _types(t)
     t.close()
 
