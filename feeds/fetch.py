@@ -14,6 +14,7 @@ the scheduler can store (ETag, Last-Modified, new permanent URL, Retry-After, ma
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import re
 import socket
@@ -140,7 +141,7 @@ class Fetcher:
         self.resolver = resolver
         self.private_hosts = frozenset(h.lower().rstrip(".") for h in private_hosts)
         self._transport = transport
-        self._ssl = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
+        self._verify = verify  # the SSL context (it reads the CA bundle) is made on the first fetch, not here
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -163,6 +164,12 @@ class Fetcher:
             return state.result(started, error=str(exc))
 
     # -- internals ----------------------------------------------------------------------------
+
+    @functools.cached_property
+    def _ssl(self) -> ssl.SSLContext:
+        """One SSL context for every fetch, made when the first fetch needs it."""
+        v = self._verify
+        return v if isinstance(v, ssl.SSLContext) else httpx.create_ssl_context(verify=v)
 
     def _timeout(self, deadline: float) -> httpx.Timeout:
         """Per-hop timeouts, never longer than what is left of the total budget."""
