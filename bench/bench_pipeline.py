@@ -28,7 +28,6 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import feedparser  # noqa: E402
-
 from newsfeeds import feed_bytes, serve  # noqa: E402
 
 READER_VENV = HERE / ".venv-reader"

@@ -95,7 +95,7 @@ def decide_all(articles: Sequence[Article], deals: Sequence[Sequence[Deal]], reg
     known = set(companies)
     names = {c.id: c.name for c in registry.companies()}
     out: list[NewEvent] = []
-    for article, found in zip(articles, deals):
+    for article, found in zip(articles, deals, strict=True):
         if not found:
             continue
         events = decider.decide(found, article.source(), alliances=working.relevant(found), known_companies=known,

@@ -6,7 +6,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .fetch import FetchResult, Fetcher
+from .fetch import Fetcher, FetchResult
 from .parse import ParsedFeed, parse_feed
 from .politeness import next_poll_at
 

@@ -106,7 +106,7 @@ class Poller:
             jobs = [(fid, states[fid].url, lease.etag, lease.last_modified) for fid, lease in claimed.items()]
             for batch in self.pools.fetch(self.fetcher, jobs):
                 items = [(states[f.feed_id], claimed[f.feed_id], parse_fetched(f)) for f in batch]
-                for (state, _, _), outcome in zip(items, self._record(items, now)):
+                for (state, _, _), outcome in zip(items, self._record(items, now), strict=True):
                     tally.add(state, outcome)
         finally:
             self.health.release(claimed)  # a crash mid-run must not leave leases for the next tick to wait out
@@ -129,7 +129,7 @@ class Poller:
                 outcomes.append(Outcome(s.id, lease, f, verdict, len(new)))
             insert_articles(conn, rows)
             self.health.record(conn, outcomes, at)
-        for (s, _, f), o in zip(items, outcomes):
+        for (s, _, f), o in zip(items, outcomes, strict=True):
             self._subscription_change(s, f, o)
         return outcomes
 

@@ -19,8 +19,8 @@ from .folded import Folded
 from .health import Health
 from .opml import Outline, parse_opml, to_opml
 from .parse import parse_feed
-from .poll import looks_like_html
 from .politeness import parse_interval
+from .poll import looks_like_html
 from .sources import FeedState, feed_id_for, feed_states, normalise_url
 from .urlguard import UnsafeURLError, check_url
 
@@ -91,7 +91,7 @@ class Subscriptions:
 
     def _append(self, event: Event, version: int) -> None:
         """Append one feed event, expecting the stream at `version`; the key makes a retry harmless."""
-        fid = getattr(event, "feed_id")
+        fid = event.feed_id  # type: ignore[attr-defined]  # every feed event has one
         key = f"{event.type_name}:{fid}:{version + 1}"
         self.store.append([NewEvent(event, idempotency_key=key)], expected={f"feed-{fid}": version})
 

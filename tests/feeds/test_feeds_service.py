@@ -1,8 +1,8 @@
 """Subscriptions, the poller, health and the archive against real local HTTP servers, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import pytest
@@ -10,11 +10,11 @@ from sqlalchemy import text
 
 from events.store import EventStore
 from feeds import tables
-from feeds.errors import BadOPML, DuplicateFeed, FeedError, UnknownFeed
-from feeds.opml import parse_opml
 from feeds.archive import Archive
+from feeds.errors import BadOPML, DuplicateFeed, FeedError, UnknownFeed
 from feeds.fetch import Fetcher
 from feeds.health import Health
+from feeds.opml import parse_opml
 from feeds.poller import Poller
 from feeds.pools import Pools
 from feeds.subscriptions import Subscriptions
