@@ -72,13 +72,13 @@ class Subscriptions:
         self.fetcher = fetcher
         self.health = health
         self.archive = archive
-        self._states = states or feed_states()
+        self.read_model = states or feed_states()  # a fold of the feed events (a runner subscriber)
 
     # --- state -------------------------------------------------------------------------------
 
     def states(self) -> dict[str, FeedState]:
         """Every feed ever added, by id (caught up with the log)."""
-        return self._states.catch_up(self.store)
+        return self.read_model.catch_up(self.store)
 
     def _get(self, feed_id: str) -> FeedState:
         s = self.states().get(feed_id)

@@ -16,6 +16,7 @@ from feeds import tables as feed_tables
 from feeds.archive import Archive
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
+from feeds.folded import Folded
 from feeds.health import Health
 from feeds.ingest import Article
 from feeds.learned import learned_registry
@@ -72,6 +73,11 @@ class Tracker:
     def add_alias(self, company: str, alias: str) -> None:
         """Teach the registry another name (an AliasAdded event)."""
         add_alias(self.pipeline, company, alias)
+
+    def folds(self) -> list[Folded[Any]]:
+        """The in-memory read models kept by folds (feed state, review queue, learned registry): each is shaped as a
+        runner subscriber (name, types, handle, reset) and, until registered on a runner, catches up by itself."""
+        return [self.subscriptions.read_model, self.review.queue, self.pipeline.ports.learned]
 
     def close(self) -> None:
         self.pools.close()

@@ -49,6 +49,10 @@ def test_the_same_fold_runs_as_a_runner_subscriber(store: EventStore) -> None:
     assert pushed.position == 0 and pushed.state.registered == frozenset()
 
 
-def test_subscriber_shape(store: Any) -> None:
-    fold = feed_states()
-    assert (fold.name, fold.replayable) == ("feed-state", True) and "FeedAdded" in fold.types
+def test_the_tracker_lists_its_folds_for_a_runner(tmp_path: Any) -> None:
+    from service.bootstrap import bootstrap
+    from service.config import Settings
+
+    t = bootstrap(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}"))
+    assert [f.name for f in t.folds()] == ["feed-state", "review-queue", "company-registry"]
+    assert all(f.replayable and f.types for f in t.folds())
