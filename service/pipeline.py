@@ -167,7 +167,7 @@ class ReviewService:
     def __init__(self, pipeline: Ingestor, companies: Callable[[], Mapping[str, Any]]) -> None:
         self.pipeline = pipeline
         self.ports = pipeline.ports
-        self.companies = companies  # the log's companies by id (for names)
+        self.companies = companies  # the log's companies by id, for names (states or read-model documents)
         self.queue: Folded[dict[str, Candidate]] = review_queue()
 
     def _candidates(self) -> dict[str, Candidate]:
@@ -253,8 +253,9 @@ def _candidate_json(c: Candidate, companies: Mapping[str, Any], registry: Regist
 
 
 def _party(cid: str, companies: Mapping[str, Any], registry: Registry) -> dict[str, str]:
-    c = companies.get(cid)
+    c = companies.get(cid)  # a company state or a read-model document
     if c is not None:
-        return {"id": cid, "name": c.name, "name_zh": c.name_zh}
+        doc = c if isinstance(c, Mapping) else {"name": c.name, "name_zh": c.name_zh}
+        return {"id": cid, "name": doc["name"], "name_zh": doc["name_zh"]}
     r: Company | None = registry.get(cid)
     return {"id": cid, "name": r.name if r else cid, "name_zh": r.name_zh if r else ""}
