@@ -29,15 +29,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     """Serve the web UI with waitress and run the feed pollers in-process."""
     import waitress
 
-    from web import create_app
-
     from .cli import _tracker
+    from .webapp import web_app
 
     tracker = _tracker(ctx)
     settings = tracker.settings
     host = host or settings.host
     port = settings.port if port is None else port
-    app = create_app(tracker)
+    app = web_app(tracker)
     if not settings.admin_password:
         click.echo("alliances serve: no ALLIANCES_ADMIN_PASSWORD set: admin pages (feeds, review) are disabled",
                    err=True)

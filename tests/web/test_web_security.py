@@ -30,10 +30,13 @@ def test_security_headers_on_every_response(client, path: str) -> None:
 
 def test_admin_posts_need_login(client, fake_feeds, fake_review) -> None:
     token = csrf_of(client)
-    for path in ("/feeds/add", "/feeds/import", "/feeds/poll", "/review/c1/confirm", "/review/c1/reject"):
-        r = client.post(path, data={"csrf_token": token, "url": "https://example.com/feed"})
+    fake_feeds.add("https://example.com/kept")
+    for path in ("/feeds/add", "/feeds/import", "/feeds/poll", "/feeds/feed-1/change", "/feeds/feed-1/remove",
+                 "/review/c1/confirm", "/review/c1/reject"):
+        r = client.post(path, data={"csrf_token": token, "url": "https://example.com/feed", "interval": "5"})
         assert r.status_code == 403, path
-    assert fake_feeds.feeds == [] and fake_feeds.polls == 0 and not fake_review.confirmed
+    assert [(f.url, f.interval_seconds) for f in fake_feeds.feeds] == [("https://example.com/kept", 1800)]
+    assert fake_feeds.polls == 0 and not fake_review.confirmed
     r = client.get("/review")
     assert r.status_code == 302 and "/login?next=/review" in r.headers["Location"]
 
@@ -51,6 +54,7 @@ def test_csrf_missing_or_wrong_is_400(admin, fake_feeds) -> None:
 def test_every_post_form_carries_the_token(admin, fake_feeds, fake_review) -> None:
     import re
 
+    fake_feeds.add("https://example.com/feed")
     for path in ("/", "/feeds", "/review", "/login"):
         html = admin.get(path).get_data(as_text=True)
         for form in re.findall(r"<form[^>]*method=\"post\".*?</form>", html, flags=re.S):
@@ -112,11 +116,11 @@ def test_password_is_only_kept_hashed(app) -> None:
 def test_no_admin_password_disables_admin(tmp_path: Path) -> None:
     from service.bootstrap import build
     from service.config import Settings
-    from web import create_app
+    from service.webapp import web_app
 
     t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path)}))
     try:
-        c = create_app(t, testing=True).test_client()
+        c = web_app(t, testing=True).test_client()
         r = c.get("/login")
         assert r.status_code == 403 and "ALLIANCES_ADMIN_PASSWORD" in r.get_data(as_text=True)
         assert c.get("/").status_code == 200  # reading stays public

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request
 
-from ..deps import tracker
+from ..deps import queries
 from ..timetravel import href, parse_day_arg
 
 bp = Blueprint("changes", __name__)
@@ -40,7 +40,7 @@ def index() -> Any:
     start = parse_day_arg("from") or default_window(end, step)[0]
     if end < start:
         abort(400, description=f"'to' ({end}) must not be before 'from' ({start}).")
-    d = tracker().queries.diff(start, end, g.known_at)
+    d = queries().diff(start, end, g.known_at)
     n = _months(step)
 
     def url(a: date, b: date, s: str = step) -> str:

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, render_template
 
-from ..deps import tracker
+from ..deps import queries
 
 bp = Blueprint("entities", __name__)
 ATTACHED = ("AllianceCorroborated", "ReportCorrected", "ReportRetracted")
@@ -27,7 +27,7 @@ def arrange_timeline(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @bp.get("/alliances/<alliance_id>")
 def alliance(alliance_id: str) -> Any:
     """One alliance's history, so a reader can check every claim against its sources."""
-    q = tracker().queries
+    q = queries()
     a = q.alliance(alliance_id, g.as_of, g.known_at)
     if a is None:
         if g.past and q.alliance(alliance_id) is not None:
@@ -40,7 +40,7 @@ def alliance(alliance_id: str) -> Any:
 @bp.get("/companies/<company_id>")
 def company(company_id: str) -> Any:
     """A company's alliances and partners as of the chosen date."""
-    c = tracker().queries.company(company_id, g.as_of, g.known_at)
+    c = queries().company(company_id, g.as_of, g.known_at)
     if c is None:
         abort(404, description=f"There is no company with the id {company_id!r}.")
     return render_template("company.html", c=c, tt_query=g.tt_query)
