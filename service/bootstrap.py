@@ -48,18 +48,18 @@ class Tracker:
                            concurrency=self.settings.poll_concurrency)
 
     @cached_property
-    def pipeline(self) -> "Pipeline":
+    def pipeline(self) -> Pipeline:
         from .pipeline import Pipeline
 
         return Pipeline(self)
 
     @cached_property
-    def review(self) -> "ReviewService":
+    def review(self) -> ReviewService:
         from .pipeline import ReviewService
 
         return ReviewService(self, self.pipeline)
 
-    def extract_articles(self, articles: list[dict]) -> "ExtractSummary":
+    def extract_articles(self, articles: list[dict]) -> ExtractSummary:
         """Extraction hand-off for freshly archived articles (the poller calls this)."""
         return self.pipeline.extract_articles(articles)
 

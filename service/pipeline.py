@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from events.envelope import NewEvent
 from events.types import AliasAdded, DealConfirmed, DealRejected
-from events.values import KINDS, STAGES
+from events.values import KINDS, STAGES, FuzzyDate
 from feeds import decide as decider
 from feeds import review as review_fold
 from feeds.extract import Deal, extract
 from feeds.registry import Company, Registry, company_id
+from feeds.service import PollSummary
 
 if TYPE_CHECKING:
     from .bootstrap import Tracker
@@ -36,7 +38,7 @@ class ExtractSummary:
 class Pipeline:
     """Extraction and decision over archived articles, appending to the log."""
 
-    def __init__(self, tracker: "Tracker") -> None:
+    def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
         self._registry: tuple[int, Registry] | None = None
         self._lock = threading.Lock()
@@ -93,7 +95,7 @@ class Pipeline:
                     if since is None or (_day(a.get("published")) or "") >= since.isoformat()]
         return self.extract_articles(articles)
 
-    def poll_once(self, *, all: bool = False) -> dict[str, Any]:
+    def poll_once(self, *, all: bool = False) -> PollSummary:
         """Fetch, archive, extract, append, project — all before returning."""
         result = self.tracker.feeds.poll(all=all, on_articles=self.extract_articles)
         self.tracker.projector.catch_up()
@@ -107,7 +109,7 @@ def _day(value: Any) -> str | None:
 class ReviewService:
     """The review queue's commands and listing; every decision is an event."""
 
-    def __init__(self, tracker: "Tracker", pipeline: Pipeline) -> None:
+    def __init__(self, tracker: Tracker, pipeline: Pipeline) -> None:
         self.tracker = tracker
         self.pipeline = pipeline
 
@@ -140,7 +142,7 @@ class ReviewService:
             raise ValueError(f"candidate {candidate_id!r} was already {c.status}")
         return c
 
-    def confirm(self, candidate_id: str, *, parties: list[str] | None = None, kind: str | None = None,
+    def confirm(self, candidate_id: str, *, parties: Sequence[str] | None = None, kind: str | None = None,
                 stage: str | None = None, by: str = "admin") -> None:
         """Confirm (optionally corrected): the decision and the alliance event land in one append."""
         c = self._pending(candidate_id)
@@ -153,7 +155,7 @@ class ReviewService:
         if stage is not None and stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}; one of {sorted(STAGES)}")
         q = c.queued
-        valid = decider.FuzzyDate.parse(c.valid) if c.valid else None
+        valid = FuzzyDate.parse(c.valid) if c.valid else None
         claim = decider.Claim(ids, kind or q.kind, stage or q.stage, q.loi, valid, 1.0, q.citation,  # type: ignore[arg-type]
                               f"{candidate_id}:confirmed", q.date is not None)
         model = self.tracker.queries.current()
@@ -186,7 +188,7 @@ def _party(cid: str, companies: dict[str, Any], registry: dict[str, Company]) ->
     return {"id": cid, "name": r.name if r else cid, "name_zh": r.name_zh if r else ""}
 
 
-def add_alias(tracker: "Tracker", pipeline: Pipeline, company: str, alias: str) -> None:
+def add_alias(tracker: Tracker, pipeline: Pipeline, company: str, alias: str) -> None:
     """Teach the registry another name; extraction uses it from the next article on."""
     registry = pipeline.registry()
     cid = company_id(company)

@@ -45,7 +45,8 @@ def test_a_new_deal_becomes_an_alliance_citing_its_article(tracker):
     assert rows[0]["since"] == "2026-03-01"
     entry = tracker.queries.alliance("momenta--nissan")["timeline"][0]
     assert entry["citation"]["url"] == "https://wire-a.example/news/1"
-    assert entry["citation"]["feed"] == "https://wire-a.example/feed.xml" and entry["citation"]["published"] == "2026-03-02"
+    assert entry["citation"]["feed"] == "https://wire-a.example/feed.xml"
+    assert entry["citation"]["published"] == "2026-03-02"
     assert "魔门塔" in entry["citation"]["evidence"]
 
 

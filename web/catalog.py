@@ -10,13 +10,15 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from .formatting import STAGE_ORDER
 from .ports import Json, ListedAlliance, Queries
 
+T = TypeVar("T")
 SORTS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     "name": ("Name", lambda r: r["_name"]),
     "since": ("Since", lambda r: r["_since"]),
@@ -43,12 +45,13 @@ class Snapshot:
     _html: dict[tuple[str, str, bool], str] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
 
-    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
         """A value derived from this snapshot, computed once (e.g. the network layout)."""
         with self._lock:
             if name not in self._memo:
                 self._memo[name] = compute()
-            return self._memo[name]
+            found: T = self._memo[name]
+            return found
 
     def changed_since(self, position: int) -> int:
         """How many alliances have an event after `position` (bisect over the sorted latest positions)."""

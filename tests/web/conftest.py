@@ -5,12 +5,13 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
@@ -240,7 +241,7 @@ def fake_review() -> FakeReview:
 
 def rss(items: list[tuple[str, str, str]]) -> bytes:
     """An RSS 2.0 document with one item per (title, description, link), published now."""
-    now = format_datetime(datetime.now(timezone.utc))
+    now = format_datetime(datetime.now(UTC))
     body = "".join(
         f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid><pubDate>{now}</pubDate>"
         f"<description>{d}</description></item>" for t, d, link in items)
@@ -302,7 +303,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         self.thread.start()
         return self
 

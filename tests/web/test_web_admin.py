@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -19,7 +20,8 @@ def test_feeds_health_is_public_and_failing_count_in_nav(client: FlaskClient, fa
     fake_feeds.feeds[0].last_success_at = "2026-11-24T10:00:00Z"
     fake_feeds.add("https://bad.example/rss", title="Broken feed", interval_minutes=90)
     bad = fake_feeds.feeds[1]
-    bad.last_error, bad.last_status, bad.failures_in_row, bad.next_poll_at = "HTTP 503 from server", 503, 3, "2026-11-24T12:00:00Z"
+    bad.last_error, bad.last_status, bad.failures_in_row = "HTTP 503 from server", 503, 3
+    bad.next_poll_at = "2026-11-24T12:00:00Z"
     html = client.get("/feeds").get_data(as_text=True)
     assert "Healthy feed" in html and "Broken feed" in html and "HTTP 503 from server" in html
     assert "2026-11-24 12:00 UTC" in html and "1 failing" in html and "1 h 30 min" in html
@@ -41,7 +43,8 @@ def test_add_feed_sends_the_interval_in_minutes(admin: FlaskClient, fake_feeds: 
     r = admin.post("/feeds/add", data={"csrf_token": token, "url": "https://news.example/rss", "title": "News",
                                        "interval": "30"})
     assert r.status_code == 303
-    assert [(f.url, f.title, f.interval_seconds) for f in fake_feeds.feeds] == [("https://news.example/rss", "News", 1800)]
+    assert [(f.url, f.title, f.interval_seconds) for f in fake_feeds.feeds] == [
+        ("https://news.example/rss", "News", 1800)]
     assert "Added feed News" in admin.get("/feeds").get_data(as_text=True)
 
 

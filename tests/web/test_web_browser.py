@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,8 @@ def _page(browser: Any, base: str, viewport: dict[str, int] = DESKTOP) -> Iterat
     ctx.route("**/*", guard)
     problems: list[str] = []
     pg = ctx.new_page()
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and not m.text.startswith("Failed to load resource: the server responded") else None)
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and not m.text.startswith(
+        "Failed to load resource: the server responded") else None)
     pg.on("pageerror", lambda e: problems.append(str(e)))
     pg.set_default_timeout(10_000)
     yield pg
@@ -203,7 +205,7 @@ def test_login_add_local_feed_poll_and_see_new_alliance(page: Any, live: Any, fe
 def test_confirm_an_item_of_the_review_queue(browser: Any, tmp_path: Path, seed_template: Path,
                                              feed_server: FeedServer) -> None:
     # a threshold above every confidence sends each extracted deal to the review queue
-    for srv, tracker in _serve(tmp_path, seed_template, ALLIANCES_REVIEW_THRESHOLD="1.0"):
+    for srv, _tracker in _serve(tmp_path, seed_template, ALLIANCES_REVIEW_THRESHOLD="1.0"):
         for page in _page(browser, srv.url):
             _login(page)
             page.fill("#feed-url", f"{feed_server.url}/review.xml")

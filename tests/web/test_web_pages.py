@@ -80,8 +80,8 @@ def test_status_marks_changes_since_last_visit(client, tracker) -> None:
     tracker.store.append([NewEvent(StageChanged("audi--saic-motor", "expanded", CITE), FuzzyDate.parse("2026-06"))])
     # same browsing session: the baseline stays, so the change is marked (and on every page)
     html = client.get("/").get_data(as_text=True)
-    assert re.findall(r'<tr class="is-new">\s*<td data-label="Parties"><a class="alliance-link" href="/alliances/([^"]+)"',
-                      html) == ["audi--saic-motor"]
+    new_row = r'<tr class="is-new">\s*<td data-label="Parties"><a class="alliance-link" href="/alliances/([^"]+)"'
+    assert re.findall(new_row, html) == ["audi--saic-motor"]
     assert "1 changed since your last visit" in html
     # a new browser session starts from the position seen last time: nothing new
     client.delete_cookie("alliances_since")
@@ -104,9 +104,11 @@ def test_alliance_timeline_with_sources(client) -> None:
 def test_alliance_corroborations_and_corrections_in_place(client, tracker) -> None:
     key = "seed:bytedance--mercedes-benz:reported"
     tracker.store.append([
-        NewEvent(AllianceCorroborated("bytedance--mercedes-benz", Citation("Second Paper", "Also reported", evidence="Same deal."),
+        NewEvent(AllianceCorroborated("bytedance--mercedes-benz",
+                                      Citation("Second Paper", "Also reported", evidence="Same deal."),
                                       corroborates=key, summary="A second source"), FuzzyDate.parse("2025-09")),
-        NewEvent(ReportCorrected("bytedance--mercedes-benz", key, "The stage was agreement signed", stage="agreement_signed")),
+        NewEvent(ReportCorrected("bytedance--mercedes-benz", key, "The stage was agreement signed",
+                                 stage="agreement_signed")),
     ])
     html = client.get("/alliances/bytedance--mercedes-benz").get_data(as_text=True)
     notes = html[html.index('<ul class="notes">'):]
@@ -248,7 +250,8 @@ def test_catalog_update_equals_rebuild(tracker) -> None:
     first = cat.snapshot()
     tracker.store.append([
         NewEvent(StageChanged("audi--saic-motor", "expanded", CITE, kind="licensing"), FuzzyDate.parse("2026-07")),
-        NewEvent(AllianceReported("nio--test", ("nio", "test"), "licensing", "talks", CITE), FuzzyDate.parse("2026-08")),
+        NewEvent(AllianceReported("nio--test", ("nio", "test"), "licensing", "talks", CITE),
+                 FuzzyDate.parse("2026-08")),
         NewEvent(AllianceEnded("bmw--huawei", CITE, reason="contract ran out"), FuzzyDate.parse("2026-09")),
     ])
     updated = cat.snapshot()
@@ -260,7 +263,8 @@ def test_catalog_update_equals_rebuild(tracker) -> None:
     # a company event changes names on many rows: a full rebuild, still equal
     tracker.store.append([NewEvent(CompanyRegistered("nio", "NIO", "蔚来", country="CN", sector="carmaker"))])
     again = cat.snapshot()
-    assert [r["parties"] for r in again.rows] == [r["parties"] for r in Catalog(TrackerQueries(tracker)).snapshot().rows]
+    rebuilt = Catalog(TrackerQueries(tracker)).snapshot()
+    assert [r["parties"] for r in again.rows] == [r["parties"] for r in rebuilt.rows]
     assert any(p["name_zh"] == "蔚来" for r in again.rows for p in r["parties"])
 
 

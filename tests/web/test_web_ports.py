@@ -90,3 +90,12 @@ def test_every_protocol_declares_only_what_the_web_calls() -> None:
     unused = [f"{proto.__name__}.{m}" for proto in PROTOCOLS.values() for m in protocol_methods(proto)
               if f".{m}(" not in source]
     assert unused == []
+
+
+def test_the_web_never_probes_what_a_service_offers() -> None:
+    """No hasattr/getattr under web/: what a port offers is its Protocol, checked by mypy, not found out at run time."""
+    from pathlib import Path
+
+    offenders = [str(p) for p in (Path(__file__).parents[2] / "web").rglob("*.py")
+                 if "hasattr(" in (text := p.read_text(encoding="utf-8")) or "getattr(" in text]
+    assert offenders == []

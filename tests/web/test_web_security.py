@@ -110,7 +110,7 @@ def test_rate_limiter_window_expires() -> None:
 def test_password_is_only_kept_hashed(app) -> None:
     h = app.extensions["admin_hash"]
     assert h and PASSWORD not in h and h.startswith(("scrypt:", "pbkdf2:"))
-    assert all(PASSWORD != str(v) for v in app.config.values())
+    assert all(str(v) != PASSWORD for v in app.config.values())
 
 
 def test_no_admin_password_disables_admin(tmp_path: Path) -> None:
@@ -139,7 +139,8 @@ def test_secret_key_generated_once_with_0600(tmp_path: Path) -> None:
     path = tmp_path / "secret_key"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert secret_key(s) == k1 and len(k1) >= 32
-    assert secret_key(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_SECRET_KEY": "x" * 40})) == "x" * 40
+    configured = Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_SECRET_KEY": "x" * 40})
+    assert secret_key(configured) == "x" * 40
 
 
 def test_feed_text_is_escaped_everywhere(client, tracker, fake_feeds) -> None:

@@ -1,7 +1,7 @@
 """Feeds: health of every feed (public), and admin actions: add, change, remove, import OPML, poll now."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -22,7 +22,7 @@ def when(value: str | None) -> str:
     except ValueError:
         return value
     if t.tzinfo is not None:
-        t = t.astimezone(timezone.utc)
+        t = t.astimezone(UTC)
     return t.strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -29,7 +29,8 @@ def _back() -> tuple[Response, int]:
 def index() -> str:
     """Candidates with their evidence, so an admin can judge each one before it enters the log."""
     return render_template("review.html", items=review().pending(), companies=queries().companies(),
-                           kinds=[k for k in KIND_LABELS if k in KINDS], stages=[s for s in STAGE_LABELS if s in STAGES])
+                           kinds=[k for k in KIND_LABELS if k in KINDS],
+                           stages=[s for s in STAGE_LABELS if s in STAGES])
 
 
 @bp.post("/review/<candidate_id>/confirm")

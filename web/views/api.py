@@ -1,9 +1,8 @@
 """JSON API mirroring the pages (same shapes as the CLI's --json output)."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from ..deps import queries
 from ..timetravel import href, parse_int_arg
@@ -13,13 +12,13 @@ MAX_EVENTS = 5000
 
 
 @bp.get("/alliances")
-def alliances() -> Any:
+def alliances() -> ResponseReturnValue:
     """Every alliance as of a date / as known at a time (the `alliances state --json` shape)."""
     return jsonify(queries().alliances(g.as_of, g.known_at))
 
 
 @bp.get("/alliances/<alliance_id>")
-def alliance(alliance_id: str) -> Any:
+def alliance(alliance_id: str) -> ResponseReturnValue:
     """One alliance with its timeline."""
     a = queries().alliance(alliance_id, g.as_of, g.known_at)
     if a is None:
@@ -29,7 +28,7 @@ def alliance(alliance_id: str) -> Any:
 
 
 @bp.get("/companies/<company_id>")
-def company(company_id: str) -> Any:
+def company(company_id: str) -> ResponseReturnValue:
     """One company with its alliances, partners and milestones."""
     c = queries().company(company_id, g.as_of, g.known_at)
     if c is None:
@@ -38,13 +37,13 @@ def company(company_id: str) -> Any:
 
 
 @bp.get("/companies")
-def companies() -> Any:
+def companies() -> ResponseReturnValue:
     """Every known company (names in both languages, aliases)."""
     return jsonify(queries().companies())
 
 
 @bp.get("/events")
-def events() -> Any:
+def events() -> ResponseReturnValue:
     """Stored events after a position (Recorded.to_json()), at most `limit`; a Link header names the next page."""
     after = parse_int_arg("after", 0)
     limit = parse_int_arg("limit", 1000, 1, MAX_EVENTS)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request
+from flask.typing import ResponseReturnValue
 
 from ..deps import queries
 from ..timetravel import href, parse_day_arg
@@ -31,7 +31,7 @@ def default_window(end: date, step: str) -> tuple[date, date]:
 
 
 @bp.get("/changes")
-def index() -> Any:
+def index() -> ResponseReturnValue:
     """What moved in the landscape between two dates, so a reader can step through history."""
     step = request.args.get("step", "year")
     if step not in STEPS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, g, render_template
+from flask.typing import ResponseReturnValue
 
 from ..deps import queries
 
@@ -25,7 +26,7 @@ def arrange_timeline(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @bp.get("/alliances/<alliance_id>")
-def alliance(alliance_id: str) -> Any:
+def alliance(alliance_id: str) -> ResponseReturnValue:
     """One alliance's history, so a reader can check every claim against its sources."""
     q = queries()
     a = q.alliance(alliance_id, g.as_of, g.known_at)
@@ -38,7 +39,7 @@ def alliance(alliance_id: str) -> Any:
 
 
 @bp.get("/companies/<company_id>")
-def company(company_id: str) -> Any:
+def company(company_id: str) -> ResponseReturnValue:
     """A company's alliances and partners as of the chosen date."""
     c = queries().company(company_id, g.as_of, g.known_at)
     if c is None:
