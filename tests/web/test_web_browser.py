@@ -193,6 +193,11 @@ def test_login_add_local_feed_poll_and_see_new_alliance(page: Any, live: Any, fe
     assert feed_server.hits("/deals.xml") > hits
     row = page.locator("table.feeds tbody tr", has_text="Local Auto Wire")
     assert "OK" in row.inner_text()
+    row.locator("input[name=interval]").fill("60")
+    row.locator("button", has_text="Set minutes").click()
+    page.wait_for_url("**/feeds")
+    assert "polled every 1 h" in page.locator(".flash").inner_text()
+    assert "1 h" in page.locator("table.feeds tbody tr", has_text="Local Auto Wire").locator("td.every").inner_text()
     screenshot(page, "feeds-admin")
     page.goto("/?q=nissan")
     ids = _alliance_ids(page)
