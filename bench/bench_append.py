@@ -78,8 +78,10 @@ def measure(backend: str, n: int) -> dict[str, float]:
             with store2.engine.begin() as conn:
                 conn.exec_driver_sql(insert, rows[i : i + 100])
         out["raw_executemany_batch100_tx_each"] = len(rows) / (time.perf_counter() - t0)
-        store.engine.dispose(), store2.engine.dispose()
-        drop(), drop2()
+        store.engine.dispose()
+        store2.engine.dispose()
+        drop()
+        drop2()
     return out
 
 

@@ -123,7 +123,7 @@ class Ours:
     def poll(self, profiled: bool = False) -> tuple[float, dict[str, object]]:
         cmd = [self.cli, "poll", "--once", "--all", "--json"]
         if profiled:
-            cmd = [sys.executable, "-m", "cProfile", "-o", self.profile, "-m", "service.cli", *cmd[1:]]
+            cmd = [sys.executable, "-m", "cProfile", "-o", str(self.profile), "-m", "service.cli", *cmd[1:]]
         elapsed, out = timed(cmd, self.env)
         return elapsed, json.loads(out)
 
@@ -145,7 +145,7 @@ class Reader:
         return elapsed, int(out.strip() or 0)
 
 
-def start_server(feeds: int, items: int) -> tuple[multiprocessing.Process, int]:
+def start_server(feeds: int, items: int) -> tuple[multiprocessing.process.BaseProcess, int]:
     ctx = multiprocessing.get_context("spawn")
     ports: multiprocessing.Queue[int] = ctx.Queue()
     server = ctx.Process(target=serve, args=(feeds, items, ports), daemon=True)

@@ -51,12 +51,12 @@ def serve(data_dir: str, port: int, threads: int) -> None:
 
     from service.bootstrap import build
     from service.config import Settings
-    from web import create_app
+    from service.webapp import web_app
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is the point here
     tracker = build(Settings.from_env({"ALLIANCES_DATA_DIR": data_dir, "ALLIANCES_ADMIN_PASSWORD": "bench",
                                        "ALLIANCES_NO_DEMO_FEED": "1"}))
-    waitress.serve(create_app(tracker), host="127.0.0.1", port=port, threads=threads, ident="bench",
+    waitress.serve(web_app(tracker), host="127.0.0.1", port=port, threads=threads, ident="bench",
                    connection_limit=1000, backlog=2048)
 
 

@@ -5,7 +5,7 @@ import random
 from typing import Iterator
 
 from events.envelope import NewEvent
-from events.types import AllianceCorroborated, AllianceReported, StageChanged
+from events.types import AllianceCorroborated, AllianceReported, Event, StageChanged
 from events.values import Citation, FuzzyDate
 
 STAGES = ["talks", "agreement_signed", "established", "production", "expanded"]
@@ -24,6 +24,7 @@ def synthetic(n_events: int, n_alliances: int, seed: int = 7) -> Iterator[NewEve
     for i in range(n_events):
         aid = f"a{i % n_alliances}"
         cite = Citation("Synthetic Wire", f"Story {i}", url=f"https://news.example/{i % (n_alliances * 7)}")
+        ev: Event
         if i < n_alliances:
             ev = AllianceReported(aid, (f"c{i % 997}", f"c{(i * 7 + 1) % 997}x"), rng.choice(KINDS), rng.choice(STAGES), cite)
         elif rng.random() < 0.6:

@@ -204,11 +204,11 @@ class EventStore:
         row = conn.exec_driver_sql("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1").first()
         return (int(row[0]), row[1], row[2]) if row else (0, GENESIS, None)
 
-    def write(self):  # type: ignore[no-untyped-def]
+    def write(self) -> _Tx:
         """A write transaction for read-model maintenance (same locking discipline)."""
         return self._write()
 
-    def _write(self):  # type: ignore[no-untyped-def]
+    def _write(self) -> _Tx:
         """A write transaction that holds the appenders' lock on SQLite from its first statement."""
         conn = self.engine.connect().execution_options(sqlite_immediate=True)
         return _Tx(conn)
@@ -232,7 +232,7 @@ class EventStore:
                 if values:
                     names = [f"{col[0]}{i}" for i in range(len(values))]
                     q += f" AND {col} IN ({', '.join(':' + n for n in names)})"
-                    params.update(zip(names, values))
+                    params.update(zip(names, values, strict=True))
             if conn is not None:
                 rows = conn.execute(text(q + " ORDER BY position LIMIT :n"), params).mappings().all()
             else:

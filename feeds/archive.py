@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from events.store import EventStore, utc_stamp
 
@@ -178,7 +178,7 @@ class Archive:
                                                   OUTBOX.c.processed_at.is_(None)).values(processed_at=stamp))
 
 
-def to_article(row: Mapping[str, Any], feeds: Mapping[str, FeedState]) -> Article:
+def to_article(row: Mapping[str, Any] | RowMapping, feeds: Mapping[str, FeedState]) -> Article:
     """An archive row as an Article, labelled with its feed's current URL and title."""
     s = feeds.get(row["feed_id"])
     return Article(id=row["id"], feed_id=row["feed_id"], url=row["url"], title=row["title"], summary=row["summary"],

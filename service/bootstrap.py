@@ -5,8 +5,9 @@ check, migrations); `build()` is both, for the CLI and the web.
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Collection, Sequence
+from typing import Any
 
 from events.engine import check_connection, make_engine
 from events.projector import Projector
@@ -49,7 +50,7 @@ class Tracker:
     pipeline: Ingestor
     review: ReviewService
 
-    def open(self) -> "Tracker":
+    def open(self) -> Tracker:
         """Start-up I/O: the data directory (SQLite), a connection check, the migrations (safe on every start)."""
         if self.settings.database_url.startswith("sqlite"):
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)

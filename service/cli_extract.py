@@ -117,7 +117,8 @@ def _fail(e: ValueError) -> None:
 @click.option("--kind", help="Corrected kind.")
 @click.option("--stage", help="Corrected stage.")
 @click.pass_context
-def review_confirm(ctx: click.Context, candidate_id: str, parties: str | None, kind: str | None, stage: str | None) -> None:
+def review_confirm(ctx: click.Context, candidate_id: str, parties: str | None, kind: str | None,
+                   stage: str | None) -> None:
     """Confirm a candidate (optionally corrected); it becomes alliance events."""
     try:
         _tracker(ctx).review.confirm(candidate_id, parties=[p.strip() for p in parties.split(",")] if parties else None,

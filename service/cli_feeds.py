@@ -5,7 +5,9 @@ import functools
 import json
 import logging
 import sys
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -115,7 +117,7 @@ def feeds_remove(ctx: click.Context, feed_id: str) -> None:
 def feeds_import(ctx: click.Context, file: str) -> None:
     """Subscribe to the feeds of an OPML file."""
     try:
-        data = sys.stdin.buffer.read() if file == "-" else open(file, "rb").read()
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as e:
         raise FeedError(f"cannot read {file}: {e.strerror or e}") from None
     added = _tracker(ctx).subscriptions.import_opml(data)

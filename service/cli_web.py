@@ -1,7 +1,12 @@
 """CLI commands that serve the web UI (registered on the main group)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from .bootstrap import Tracker
 
 
 def register(main: click.Group) -> None:
@@ -9,7 +14,7 @@ def register(main: click.Group) -> None:
     main.add_command(serve)
 
 
-def start_pollers(tracker: object, demo: bool) -> object | None:
+def start_pollers(tracker: Tracker, demo: bool) -> object | None:
     """Start the in-process pollers if the scheduler module exists; otherwise warn and carry on."""
     try:
         from service.scheduler import start_background  # written alongside; optional until it lands
@@ -29,22 +34,22 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     """Serve the web UI with waitress and run the feed pollers in-process."""
     import waitress
 
-    from web import create_app
-
     from .cli import _tracker
+    from .webapp import web_app
 
     tracker = _tracker(ctx)
     settings = tracker.settings
     host = host or settings.host
     port = settings.port if port is None else port
-    app = create_app(tracker)
+    app = web_app(tracker)
     if not settings.admin_password:
         click.echo("alliances serve: no ALLIANCES_ADMIN_PASSWORD set: admin pages (feeds, review) are disabled",
                    err=True)
     pollers = start_pollers(tracker, demo)
     click.echo(f"alliances serve: http://{host}:{port}/ (waitress, {threads} threads)")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="alliances", clear_untrusted_proxy_headers=True)
+        waitress.serve(app, host=host, port=port, threads=threads, ident="alliances",
+                       clear_untrusted_proxy_headers=True)
     finally:
         stop = getattr(pollers, "shutdown", None) or getattr(pollers, "stop", None)
         if callable(stop):

@@ -5,9 +5,9 @@ Nothing is read at import time; `Settings.from_env()` is called by the compositi
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 
 class ConfigError(ValueError):
@@ -44,7 +44,7 @@ class Settings:
     demo_feed: bool = True
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if env is None else env
         data_dir = Path(env.get("ALLIANCES_DATA_DIR") or _default_data_dir(env)).expanduser()
         url = env.get("ALLIANCES_DATABASE_URL") or f"sqlite:///{data_dir / 'alliances.db'}"

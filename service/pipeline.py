@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from events.envelope import NewEvent
 from events.projections.alliance import AllianceState
@@ -46,7 +47,7 @@ class ExtractSummary:
     queued: int = 0
     errors: list[str] = field(default_factory=list)
 
-    def add(self, other: "ExtractSummary") -> None:
+    def add(self, other: ExtractSummary) -> None:
         self.articles += other.articles
         self.deals += other.deals
         self.events += other.events

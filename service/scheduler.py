@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -73,7 +74,7 @@ def _ingest(tracker: Tracker) -> None:
 def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: float = TICK_SECONDS,
                      ingest_seconds: float = INGEST_SECONDS) -> Handle:
     """Start polling in background threads; with `demo`, serve the demo feed, subscribe and poll it now."""
-    scheduler = BackgroundScheduler(timezone=timezone.utc,
+    scheduler = BackgroundScheduler(timezone=UTC,
                                     job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None})
     handle = Handle(scheduler)
     if demo:
@@ -90,9 +91,9 @@ def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: floa
             raise
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "replace_existing": True}
     scheduler.add_job(_tick, "interval", seconds=tick_seconds, args=(tracker, handle), id="poll-tick",
-                      next_run_time=datetime.now(timezone.utc), **common)
+                      next_run_time=datetime.now(UTC), **common)
     scheduler.add_job(_ingest, "interval", seconds=ingest_seconds, args=(tracker,), id="ingest-tick",
-                      next_run_time=datetime.now(timezone.utc), **common)
+                      next_run_time=datetime.now(UTC), **common)
     scheduler.start()
     return handle
 

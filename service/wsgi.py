@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web import create_app
-
 from .bootstrap import build
+from .webapp import web_app
 
 
 def app_from_env() -> Flask:
     """The UI for the tracker configured by the environment (no pollers: run `alliances worker`)."""
-    return create_app(build())
+    return web_app(build())

@@ -17,5 +17,6 @@ def reported(aid: str, parties: tuple[str, ...], when: str = "2024-05", stage: s
     return NewEvent(AllianceReported(aid, parties, kind, stage, cite), FuzzyDate.parse(when), key)
 
 
-def staged(aid: str, stage: str, when: str, kind: str | None = None, cite: Citation = CITE, key: str | None = None) -> NewEvent:
+def staged(aid: str, stage: str, when: str, kind: str | None = None, cite: Citation = CITE,
+           key: str | None = None) -> NewEvent:
     return NewEvent(StageChanged(aid, stage, cite, kind=kind), FuzzyDate.parse(when), key)

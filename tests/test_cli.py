@@ -116,7 +116,8 @@ def test_bad_dates_get_one_line_and_a_non_zero_exit(env, args, needle):
 
 
 def test_unreachable_database_gets_one_line_and_a_non_zero_exit(tmp_path):
-    out = run({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}, "state", "--json")
+    out = run({"ALLIANCES_DATA_DIR": str(tmp_path),
+               "ALLIANCES_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}, "state", "--json")
     assert out.returncode != 0 and "cannot reach the database" in out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
 

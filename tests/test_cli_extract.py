@@ -76,10 +76,9 @@ def test_alias_add_records_an_event(env):
 
 def test_review_list_json_shows_queued_candidates(env):
     env = {**env, "ALLIANCES_REVIEW_THRESHOLD": "1.01"}
+    from feeds.ingest import Article
     from service.bootstrap import build
     from service.config import Settings
-
-    from feeds.ingest import Article
 
     t = build(Settings.from_env(env))
     i = ITEMS[0]

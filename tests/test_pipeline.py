@@ -11,7 +11,8 @@ from service.bootstrap import build
 from service.config import Settings
 
 
-def article(i: int, title: str, summary: str = "", published: str = "2026-03-02", host: str = "wire-a.example") -> Article:
+def article(i: int, title: str, summary: str = "", published: str = "2026-03-02",
+            host: str = "wire-a.example") -> Article:
     return Article(id=f"art-{i}", feed_id=host, url=f"https://{host}/news/{i}", title=title, summary=summary,
                    content="", lang=None, published=f"{published}T08:00:00.000000Z", fetched_at="2026-11-01T00:00:00Z",
                    feed_url=f"https://{host}/feed.xml", feed_title=host)
@@ -47,7 +48,8 @@ def test_a_new_deal_becomes_an_alliance_citing_its_article(tracker):
     assert rows[0]["since"] == "2026-03-01"
     entry = tracker.queries.alliance("momenta--nissan")["timeline"][0]
     assert entry["citation"]["url"] == "https://wire-a.example/news/1"
-    assert entry["citation"]["feed"] == "https://wire-a.example/feed.xml" and entry["citation"]["published"] == "2026-03-02"
+    assert entry["citation"]["feed"] == "https://wire-a.example/feed.xml"
+    assert entry["citation"]["published"] == "2026-03-02"
     assert "魔门塔" in entry["citation"]["evidence"]
 
 
@@ -180,7 +182,11 @@ def test_the_review_queue_folds_only_events_it_has_not_seen(strict_tracker, monk
     assert len(strict_tracker.review.candidates()) == 1
     seen = []
     read = strict_tracker.store.read
-    monkeypatch.setattr(strict_tracker.store, "read", lambda **kw: seen.append(kw) or read(**kw))
+    def spy(**kw):
+        seen.append(kw)
+        return read(**kw)
+
+    monkeypatch.setattr(strict_tracker.store, "read", spy)
     strict_tracker.review.candidates()
     queue_reads = [kw for kw in seen if kw.get("types") and "DealQueued" in kw["types"]]
     assert queue_reads and all(kw["after"] == strict_tracker.review.queue.position > 0 for kw in queue_reads)

@@ -1,23 +1,30 @@
 """Alliance and company folds: behaviour, the time-travel rule, and rebuild == incremental."""
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import date
 
-from hypothesis import given, settings, strategies as st
-
-from events.envelope import NewEvent, Recorded
-import json
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.codec import canonical_json
+from events.envelope import NewEvent, Recorded
 from events.landscape import Landscape, company_from_doc, to_doc
-from events.projections import alliance
 from events.timeindex import TimeIndex
-from events.types import to_payload
 from events.types import (
-    AliasAdded, AllianceCorroborated, AllianceEnded, AllianceReported, CompanyMilestone, CompanyRegistered,
-    ReportCorrected, ReportRetracted, StageChanged,
+    AliasAdded,
+    AllianceCorroborated,
+    AllianceEnded,
+    AllianceReported,
+    CompanyMilestone,
+    CompanyRegistered,
+    Event,
+    ReportCorrected,
+    ReportRetracted,
+    StageChanged,
+    to_payload,
 )
 from events.values import Citation, FuzzyDate
 
@@ -37,8 +44,10 @@ def fold_all(records) -> dict:
 
 
 def test_report_starts_an_alliance_with_parties_kind_stage_and_since():
-    s = fold_all([rec(1, AllianceReported("x", ("b", "a"), "joint_venture", "agreement_signed", C1, loi=True), "2024-05")])["x"]
-    assert (s.parties, s.kinds, s.stage, s.loi, s.since, s.updated) == (("a", "b"), ("joint_venture",), "agreement_signed", True, "2024-05", "2024-05")
+    reported = AllianceReported("x", ("b", "a"), "joint_venture", "agreement_signed", C1, loi=True)
+    s = fold_all([rec(1, reported, "2024-05")])["x"]
+    assert (s.parties, s.kinds, s.stage, s.loi, s.since, s.updated) == (
+        ("a", "b"), ("joint_venture",), "agreement_signed", True, "2024-05", "2024-05")
     assert s.events == 1 and len(s.sources) == 1
 
 
@@ -96,19 +105,22 @@ def test_retracting_the_only_report_hides_the_alliance():
 def test_correction_replaces_the_named_fields_and_keeps_the_rest():
     s = fold_all([
         rec(1, AllianceReported("x", ("a", "b"), "joint_venture", "established", C1), "2024-05", key="r1"),
-        rec(2, ReportCorrected("x", supersedes="r1", reason="it was an LOI", stage="agreement_signed", loi=True, date="2024-06")),
+        rec(2, ReportCorrected("x", supersedes="r1", reason="it was an LOI", stage="agreement_signed", loi=True,
+                               date="2024-06")),
     ])["x"]
     assert (s.stage, s.loi, s.kinds, s.since) == ("agreement_signed", True, ("joint_venture",), "2024-06")
 
 
 def test_month_precision_event_counts_only_once_the_month_has_passed():
-    model = Landscape().apply_all([rec(1, AllianceReported("x", ("a", "b"), "joint_venture", "established", C1), "2024-05")])
+    reported = AllianceReported("x", ("a", "b"), "joint_venture", "established", C1)
+    model = Landscape().apply_all([rec(1, reported, "2024-05")])
     assert "x" not in model.as_of(date(2024, 5, 15))
     assert "x" in model.as_of(date(2024, 5, 31))
 
 
 def test_year_precision_event_counts_from_the_last_day_of_the_year():
-    model = Landscape().apply_all([rec(1, AllianceReported("x", ("a", "b"), "joint_venture", "established", C1), "2021")])
+    reported = AllianceReported("x", ("a", "b"), "joint_venture", "established", C1)
+    model = Landscape().apply_all([rec(1, reported, "2021")])
     assert "x" not in model.as_of(date(2021, 12, 30)) and "x" in model.as_of(date(2021, 12, 31))
 
 
@@ -151,6 +163,7 @@ def event_logs(draw) -> list[Recorded]:
         aid = draw(AIDS)
         choice = draw(st.integers(0, 10))
         keys = [r.idempotency_key for r in out if getattr(r.event, "alliance_id", None) == aid]
+        ev: Event
         if choice <= 3 or not keys:
             ev, valid = AllianceReported(aid, tuple(draw(st.sampled_from([("a", "b"), ("a", "c"), ("b", "c", "d")]))),
                                          draw(KINDS), draw(STAGES), draw(CITES), loi=draw(st.booleans())), draw(DATES)
@@ -199,9 +212,15 @@ def test_fold_result_does_not_depend_on_event_order(log, seed):
     facts = [r for r in shuffled if r not in bookkeeping]
     a = Landscape().apply_all(log).alliances
     b = Landscape().apply_all(facts + bookkeeping).alliances
-    strip = lambda m: {k: replace(v, entries=tuple(sorted(v.entries, key=lambda e: e.position)), corrections=v.corrections) for k, v in m.items()}  # noqa: E731
-    assert {k: (v.parties, v.kinds, v.stage, v.loi, v.since, v.updated, set(v.sources), v.corroborations, v.reported) for k, v in strip(a).items()} == \
-           {k: (v.parties, v.kinds, v.stage, v.loi, v.since, v.updated, set(v.sources), v.corroborations, v.reported) for k, v in strip(b).items()}
+    def strip(m):  # type: ignore[no-untyped-def]
+        return {k: replace(v, entries=tuple(sorted(v.entries, key=lambda e: e.position)), corrections=v.corrections)
+                for k, v in m.items()}
+
+    def summary(m):  # type: ignore[no-untyped-def]
+        return {k: (v.parties, v.kinds, v.stage, v.loi, v.since, v.updated, set(v.sources), v.corroborations,
+                    v.reported) for k, v in strip(m).items()}
+
+    assert summary(a) == summary(b)
 
 
 @settings(max_examples=100, deadline=None)
@@ -240,7 +259,6 @@ def test_bulk_rebuild_from_rows_equals_folding_one_by_one(log):
 def test_projector_tables_after_incremental_catch_up_equal_a_rebuild(tmp_path_factory, log, cuts):
     """The real projector on a real SQLite store: catch up in chunks, then compare with a rebuild."""
     from events.engine import make_engine
-    from events.envelope import NewEvent
     from events.projector import Projector
     from events.store import EventStore
 

@@ -133,7 +133,8 @@ def test_the_seed_holds_every_reported_partnership(q):
     assert set(alliances(q)) == {
         "alibaba--bmw", "audi--bytedance", "audi--momenta", "audi--saic-motor", "bmw--great-wall-motor",
         "bmw--huawei", "bmw--momenta", "bosch--momenta", "bytedance--mercedes-benz", "changan--horizon-robotics",
-        "chery--horizon-robotics", "chery--jaguar-land-rover", "general-motors--momenta", "horizon-robotics--volkswagen",
+        "chery--horizon-robotics", "chery--jaguar-land-rover", "general-motors--momenta",
+        "horizon-robotics--volkswagen",
         "huawei--seres", "huawei-hima", "leapmotor--stellantis", "mercedes-benz--momenta", "momenta--saic-motor",
         "momenta--toyota", "saic-motor--volkswagen", "volkswagen--xpeng",
     }

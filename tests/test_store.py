@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from events.errors import ConcurrencyError, MalformedEvent
 from events.envelope import NewEvent
-from events.types import AllianceReported, CompanyRegistered
+from events.errors import ConcurrencyError, MalformedEvent
+from events.types import AllianceReported
 from events.values import FuzzyDate
 from tests.factories import CITE, company, reported, staged
 
@@ -88,17 +89,15 @@ def test_idempotent_retry_succeeds_even_with_a_stale_expected_version(store):
 
 def test_database_refuses_raw_update(store):
     store.append([company("audi")])
-    with pytest.raises(DBAPIError, match="append-only"):
-        with store.engine.begin() as conn:
-            conn.execute(text("UPDATE events SET type = 'X' WHERE position = 1"))
+    with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(text("UPDATE events SET type = 'X' WHERE position = 1"))
     assert list(store.read())[0].type == "CompanyRegistered"
 
 
 def test_database_refuses_raw_delete(store):
     store.append([company("audi")])
-    with pytest.raises(DBAPIError, match="append-only"):
-        with store.engine.begin() as conn:
-            conn.execute(text("DELETE FROM events"))
+    with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events"))
     assert store.last_position() == 1
 
 
@@ -128,7 +127,7 @@ def test_verify_names_the_first_tampered_position(store):
 
 
 def test_position_at_maps_transaction_time_to_a_position(store):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     store.append([company("a")])
     first = list(store.read())[0]
@@ -136,7 +135,7 @@ def test_position_at_maps_transaction_time_to_a_position(store):
     store.append([company("b")])
     assert store.position_at(t1) == 1
     assert store.position_at(t1 - timedelta(days=1)) == 0
-    assert store.position_at(datetime.now(timezone.utc) + timedelta(days=1)) == 2
+    assert store.position_at(datetime.now(UTC) + timedelta(days=1)) == 2
 
 
 def test_upcaster_lifts_a_v1_payload_on_read(store):

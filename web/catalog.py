@@ -1,8 +1,8 @@
 """The status table's data: alliance rows per (log position, as_of, known_at), cached in memory.
 
-Queries keeps the landscape in memory and catches up with one cheap "last position" query;
-this module adds what the page needs on top (search text, countries, sort keys, the position
-of each alliance's latest event) once per log position, so a request only filters, sorts
+The Queries port lists the alliances (with their latest event's position and sort keys) and
+answers "what is the last position" cheaply; this module adds what the page needs on top
+(search text, countries, sort keys) once per log position, so a request only filters, sorts
 (from pre-sorted orders) and slices.
 """
 from __future__ import annotations
@@ -10,14 +10,15 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
-
-from events.queries import Queries, alliance_json
+from typing import Any, TypeVar
 
 from .formatting import STAGE_ORDER
+from .ports import Json, ListedAlliance, Queries
 
+T = TypeVar("T")
 SORTS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     "name": ("Name", lambda r: r["_name"]),
     "since": ("Since", lambda r: r["_since"]),
@@ -44,12 +45,13 @@ class Snapshot:
     _html: dict[tuple[str, str, bool], str] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
 
-    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
         """A value derived from this snapshot, computed once (e.g. the network layout)."""
         with self._lock:
             if name not in self._memo:
                 self._memo[name] = compute()
-            return self._memo[name]
+            found: T = self._memo[name]
+            return found
 
     def changed_since(self, position: int) -> int:
         """How many alliances have an event after `position` (bisect over the sorted latest positions)."""
@@ -117,7 +119,6 @@ class Catalog:
     only the alliances those events touch get new rows (and lose their cached HTML).
     """
 
-    NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded"})  # these change names on many rows
     MAX_DELTA = 2000
 
     def __init__(self, queries: Queries, size: int = 16) -> None:
@@ -128,7 +129,7 @@ class Catalog:
         self._lock = threading.Lock()
 
     def snapshot(self, as_of: date | None = None, known_at: datetime | None = None) -> Snapshot:
-        position = self.queries.current().position  # one cheap "last position" query
+        position = self.queries.position()  # one cheap "last position" query
         key = (position, as_of, known_at)
         present = as_of is None and known_at is None
         with self._lock:
@@ -149,69 +150,65 @@ class Catalog:
             return snap
 
     def _build(self, position: int, as_of: date | None, known_at: datetime | None) -> Snapshot:
-        model, views = self.queries.views(as_of, known_at)
-        rows = [self._row(st, n, model.companies) for _, (st, n) in sorted(views.items())]
-        return self._finish(position, rows, model.companies)
+        listing = self.queries.listing(as_of, known_at)
+        rows = [self._row(a, listing.companies) for a in listing.alliances]
+        return self._finish(position, rows, listing.companies)
 
     def _update(self, prev: Snapshot, position: int) -> Snapshot | None:
         """The present snapshot moved forward by the events after prev.position (None: rebuild instead)."""
         if position <= prev.position or position - prev.position > self.MAX_DELTA:
             return None
-        touched: set[str] = set()
-        for rec in self.queries.store.read(after=prev.position, upto=position):
-            if rec.type in self.NAME_EVENTS:
-                return None
-            aid = getattr(rec.event, "alliance_id", None)
-            if aid:
-                touched.add(aid)
-        model, views = self.queries.views()
-        if model.position != position:
+        touched = self.queries.alliances_touched(prev.position, position)
+        if touched is None:
+            return None  # names changed: many rows differ
+        listing = self.queries.listing(only=touched)
+        if listing.position != position:
             return None  # the log moved again meanwhile: a plain rebuild is simpler
+        fresh = {a.doc["id"]: a for a in listing.alliances}
         by_id = {r["id"]: r for r in prev.rows}
         for aid in touched:
-            view = views.get(aid)
-            if view is None:
+            found = fresh.get(aid)
+            if found is None:
                 by_id.pop(aid, None)
             else:
-                by_id[aid] = self._row(view[0], view[1], model.companies)
-        snap = self._finish(position, [by_id[k] for k in sorted(by_id)], model.companies)
+                by_id[aid] = self._row(found, listing.companies)
+        snap = self._finish(position, [by_id[k] for k in sorted(by_id)], listing.companies)
         snap._html = {k: v for k, v in prev._html.items() if k[0] not in touched}
         return snap
 
     @staticmethod
-    def _row(st: Any, n: int, companies: dict[str, Any]) -> dict[str, Any]:
-        r = alliance_json(st, n, companies)
+    def _row(listed: ListedAlliance, companies: Mapping[str, Json]) -> Json:
+        r = dict(listed.doc)
         names: list[str] = []
         countries: set[str] = set()
         for p in r["parties"]:
             c = companies.get(p["id"])
             names += [p["id"], p["name"], p["name_zh"]]
             if c is not None:
-                names += list(c.aliases)
-                if c.country:
-                    countries.add(c.country)
-        latest = max((e.position for e in st.entries), default=(st.updated_key or _FAR)[2])
+                names += list(c["aliases"])
+                if c["country"]:
+                    countries.add(c["country"])
         r.update(
             _search="\n".join([r["id"], *names]).casefold(),
             _party_ids=frozenset(p["id"] for p in r["parties"]),
             _party_names=frozenset(x.casefold() for x in names if x),
             _countries=frozenset(countries),
             _name=" + ".join(p["name"] for p in r["parties"]).casefold(),
-            _since=st.since_key or _FAR,
-            _updated=st.updated_key or _FAR,
+            _since=listed.since_key or _FAR,
+            _updated=listed.updated_key or _FAR,
             _stage=STAGE_ORDER.get(r["stage"] or "", 99),
-            _latest=latest,
+            _latest=listed.latest,
         )
         return r
 
     @staticmethod
-    def _finish(position: int, rows: list[dict[str, Any]], companies: dict[str, Any]) -> Snapshot:
-        used: dict[str, dict[str, Any]] = {}
+    def _finish(position: int, rows: list[Json], companies: Mapping[str, Json]) -> Snapshot:
+        used: dict[str, Json] = {}
         for r in rows:
             for p in r["parties"]:
                 if p["id"] not in used:
                     c = companies.get(p["id"])
-                    used[p["id"]] = {**p, "country": c.country if c else ""}
+                    used[p["id"]] = {**p, "country": c["country"] if c else ""}
         return Snapshot(
             position=position, rows=rows,
             companies=sorted(used.values(), key=lambda p: p["name"].casefold()),

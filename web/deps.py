@@ -1,50 +1,63 @@
-"""Per-app services the views share: the tracker, the status catalog, cached health numbers."""
+"""Per-app services the views share: the ports, the status catalog, cached health numbers."""
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
-from flask import current_app
+from flask import Flask, current_app
 
 from .catalog import Catalog
+from .ports import AliasCommands, FeedCommands, FeedHealth, Ports, Queries, ReviewCommands
 
-if TYPE_CHECKING:
-    from service.bootstrap import Tracker
+T = TypeVar("T")
+PORTS = "alliances.ports"
 
 
-def tracker() -> "Tracker":
-    return current_app.extensions["tracker"]
+def install(app: Flask, ports: Ports) -> None:
+    """Keep the ports, the catalog and the health cache on the app (one of each per app)."""
+    app.extensions[PORTS] = ports
+    app.extensions["alliances.catalog"] = Catalog(ports.queries)
+    app.extensions["alliances.health"] = TTLCache[FeedHealth](5.0)
+
+
+def ports() -> Ports:
+    found: Ports = current_app.extensions[PORTS]
+    return found
+
+
+def queries() -> Queries:
+    return ports().queries
+
+
+def feeds() -> FeedCommands:
+    return ports().feeds
+
+
+def review() -> ReviewCommands:
+    return ports().review
+
+
+def aliases() -> AliasCommands:
+    return ports().aliases
 
 
 def catalog() -> Catalog:
-    ext = current_app.extensions
-    cat = ext.get("catalog")
-    if cat is None:
-        cat = ext["catalog"] = Catalog(tracker().queries)
-    return cat
+    found: Catalog = current_app.extensions["alliances.catalog"]
+    return found
 
 
-def feeds_service() -> Any | None:
-    """tracker.subscriptions (feed commands and listing) if this build has one."""
-    return getattr(tracker(), "subscriptions", None)
-
-
-def review_service() -> Any | None:
-    """tracker.review (the review queue) if this build has one."""
-    return getattr(tracker(), "review", None)
-
-
-class TTLCache:
+class TTLCache(Generic[T]):
     """One value recomputed at most every `ttl` seconds (for numbers shown on every page)."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._at = -1e18
-        self._value: Any = None
+        self._value: T | None = None
         self._lock = threading.Lock()
 
-    def get(self, compute: Callable[[], Any]) -> Any:
+    def get(self, compute: Callable[[], T]) -> T | None:
         now = time.monotonic()
         if now - self._at < self.ttl:
             return self._value
@@ -61,22 +74,16 @@ class TTLCache:
         self._at = -1e18
 
 
+def _health_cache() -> TTLCache[FeedHealth]:
+    found: TTLCache[FeedHealth] = current_app.extensions["alliances.health"]
+    return found
+
+
 def failing_feeds() -> int | None:
-    """How many active feeds failed their last poll (cached 5 s; None if unknown)."""
-    ext = current_app.extensions
-    cache = ext.setdefault("failing_cache", TTLCache(5.0))
-    svc = feeds_service()
-    if svc is None:
-        return None
-    return cache.get(lambda: sum(1 for f in svc.feeds() if is_failing(f)))
-
-
-def is_failing(f: Any) -> bool:
-    return (not getattr(f, "removed", False) and not getattr(f, "disabled", False)
-            and (getattr(f, "failures_in_row", 0) or 0) > 0)
+    """How many feeds failed their last poll (cached 5 s; None if the feed service is failing itself)."""
+    health = _health_cache().get(lambda: feeds().health())
+    return None if health is None else health.failing
 
 
 def invalidate_health() -> None:
-    cache = current_app.extensions.get("failing_cache")
-    if cache is not None:
-        cache.clear()
+    _health_cache().clear()

@@ -5,12 +5,10 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flask import Flask, Response, abort, request, session
 
-if TYPE_CHECKING:
-    from service.config import Settings
+from .ports import WebSettings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -25,7 +23,7 @@ HEADERS = {
 CSRF_FIELD = "csrf_token"
 
 
-def secret_key(settings: "Settings") -> str:
+def secret_key(settings: WebSettings) -> str:
     """The configured secret, else one generated once and kept in data_dir/secret_key (mode 0600)."""
     if settings.secret_key:
         return settings.secret_key

@@ -1,6 +1,8 @@
 """Quality targets on the shared dev set and on the project's own held-out set."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from feeds.extract import Deal, extract, score
@@ -58,7 +60,7 @@ def test_blind_set_meets_targets(name, size):
 
 
 def test_score_counts_party_sets_pairs_and_field_accuracy():
-    gold = [{"id": "a", "deals": [{"parties": ["A", "B", "C"], "kind": "co_development", "stage": "talks", "loi": False, "date": None}]},
+    gold: list[dict[str, Any]] = [{"id": "a", "deals": [{"parties": ["A", "B", "C"], "kind": "co_development", "stage": "talks", "loi": False, "date": None}]},
             {"id": "b", "deals": []}]
     predicted = {"a": [Deal(("A", "B", "C"), "co_development", "agreement_signed", False, None, 0.9, "")],
                  "b": [Deal(("A", "B"), "joint_venture", "talks", False, None, 0.5, "")]}

@@ -14,7 +14,9 @@ def test_registry_has_at_least_200_companies(registry):
 
 
 def test_every_canonical_name_in_labels_md_is_a_registry_name(registry, labels_md):
-    listed = re.search(r"Canonical names used: (.+?)\.\n", labels_md, re.S).group(1)
+    found = re.search(r"Canonical names used: (.+?)\.\n", labels_md, re.S)
+    assert found, "labels.md names no canonical names"
+    listed = found.group(1)
     names = {n.strip() for n in listed.replace("\n", " ").split(",")}
     assert len(names) >= 40
     assert names <= {c.name for c in registry.companies()}

@@ -152,7 +152,7 @@ RSS_ZH = """<?xml version="1.0" encoding="utf-8"?>
 <description>&lt;p&gt;双方将共同开发&lt;b&gt;电动车&lt;/b&gt;平台。&lt;/p&gt;</description>
 <pubDate>Mon, 03 Apr 2023 01:02:03 GMT</pubDate></item>
 </channel></rss>
-""".encode("utf-8")
+""".encode()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from feeds.ingest import Article
 from service.bootstrap import bootstrap, build
 from service.config import Settings
 
-NOON = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def settings(tmp_path: Path, url: str | None = None) -> Settings:
@@ -45,7 +45,8 @@ def test_injected_store_clock_and_http_are_the_ones_used(tmp_path: Path, server:
     fetcher = Fetcher(allow_private=True)
     t = bootstrap(first.settings, store=first.store, clock=lambda: NOON, http=fetcher)
     assert t.store is first.store and t.fetcher is fetcher and t.subscriptions.fetcher is fetcher
-    server.static("/feed.xml", body=b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>')
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
+    server.static("/feed.xml", body=empty)
     info = t.subscriptions.add(server.url("/feed.xml"), probe=False)
     t.poller.poll(all=True)
     assert t.subscriptions.feed(info.id).last_polled_at == "2026-11-30T12:00:00.000000Z"

@@ -24,7 +24,8 @@ def test_alternate_links_found_and_absolute() -> None:
 
 
 def test_base_href_respected() -> None:
-    page = b'<head><base href="https://other.example.org/blog/"><link rel="alternate" type="application/atom+xml" href="atom"></head>'
+    page = (b'<head><base href="https://other.example.org/blog/">'
+            b'<link rel="alternate" type="application/atom+xml" href="atom"></head>')
     assert discover_feed_urls(page, "https://example.com/") == ["https://other.example.org/blog/atom"]
 
 
@@ -35,5 +36,6 @@ def test_nothing_found_and_garbage() -> None:
 
 
 def test_non_utf8_page() -> None:
-    page = '<meta charset="gb2312"><title>新闻</title><link rel="alternate" type="application/rss+xml" href="/订阅.xml">'.encode("gb2312")
+    page = ('<meta charset="gb2312"><title>新闻</title>'
+            '<link rel="alternate" type="application/rss+xml" href="/订阅.xml">').encode("gb2312")
     assert discover_feed_urls(page, "https://example.cn/") == ["https://example.cn/订阅.xml"]

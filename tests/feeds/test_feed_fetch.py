@@ -5,13 +5,13 @@ from __future__ import annotations
 import gzip
 import socket
 import time
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 
-from feeds.fetch import DEFAULT_USER_AGENT, FetchResult, Fetcher, parse_max_age, parse_retry_after
+from feeds.fetch import DEFAULT_USER_AGENT, Fetcher, FetchResult, parse_max_age, parse_retry_after
 from feeds.parse import parse_feed
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>a</title></item></channel></rss>'
@@ -56,7 +56,8 @@ def test_304_with_last_modified_keeps_stored_validator(server) -> None:
 
     @server.route("/feed")
     def _(h) -> None:
-        h.reply(304 if h.headers.get("If-Modified-Since") == stamp else 200, b"" if h.headers.get("If-Modified-Since") else FEED)
+        since = h.headers.get("If-Modified-Since")
+        h.reply(304 if since == stamp else 200, b"" if since else FEED)
 
     result = fetcher().fetch(server.url("/feed"), last_modified=stamp)
     assert server.seen[0].headers["if-modified-since"] == stamp
@@ -109,7 +110,7 @@ def test_429_retry_after_seconds(server) -> None:
 
 
 def test_429_retry_after_http_date(server) -> None:
-    when = datetime.now(timezone.utc) + timedelta(hours=1)
+    when = datetime.now(UTC) + timedelta(hours=1)
     result = fetcher().fetch(server.static("/feed", 429, headers={"Retry-After": format_datetime(when, usegmt=True)}))
     assert result.retry_after is not None and 3590 <= result.retry_after <= 3600
 
@@ -168,7 +169,8 @@ def test_oversize_chunked_body_stops_while_streaming(server) -> None:
 
 
 def test_default_limit_message_in_megabytes(server) -> None:
-    result = fetcher(max_bytes=1024 * 1024).fetch(server.static("/big", headers={"Content-Length": str(20 * 1024 * 1024)}))
+    big = server.static("/big", headers={"Content-Length": str(20 * 1024 * 1024)})
+    result = fetcher(max_bytes=1024 * 1024).fetch(big)
     assert result.error == "body exceeds 1 MB (Content-Length 20971520)"
 
 
@@ -278,7 +280,7 @@ def test_injected_transport_is_used_and_not_closed() -> None:
 
 
 def test_parse_retry_after_and_max_age_helpers() -> None:
-    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
     assert parse_retry_after("0") == 0.0
     assert parse_retry_after("Mon, 01 Jan 2024 00:01:00 GMT", now=now) == 60.0
     assert parse_retry_after("Sun, 31 Dec 2023 00:00:00 GMT", now=now) == 0.0  # in the past

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +14,8 @@ from feeds.sanitize import to_text
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Auto &amp; Tech</title><link>https://example.com/</link><language>en-us</language>
 <item><title>VW and Xpeng &lt;b&gt;expand&lt;/b&gt; deal</title><link>https://example.com/vw</link>
-<guid isPermaLink="false">vw-1</guid><description>&lt;p&gt;Joint platform.&lt;script&gt;alert(1)&lt;/script&gt;&lt;/p&gt;</description>
+<guid isPermaLink="false">vw-1</guid>
+<description>&lt;p&gt;Joint platform.&lt;script&gt;alert(1)&lt;/script&gt;&lt;/p&gt;</description>
 <pubDate>Tue, 05 Mar 2024 10:00:00 +0100</pubDate></item>
 <item><title>No date</title><link>/relative</link></item>
 </channel></rss>"""
@@ -26,18 +27,19 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <updated>2024-03-05T09:00:00Z</updated><summary type="html">&lt;p&gt;摘要&lt;/p&gt;</summary>
 <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>正文<script>evil()</script></p></div></content></entry>
 <entry xml:lang="en"><id>urn:e2</id><title>English entry</title><updated>2024-03-05T09:00:00Z</updated></entry>
-</feed>""".encode("utf-8")
+</feed>""".encode()
 
 
 def test_well_formed_rss() -> None:
     feed = parse_feed(RSS, headers={"content-type": "application/rss+xml"}, url="https://example.com/feed.xml")
     assert isinstance(feed, ParsedFeed)
-    assert (feed.title, feed.link, feed.bozo, feed.bozo_reason, feed.error) == ("Auto & Tech", "https://example.com/", False, None, None)
+    assert (feed.title, feed.link, feed.bozo, feed.bozo_reason, feed.error) == (
+        "Auto & Tech", "https://example.com/", False, None, None)
     first, second = feed.entries
     assert first.entry_id == "vw-1" and first.link == "https://example.com/vw"
     assert first.title == "VW and Xpeng expand deal"
     assert first.summary == "Joint platform." and "alert" not in first.summary
-    assert first.published == datetime(2024, 3, 5, 9, 0, tzinfo=timezone.utc)
+    assert first.published == datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
     assert first.language == "en"
     assert len(first.content_hash) == 64
     assert second.published is None and second.entry_id is None
@@ -51,12 +53,13 @@ def test_well_formed_atom_with_xml_lang() -> None:
     zh, en = feed.entries
     assert zh.title == "Stellantis 与零跑"  # HTML in a text/plain title is stripped too
     assert zh.summary == "摘要" and zh.content == "正文" and zh.language == "zh"
-    assert zh.published == datetime(2024, 3, 5, 9, 0, tzinfo=timezone.utc)
+    assert zh.published == datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
     assert en.language == "en"
 
 
 def test_ill_formed_but_recovered_entries_are_kept() -> None:
-    broken = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>A &amp; B</title><link>https://x/a</link></item><item><title>unclosed & raw</title></channel></rss>'
+    broken = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>A &amp; B</title>'
+              b"<link>https://x/a</link></item><item><title>unclosed & raw</title></channel></rss>")
     feed = parse_feed(broken)
     assert feed.bozo and feed.bozo_reason and feed.error is None
     assert feed.entries and feed.entries[0].title == "A & B"
@@ -65,7 +68,8 @@ def test_ill_formed_but_recovered_entries_are_kept() -> None:
 @pytest.mark.parametrize(
     ("body", "headers"),
     [
-        (b"<!doctype html><html><head><title>Home</title></head><body><p>Hello</p></body></html>", {"content-type": "text/html"}),
+        (b"<!doctype html><html><head><title>Home</title></head><body><p>Hello</p></body></html>",
+         {"content-type": "text/html"}),
         (b"just some text, not xml at all", {"content-type": "text/plain"}),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", {"content-type": "image/png"}),
     ],

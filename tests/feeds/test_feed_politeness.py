@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from feeds.politeness import next_poll_at, parse_interval
 
-NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
@@ -23,7 +23,8 @@ def test_success_uses_interval() -> None:
     assert after() == HOUR
 
 
-@pytest.mark.parametrize(("failures", "hours"), [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 24), (7, 24), (10_000, 24)])
+@pytest.mark.parametrize(("failures", "hours"),
+                         [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 24), (7, 24), (10_000, 24)])
 def test_failure_backoff_doubles_and_caps(failures: int, hours: int) -> None:
     assert after(failures_in_row=failures) == timedelta(hours=hours)
 
@@ -62,7 +63,8 @@ def test_jitter_stays_within_ten_percent_and_cap(jitter: float, failures: int, m
     assert base * 0.9 - timedelta(seconds=1) <= delay <= base * 1.1 + timedelta(seconds=1)
 
 
-@pytest.mark.parametrize("kwargs", [{"jitter": 1.5}, {"jitter": -0.1}, {"failures_in_row": -1}, {"interval": timedelta(0)}])
+@pytest.mark.parametrize("kwargs", [{"jitter": 1.5}, {"jitter": -0.1}, {"failures_in_row": -1},
+                                    {"interval": timedelta(0)}])
 def test_bad_arguments(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         after(**kwargs)

@@ -70,7 +70,8 @@ def test_private_and_special_addresses_refused(url: str, reason: str) -> None:
     assert str(info.value).startswith("refused: ")
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/feed", "file:///etc/passwd", "gopher://example.com/", "javascript:alert(1)", "//example.com/x", "example.com/feed"])
+@pytest.mark.parametrize("url", ["ftp://example.com/feed", "file:///etc/passwd", "gopher://example.com/",
+                                 "javascript:alert(1)", "//example.com/x", "example.com/feed"])
 def test_only_http_and_https(url: str) -> None:
     with pytest.raises(UnsafeURLError, match="only http and https"):
         check_url(url, allow_private=True)
@@ -79,7 +80,8 @@ def test_only_http_and_https(url: str) -> None:
 def test_public_addresses_pass_and_are_returned() -> None:
     resolver = fake_resolver({"news.example.com": ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]})
     addresses = check_url("https://news.example.com/rss", resolver=resolver)
-    assert addresses == [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("2606:2800:220:1:248:1893:25c8:1946")]
+    assert addresses == [ipaddress.ip_address("93.184.216.34"),
+                         ipaddress.ip_address("2606:2800:220:1:248:1893:25c8:1946")]
     assert check_url("http://8.8.8.8/") == [ipaddress.ip_address("8.8.8.8")]
 
 
@@ -154,7 +156,8 @@ def test_allowed_host_redirecting_to_loopback_is_refused(server) -> None:
     assert ok.error is None and ok.body == b"<rss/>"
     assert server.seen[-1].headers["host"] == f"feeds.example.test:{server.port}"  # Host kept, IP pinned
 
-    for path, shown in [("/hop", "127.0.0.1"), ("/hop-localhost", "localhost"), ("/hop-v6", "::1"), ("/hop-decimal", "2130706433")]:
+    hops = [("/hop", "127.0.0.1"), ("/hop-localhost", "localhost"), ("/hop-v6", "::1"), ("/hop-decimal", "2130706433")]
+    for path, shown in hops:
         before = len(server.seen)
         result = f.fetch(f"http://feeds.example.test:{server.port}{path}")
         assert result.error is not None and result.error.startswith(f"refused: {shown}"), result.error
@@ -183,7 +186,8 @@ class _RecordingStream(httpcore.NetworkStream):
     def __init__(self, log: list[tuple[str, Any]]) -> None:
         self.log = log
 
-    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> httpcore.NetworkStream:
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
         self.log.append(("sni", server_hostname))
         raise httpcore.ConnectError("stop here: the test only inspects the handshake parameters")
 
@@ -195,7 +199,8 @@ class _RecordingBackend(httpcore.NetworkBackend):
     def __init__(self) -> None:
         self.log: list[tuple[str, Any]] = []
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
         self.log.append(("connect", (host, port)))
         return _RecordingStream(self.log)
 
@@ -215,9 +220,9 @@ def test_pinned_transport_refuses_unpinned_hosts() -> None:
     import httpx
 
     backend = _RecordingBackend()
-    with httpx.Client(transport=PinnedTransport(network_backend=backend)) as client:
-        with pytest.raises(httpx.ConnectError, match="not validated by the SSRF guard"):
-            client.get("http://unpinned.example.com/")
+    with (httpx.Client(transport=PinnedTransport(network_backend=backend)) as client,
+          pytest.raises(httpx.ConnectError, match="not validated by the SSRF guard")):
+        client.get("http://unpinned.example.com/")
     assert backend.log == []
 
 

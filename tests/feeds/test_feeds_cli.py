@@ -110,7 +110,8 @@ def test_worker_demo_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
 
 
 DEAL_ITEMS = [
-    {"guid": "urn:deal-1", "link": "https://example.com/deal-1", "title": "Renault and Geely sign joint venture agreement",
+    {"guid": "urn:deal-1", "link": "https://example.com/deal-1",
+     "title": "Renault and Geely sign joint venture agreement",
      "description": "Renault and Geely signed an agreement on Monday to form a joint venture for hybrid powertrains.",
      "pubDate": "Wed, 04 Mar 2026 08:00:00 GMT"},
     {"guid": "urn:deal-2", "link": "https://example.com/deal-2", "title": "长安汽车与宁德时代签署战略合作协议",

@@ -1,7 +1,7 @@
 """The pure parts of the feed service: the subscription fold, dedupe decisions, the poll verdict, OPML."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from feeds.parse import ParsedEntry, ParsedFeed, content_hash
 from feeds.poll import Fetched, judge
 from feeds.sources import feed_id_for, fold, normalise_url
 
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def entry(eid: str | None, link: str | None, text: str) -> ParsedEntry:
@@ -92,6 +92,7 @@ def test_opml_parse_and_write() -> None:
     assert parse_opml(doc.encode()) == [Outline("http://a/?x=1&y=2", "甲"), Outline("http://b/", "http://b/")]
     for bad, why in [(b"<html/>", "not an OPML"), (b"<opml>", "malformed"),
                      (b'<!DOCTYPE opml SYSTEM "http://evil/x.dtd"><opml/>', "DTD"),
-                     (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><opml>&e;</opml>', "DTD")]:
+                     (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                      b"<opml>&e;</opml>", "DTD")]:
         with pytest.raises(BadOPML, match=why):
             parse_opml(bad)

@@ -1,9 +1,10 @@
 """Subscriptions, the poller, health and the archive against real local HTTP servers, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -19,7 +20,7 @@ from feeds.poller import Poller
 from feeds.pools import Pools
 from feeds.subscriptions import Subscriptions
 
-T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def rss(items: list[dict[str, str]], title: str = "Test feed") -> bytes:
@@ -126,7 +127,8 @@ def test_ssrf_refused_at_add_time(store: EventStore, server: Any) -> None:
     tables.migrate(store.engine)
     guarded = wire(store, allow_private=False).subscriptions
     url = server.static("/feed.xml", body=rss(ITEMS))
-    with pytest.raises(FeedError, match=r"refused: 127\.0\.0\.1 is a loopback address; set ALLIANCES_ALLOW_PRIVATE_URLS=1"):
+    refused = r"refused: 127\.0\.0\.1 is a loopback address; set ALLIANCES_ALLOW_PRIVATE_URLS=1"
+    with pytest.raises(FeedError, match=refused):
         guarded.add(url)
     assert feed_events(store) == [] and server.seen == []
     guarded.allow_host("127.0.0.1")  # the narrow allow-list (the demo's way) lets exactly this host through
@@ -225,9 +227,8 @@ def test_unchanged_feed_twice_stores_nothing_and_changed_entry_is_a_new_version(
     latest = svc.articles(info.url)
     assert len(latest) == 2 and {a["summary"] for a in latest} >= {"双方将合作开发智能驾驶与座舱。"}
     assert svc.subscriptions.feed(info.id).articles == 2
-    with pytest.raises(Exception, match="append-only"):  # the archive refuses UPDATE
-        with store.engine.begin() as conn:
-            conn.execute(text("UPDATE feed_articles SET title = 'x'"))
+    with pytest.raises(Exception, match="append-only"), store.engine.begin() as conn:  # the archive refuses UPDATE
+        conn.execute(text("UPDATE feed_articles SET title = 'x'"))
 
 
 def test_dedupe_by_id_then_link_then_hash(svc: Parts, server: Any) -> None:

@@ -5,11 +5,23 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from web.ports import FeedCommands, FeedHealth, FeedRow, Json, PollReport, ReviewCommands
+
+if TYPE_CHECKING:
+    from service.bootstrap import Tracker
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -20,7 +32,7 @@ PASSWORD = "pw"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def make_tracker(data_dir: Path, **env: str):  # type: ignore[no-untyped-def]
+def make_tracker(data_dir: Path, **env: str) -> Tracker:
     """A tracker on a fresh SQLite file with the seed loaded."""
     from events.seed import load_seed
     from service.bootstrap import build
@@ -42,7 +54,7 @@ def seed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def tracker(tmp_path: Path, seed_template: Path):  # type: ignore[no-untyped-def]
+def tracker(tmp_path: Path, seed_template: Path) -> Iterator[Tracker]:
     from service.bootstrap import build
     from service.config import Settings
 
@@ -53,18 +65,25 @@ def tracker(tmp_path: Path, seed_template: Path):  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def app(tracker):  # type: ignore[no-untyped-def]
+def app(request: pytest.FixtureRequest, tracker: Tracker) -> Flask:
+    """The app over the real services; a test that asks for `fake_feeds` / `fake_review` gets those instead."""
+    from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
     from web import create_app
 
-    return create_app(tracker, testing=True)
+    names = request.fixturenames
+    feeds: FeedCommands = request.getfixturevalue("fake_feeds") if "fake_feeds" in names else TrackerFeeds(tracker)
+    review: ReviewCommands = (request.getfixturevalue("fake_review") if "fake_review" in names
+                              else TrackerReview(tracker))
+    return create_app(tracker.settings, queries=TrackerQueries(tracker), feeds=feeds, review=review,
+                      aliases=TrackerAliases(tracker), testing=True)
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def csrf_of(client: Any, path: str = "/login") -> str:
+def csrf_of(client: FlaskClient, path: str = "/login") -> str:
     """The session's CSRF token, as a form on `path` carries it."""
     html = client.get(path).get_data(as_text=True)
     m = CSRF_RE.search(html)
@@ -72,30 +91,31 @@ def csrf_of(client: Any, path: str = "/login") -> str:
     return m.group(1)
 
 
-def login(client: Any, password: str = PASSWORD) -> Any:
+def login(client: FlaskClient, password: str = PASSWORD) -> TestResponse:
     token = csrf_of(client)
     return client.post("/login", data={"password": password, "csrf_token": token})
 
 
 @pytest.fixture
-def admin(client):  # type: ignore[no-untyped-def]
+def admin(client: FlaskClient) -> FlaskClient:
     """A client logged in as admin."""
     r = login(client)
     assert r.status_code == 302, r.get_data(as_text=True)
     return client
 
 
-# --- fakes with the interfaces other modules provide ---------------------------------------
+# --- fakes: typed implementations of the web's ports (tests/web/test_web_ports.py checks them) ---------
 
 
 @dataclass
 class FakeFeed:
-    id: int
+    """A feed the fake service holds (mutable, so a test can make it fail)."""
+
+    id: str
     url: str
-    title: str | None = None
-    interval_seconds: int = 3600
+    title: str = ""
+    interval_seconds: int = 1800
     disabled: bool = False
-    removed: bool = False
     last_polled_at: str | None = None
     last_success_at: str | None = None
     last_error: str | None = None
@@ -104,55 +124,80 @@ class FakeFeed:
     next_poll_at: str | None = None
     articles: int = 0
 
-
-@dataclass
-class FakePollSummary:
-    polled: int = 0
-    not_modified: int = 0
-    new_articles: int = 0
-    errors: int = 0
+    def row(self) -> FeedRow:
+        return FeedRow(id=self.id, url=self.url, title=self.title, interval_seconds=self.interval_seconds,
+                       disabled=self.disabled, failures_in_row=self.failures_in_row,
+                       last_polled_at=self.last_polled_at, last_success_at=self.last_success_at,
+                       last_error=self.last_error, last_status=self.last_status, next_poll_at=self.next_poll_at,
+                       articles=self.articles)
 
 
 @dataclass
 class FakeFeeds:
-    """tracker.subscriptions as the real one promises it (add/feeds/import_opml/poll)."""
+    """web.ports.FeedCommands, refusing what the real service refuses (non-http URLs, duplicates, unknown ids)."""
 
-    added: list[FakeFeed] = field(default_factory=list)
+    feeds: list[FakeFeed] = field(default_factory=list)
     polls: int = 0
+    report: PollReport = PollReport(polled=0, not_modified=0, new_articles=0, errors=0)
 
-    def add(self, url: str, interval: int | None = None, title: str | None = None) -> FakeFeed:
+    def _find(self, feed_id: str) -> FakeFeed:
+        for f in self.feeds:
+            if f.id == feed_id:
+                return f
+        raise ValueError(f"no feed with id {feed_id!r}")
+
+    def list_feeds(self) -> list[FeedRow]:
+        return [f.row() for f in self.feeds]
+
+    def health(self) -> FeedHealth:
+        rows = self.list_feeds()
+        return FeedHealth(feeds=len(rows), failing=sum(1 for f in rows if f.failing))
+
+    def add(self, url: str, *, interval_minutes: int | None = None, title: str | None = None) -> FeedRow:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"not an http(s) URL: {url!r}")
-        f = FakeFeed(len(self.added) + 1, url, title, interval or 3600)
-        self.added.append(f)
-        return f
+        if any(f.url == url for f in self.feeds):
+            raise ValueError(f"already subscribed to {url}")
+        f = FakeFeed(f"feed-{len(self.feeds) + 1}", url, title or "", (interval_minutes or 30) * 60)
+        self.feeds.append(f)
+        return f.row()
 
-    def feeds(self) -> list[FakeFeed]:
-        return list(self.added)
+    def change(self, feed_id: str, *, interval_minutes: int | None = None, title: str | None = None) -> FeedRow:
+        f = self._find(feed_id)
+        if interval_minutes is None and title is None:
+            raise ValueError("nothing to change: give an interval or a title")
+        if interval_minutes is not None:
+            f.interval_seconds = interval_minutes * 60
+        if title is not None:
+            f.title = title
+        return f.row()
 
-    def import_opml(self, data: bytes) -> list[FakeFeed]:
+    def remove(self, feed_id: str) -> None:
+        self.feeds.remove(self._find(feed_id))
+
+    def import_opml(self, data: bytes) -> list[FeedRow]:
         urls = re.findall(rb'xmlUrl="([^"]+)"', data)
         if not urls:
             raise ValueError("no feeds in this OPML file")
         return [self.add(u.decode()) for u in urls]
 
-    def poll(self, all: bool = True) -> FakePollSummary:  # noqa: A002 - the promised signature
+    def poll_now(self) -> PollReport:
         self.polls += 1
-        return FakePollSummary(polled=len(self.added))
+        return self.report
 
 
 @dataclass
 class FakeReview:
-    """tracker.review as promised (list/confirm/reject)."""
+    """web.ports.ReviewCommands over a list of candidate documents."""
 
-    items: list[dict[str, Any]] = field(default_factory=list)
-    confirmed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    items: list[Json] = field(default_factory=list)
+    confirmed: list[tuple[str, Json]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
-    def candidates(self) -> list[dict[str, Any]]:
+    def pending(self) -> list[Json]:
         return list(self.items)
 
-    def _take(self, cid: str) -> dict[str, Any]:
+    def _take(self, cid: str) -> Json:
         for it in self.items:
             if it["candidate_id"] == cid:
                 self.items.remove(it)
@@ -169,9 +214,9 @@ class FakeReview:
         self.rejected.append((candidate_id, reason))
 
 
-def candidate(cid: str = "c1", evidence: str = "Nissan and Momenta signed a deal.") -> dict[str, Any]:
+def candidate(cid: str = "c1", evidence: str = "Nissan and Momenta signed a deal.") -> Json:
     return {
-        "candidate_id": cid,
+        "candidate_id": cid, "status": "pending",
         "parties": [{"id": "nissan", "name": "Nissan", "name_zh": "日产"}, {"id": "momenta", "name": "Momenta",
                                                                             "name_zh": "魔门塔"}],
         "kind": "strategic_cooperation", "stage": "agreement_signed", "loi": False, "date": "2026-06-01",
@@ -181,26 +226,68 @@ def candidate(cid: str = "c1", evidence: str = "Nissan and Momenta signed a deal
     }
 
 
-def install(monkeypatch: pytest.MonkeyPatch, tracker: Any, name: str, fake: Any) -> None:
-    """Put `fake` at tracker.<name>, whether the real attribute is absent, plain or a property."""
-    try:
-        monkeypatch.setattr(tracker, name, fake, raising=False)
-    except AttributeError:  # a read-only property on the class
-        monkeypatch.setattr(type(tracker), name, property(lambda self: fake))
+@pytest.fixture
+def fake_feeds() -> FakeFeeds:
+    return FakeFeeds()
 
 
 @pytest.fixture
-def fake_feeds(tracker, monkeypatch):  # type: ignore[no-untyped-def]
-    fake = FakeFeeds()
-    install(monkeypatch, tracker, "subscriptions", fake)
-    return fake
+def fake_review() -> FakeReview:
+    return FakeReview(items=[candidate("c1"), candidate("c2", "<script>alert(1)</script> evidence")])
 
 
-@pytest.fixture
-def fake_review(tracker, monkeypatch):  # type: ignore[no-untyped-def]
-    fake = FakeReview(items=[candidate("c1"), candidate("c2", "<script>alert(1)</script> evidence")])
-    install(monkeypatch, tracker, "review", fake)
-    return fake
+# --- a local feed server -------------------------------------------------------------------
+
+
+def rss(items: list[tuple[str, str, str]]) -> bytes:
+    """An RSS 2.0 document with one item per (title, description, link), published now."""
+    now = format_datetime(datetime.now(UTC))
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid><pubDate>{now}</pubDate>"
+        f"<description>{d}</description></item>" for t, d, link in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Local Auto Wire</title>'
+            f"<link>http://127.0.0.1/</link><description>Test feed</description>{body}</channel></rss>").encode()
+
+
+class FeedServer:
+    """A small local RSS server (ThreadingHTTPServer) the tracker polls; it counts the requests per path."""
+
+    def __init__(self, feeds: dict[str, bytes]) -> None:
+        feeds_ = feeds
+        self.requests: list[str] = []
+        seen = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's API
+                path = self.path.split("?")[0]
+                seen.append(path)
+                body = feeds_.get(path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def hits(self, path: str) -> int:
+        return self.requests.count(path)
+
+    def __enter__(self) -> FeedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 # --- a real server and a real browser ------------------------------------------------------
@@ -216,7 +303,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         self.thread.start()
         return self
 

@@ -1,55 +1,96 @@
 """Feeds and review pages against the promised service interfaces (fakes here; real ones in the browser test)."""
 from __future__ import annotations
 
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from tests.web.conftest import FakePollSummary, csrf_of
+import pytest
+from flask.testing import FlaskClient
+
+from service.bootstrap import Tracker
+from tests.web.conftest import PASSWORD, FakeFeeds, FakeReview, FeedServer, csrf_of, login, rss
+from web.ports import PollReport
 
 
-def test_feeds_health_is_public_and_failing_count_in_nav(client, fake_feeds) -> None:
+def test_feeds_health_is_public_and_failing_count_in_nav(client: FlaskClient, fake_feeds: FakeFeeds) -> None:
     fake_feeds.add("https://ok.example/rss", title="Healthy feed")
-    fake_feeds.added[0].last_success_at = "2026-11-24T10:00:00Z"
-    fake_feeds.add("https://bad.example/rss", title="Broken feed")
-    bad = fake_feeds.added[1]
-    bad.last_error, bad.last_status, bad.failures_in_row, bad.next_poll_at = "HTTP 503 from server", 503, 3, "2026-11-24T12:00:00Z"
+    fake_feeds.feeds[0].last_success_at = "2026-11-24T10:00:00Z"
+    fake_feeds.add("https://bad.example/rss", title="Broken feed", interval_minutes=90)
+    bad = fake_feeds.feeds[1]
+    bad.last_error, bad.last_status, bad.failures_in_row = "HTTP 503 from server", 503, 3
+    bad.next_poll_at = "2026-11-24T12:00:00Z"
     html = client.get("/feeds").get_data(as_text=True)
     assert "Healthy feed" in html and "Broken feed" in html and "HTTP 503 from server" in html
-    assert "2026-11-24 12:00 UTC" in html and "1 failing" in html
-    assert "Log in as admin" in html and 'action="/feeds/add"' not in html
+    assert "2026-11-24 12:00 UTC" in html and "1 failing" in html and "1 h 30 min" in html
+    assert "Log in as admin" in html and 'action="/feeds/add"' not in html and "/remove" not in html
     nav = client.get("/").get_data(as_text=True)
     assert 'class="count count-bad"' in nav and ">1<span class=\"visually-hidden\"> failing" in nav
 
 
-def test_feeds_and_review_without_their_services(admin, tracker, monkeypatch) -> None:
-    from tests.web.conftest import install
-
-    install(monkeypatch, tracker, "subscriptions", None)
-    install(monkeypatch, tracker, "review", None)
-    r = admin.get("/feeds")
-    assert r.status_code == 200 and "feed service is not available" in r.get_data(as_text=True)
-    assert "review queue is not available" in admin.get("/review").get_data(as_text=True)
-    r = admin.post("/feeds/add", data={"csrf_token": csrf_of(admin, "/feeds"), "url": "https://x.example/"})
-    assert r.status_code == 503
+def test_a_disabled_feed_is_not_counted_as_failing(client: FlaskClient, fake_feeds: FakeFeeds) -> None:
+    fake_feeds.add("https://gone.example/rss", title="Gone feed")
+    fake_feeds.feeds[0].disabled, fake_feeds.feeds[0].failures_in_row = True, 4
+    html = client.get("/feeds").get_data(as_text=True)
+    assert "Disabled" in html and "all healthy" in html
+    assert 'class="count count-bad"' not in client.get("/").get_data(as_text=True)
 
 
-def test_add_feed_and_errors(admin, fake_feeds) -> None:
+def test_add_feed_sends_the_interval_in_minutes(admin: FlaskClient, fake_feeds: FakeFeeds) -> None:
     token = csrf_of(admin, "/feeds")
     r = admin.post("/feeds/add", data={"csrf_token": token, "url": "https://news.example/rss", "title": "News",
                                        "interval": "30"})
     assert r.status_code == 303
-    assert [(f.url, f.title, f.interval_seconds) for f in fake_feeds.added] == [("https://news.example/rss", "News", 1800)]
-    html = admin.get("/feeds").get_data(as_text=True)
-    assert "Added feed News" in html
+    assert [(f.url, f.title, f.interval_seconds) for f in fake_feeds.feeds] == [
+        ("https://news.example/rss", "News", 1800)]
+    assert "Added feed News" in admin.get("/feeds").get_data(as_text=True)
+
+
+def test_add_feed_refused_by_the_service_says_why(admin: FlaskClient, fake_feeds: FakeFeeds) -> None:
+    token = csrf_of(admin, "/feeds")
     r = admin.post("/feeds/add", data={"csrf_token": token, "url": "ftp://nope"}, follow_redirects=True)
     assert "Could not add the feed: not an http(s) URL" in r.get_data(as_text=True)
-    r = admin.post("/feeds/add", data={"csrf_token": token, "url": "https://x.example/", "interval": "-3"},
-                   follow_redirects=True)
-    assert "Could not add the feed" in r.get_data(as_text=True)
+    assert fake_feeds.feeds == []
 
 
-def test_import_opml(admin, fake_feeds) -> None:
-    import io
+@pytest.mark.parametrize("interval,message", [
+    ("-3", "lie between 1 and 10080 minutes, got -3"),
+    ("0", "lie between 1 and 10080 minutes, got 0"),
+    ("10081", "lie between 1 and 10080 minutes, got 10081"),
+    ("1.5", "be a whole number of minutes, got &#39;1.5&#39;"),
+    ("soon", "be a whole number of minutes, got &#39;soon&#39;"),
+])
+def test_add_feed_with_a_bad_interval_is_refused(admin: FlaskClient, fake_feeds: FakeFeeds, interval: str,
+                                                 message: str) -> None:
+    r = admin.post("/feeds/add", data={"csrf_token": csrf_of(admin, "/feeds"), "url": "https://x.example/",
+                                       "interval": interval}, follow_redirects=True)
+    assert f"Could not add the feed: the interval must {message}" in r.get_data(as_text=True)
+    assert fake_feeds.feeds == []
 
+
+def test_change_a_feeds_interval(admin: FlaskClient, fake_feeds: FakeFeeds) -> None:
+    fake_feeds.add("https://news.example/rss", title="News")
+    token = csrf_of(admin, "/feeds")
+    r = admin.post("/feeds/feed-1/change", data={"csrf_token": token, "interval": "120"}, follow_redirects=True)
+    assert "Changed feed News: polled every 2 h" in r.get_data(as_text=True)
+    assert fake_feeds.feeds[0].interval_seconds == 7200
+    r = admin.post("/feeds/feed-9/change", data={"csrf_token": token, "interval": "5"}, follow_redirects=True)
+    assert "Could not change the feed: no feed with id &#39;feed-9&#39;" in r.get_data(as_text=True)
+
+
+def test_remove_a_feed(admin: FlaskClient, fake_feeds: FakeFeeds) -> None:
+    fake_feeds.add("https://news.example/rss", title="News")
+    token = csrf_of(admin, "/feeds")
+    assert 'action="/feeds/feed-1/remove"' in admin.get("/feeds").get_data(as_text=True)
+    r = admin.post("/feeds/feed-1/remove", data={"csrf_token": token}, follow_redirects=True)
+    assert "Removed the feed" in r.get_data(as_text=True) and fake_feeds.feeds == []
+    r = admin.post("/feeds/feed-1/remove", data={"csrf_token": token}, follow_redirects=True)
+    assert "Could not remove the feed: no feed with id" in r.get_data(as_text=True)
+
+
+def test_import_opml(admin: FlaskClient, fake_feeds: FakeFeeds) -> None:
     token = csrf_of(admin, "/feeds")
     opml = b'<opml><body><outline xmlUrl="https://a.example/rss"/><outline xmlUrl="https://b.example/rss"/></body></opml>'
     r = admin.post("/feeds/import", data={"csrf_token": token, "opml": (io.BytesIO(opml), "subs.opml")},
@@ -58,24 +99,18 @@ def test_import_opml(admin, fake_feeds) -> None:
     r = admin.post("/feeds/import", data={"csrf_token": token, "opml": (io.BytesIO(b"<opml/>"), "x.opml")},
                    content_type="multipart/form-data", follow_redirects=True)
     assert "Could not import the OPML file: no feeds" in r.get_data(as_text=True)
+    r = admin.post("/feeds/import", data={"csrf_token": token}, follow_redirects=True)
+    assert "Choose an OPML file to import" in r.get_data(as_text=True)
 
 
-def test_poll_now_prefers_the_whole_pipeline(admin, fake_feeds, tracker, monkeypatch) -> None:
-    token = csrf_of(admin, "/feeds")
-    calls: list[Any] = []
-    if not hasattr(tracker, "poll_once"):
-        monkeypatch.setattr(tracker.projector, "catch_up", lambda *a, **k: calls.append("catch_up") or 0)
-        r = admin.post("/feeds/poll", data={"csrf_token": token}, follow_redirects=True)
-        assert fake_feeds.polls == 1 and calls == ["catch_up"]
-        assert "Polled the feeds: polled: 0" in r.get_data(as_text=True)
-    monkeypatch.setattr(tracker, "poll_once", lambda all=True: calls.append(("poll_once", all)) or FakePollSummary(3, 1, 5, 0),
-                        raising=False)
-    r = admin.post("/feeds/poll", data={"csrf_token": token}, follow_redirects=True)
-    assert ("poll_once", True) in calls
-    assert "polled: 3, not modified: 1, new articles: 5, errors: 0" in r.get_data(as_text=True)
+def test_poll_now_reports_what_the_pipeline_did(admin: FlaskClient, fake_feeds: FakeFeeds) -> None:
+    fake_feeds.report = PollReport(polled=3, not_modified=1, new_articles=5, errors=0)
+    r = admin.post("/feeds/poll", data={"csrf_token": csrf_of(admin, "/feeds")}, follow_redirects=True)
+    assert fake_feeds.polls == 1
+    assert "Polled the feeds: 3 feeds polled, 1 not modified, 5 new articles, 0 errors." in r.get_data(as_text=True)
 
 
-def test_review_lists_confirms_with_corrections_and_rejects(admin, fake_review) -> None:
+def test_review_lists_confirms_with_corrections_and_rejects(admin: FlaskClient, fake_review: FakeReview) -> None:
     html = admin.get("/review").get_data(as_text=True)
     assert "2 candidates waiting" in html and "日产" in html and 'lang="zh"' in html
     assert "Nissan and Momenta signed a deal." in html and "confidence 55%" in html
@@ -90,7 +125,7 @@ def test_review_lists_confirms_with_corrections_and_rejects(admin, fake_review) 
     assert "Nothing to review" in r.get_data(as_text=True)
 
 
-def test_review_errors_are_clear(admin, fake_review) -> None:
+def test_review_errors_are_clear(admin: FlaskClient, fake_review: FakeReview) -> None:
     token = csrf_of(admin, "/review")
     r = admin.post("/review/nope/confirm", data={"csrf_token": token}, follow_redirects=True)
     assert "Could not confirm: no candidate &#39;nope&#39;" in r.get_data(as_text=True)
@@ -153,3 +188,46 @@ def test_an_alias_for_an_unknown_company_is_a_clear_message(admin) -> None:
     token = csrf_of(admin, "/companies/momenta")
     r = admin.post("/companies/nope/aliases", data={"alias": "Nope Inc", "csrf_token": token}, follow_redirects=True)
     assert "unknown company" in r.get_data(as_text=True)
+
+
+# --- the real services behind the forms ----------------------------------------------------
+
+
+@pytest.fixture
+def real_admin(tmp_path: Path, seed_template: Path) -> Iterator[tuple[FlaskClient, Tracker]]:
+    """An admin client over the real services, allowed to reach local feed servers."""
+    from service.bootstrap import build
+    from service.config import Settings
+    from service.webapp import web_app
+
+    shutil.copy(seed_template, tmp_path / "alliances.db")
+    tracker = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_ADMIN_PASSWORD": PASSWORD,
+                                       "ALLIANCES_ALLOW_PRIVATE_URLS": "1"}))
+    client = web_app(tracker, testing=True).test_client()
+    assert login(client).status_code == 302
+    yield client, tracker
+    tracker.close()
+
+
+def test_the_minutes_field_reaches_the_real_feed_service(real_admin: tuple[FlaskClient, Tracker]) -> None:
+    client, tracker = real_admin
+    with FeedServer({"/rss": rss([])}) as fs:
+        r = client.post("/feeds/add", data={"csrf_token": csrf_of(client, "/feeds"), "url": f"{fs.url}/rss",
+                                            "title": "Local", "interval": "30"}, follow_redirects=True)
+        assert "Added feed Local" in r.get_data(as_text=True)
+        assert [(f.title, f.interval_seconds) for f in tracker.subscriptions.feeds()] == [("Local", 1800)]
+        feed_id = tracker.subscriptions.feeds()[0].id
+        r = client.post(f"/feeds/{feed_id}/change", data={"csrf_token": csrf_of(client, "/feeds"), "interval": "90"},
+                        follow_redirects=True)
+        assert "polled every 1 h 30 min" in r.get_data(as_text=True)
+        assert tracker.subscriptions.feeds()[0].interval_seconds == 5400
+        client.post(f"/feeds/{feed_id}/remove", data={"csrf_token": csrf_of(client, "/feeds")})
+        assert tracker.subscriptions.feeds() == []
+
+
+def test_the_real_review_queue_starts_empty_and_refuses_unknown_candidates(
+        real_admin: tuple[FlaskClient, Tracker]) -> None:
+    client, _ = real_admin
+    assert "Nothing to review" in client.get("/review").get_data(as_text=True)
+    r = client.post("/review/nope/reject", data={"csrf_token": csrf_of(client, "/review")}, follow_redirects=True)
+    assert "Could not reject: no candidate &#39;nope&#39; in the review queue" in r.get_data(as_text=True)

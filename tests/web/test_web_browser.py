@@ -7,66 +7,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-from datetime import datetime, timezone
-from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tests.web.conftest import PASSWORD, EgressGuard, LiveServer, screenshot
+from tests.web.conftest import PASSWORD, EgressGuard, FeedServer, LiveServer, rss, screenshot
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-# --- servers -------------------------------------------------------------------------------
-
-
-def _rss(items: list[tuple[str, str, str]]) -> bytes:
-    now = format_datetime(datetime.now(timezone.utc))
-    body = "".join(
-        f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid><pubDate>{now}</pubDate>"
-        f"<description>{d}</description></item>" for t, d, link in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Local Auto Wire</title>'
-            f"<link>http://127.0.0.1/</link><description>Test feed</description>{body}</channel></rss>").encode()
-
-
-class FeedServer:
-    """A small local RSS server (ThreadingHTTPServer) the tracker polls."""
-
-    def __init__(self, feeds: dict[str, bytes]) -> None:
-        feeds_ = feeds
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's API
-                body = feeds_.get(self.path.split("?")[0])
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "FeedServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 DEAL = ("Nissan and Momenta sign strategic cooperation agreement",
@@ -79,19 +30,19 @@ REVIEW_DEAL = ("Renault and Horizon Robotics sign strategic cooperation agreemen
 
 @pytest.fixture(scope="module")
 def feed_server() -> Iterator[FeedServer]:
-    with FeedServer({"/deals.xml": _rss([DEAL]), "/review.xml": _rss([REVIEW_DEAL])}) as fs:
+    with FeedServer({"/deals.xml": rss([DEAL]), "/review.xml": rss([REVIEW_DEAL])}) as fs:
         yield fs
 
 
 def _serve(tmp: Path, seed_template: Path, **env: str) -> Iterator[tuple[LiveServer, Any]]:
     from service.bootstrap import build
     from service.config import Settings
-    from web import create_app
+    from service.webapp import web_app
 
     shutil.copy(seed_template, tmp / "alliances.db")
     tracker = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp), "ALLIANCES_ADMIN_PASSWORD": PASSWORD,
                                        "ALLIANCES_ALLOW_PRIVATE_URLS": "1", "ALLIANCES_NO_DEMO_FEED": "1", **env}))
-    with LiveServer(create_app(tracker)) as srv:
+    with LiveServer(web_app(tracker)) as srv:
         yield srv, tracker
     tracker.close()
 
@@ -113,7 +64,8 @@ def _page(browser: Any, base: str, viewport: dict[str, int] = DESKTOP) -> Iterat
     ctx.route("**/*", guard)
     problems: list[str] = []
     pg = ctx.new_page()
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and not m.text.startswith("Failed to load resource: the server responded") else None)
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and not m.text.startswith(
+        "Failed to load resource: the server responded") else None)
     pg.on("pageerror", lambda e: problems.append(str(e)))
     pg.set_default_timeout(10_000)
     yield pg
@@ -223,17 +175,29 @@ def _login(page: Any, next_path: str = "/feeds") -> None:
 
 
 def test_login_add_local_feed_poll_and_see_new_alliance(page: Any, live: Any, feed_server: FeedServer) -> None:
+    """The whole form against the real feed service: the minutes field, listing, polling, a new alliance."""
     _login(page)
     page.fill("#feed-url", f"{feed_server.url}/deals.xml")
     page.fill("#feed-title", "Local Auto Wire")
+    page.fill("#feed-interval", "30")
     page.click("form[action='/feeds/add'] button[type=submit]")
     page.wait_for_url("**/feeds")
-    assert "Added feed" in page.locator(".flash").inner_text()
+    assert "Added feed Local Auto Wire" in page.locator(".flash").inner_text()
+    row = page.locator("table.feeds tbody tr", has_text="Local Auto Wire")
+    assert "30 min" in row.locator("td.every").inner_text() and "Not polled yet" in row.inner_text()
+    assert [f.interval_seconds for f in live[1].subscriptions.feeds() if f.title == "Local Auto Wire"] == [1800]
+    hits = feed_server.hits("/deals.xml")
     page.click("form[action='/feeds/poll'] button[type=submit]")
     page.wait_for_url("**/feeds")
     assert "Polled the feeds" in page.locator(".flash").inner_text()
+    assert feed_server.hits("/deals.xml") > hits
     row = page.locator("table.feeds tbody tr", has_text="Local Auto Wire")
     assert "OK" in row.inner_text()
+    row.locator("input[name=interval]").fill("60")
+    row.locator("button", has_text="Set minutes").click()
+    page.wait_for_url("**/feeds")
+    assert "polled every 1 h" in page.locator(".flash").inner_text()
+    assert "1 h" in page.locator("table.feeds tbody tr", has_text="Local Auto Wire").locator("td.every").inner_text()
     screenshot(page, "feeds-admin")
     page.goto("/?q=nissan")
     ids = _alliance_ids(page)
@@ -246,7 +210,7 @@ def test_login_add_local_feed_poll_and_see_new_alliance(page: Any, live: Any, fe
 def test_confirm_an_item_of_the_review_queue(browser: Any, tmp_path: Path, seed_template: Path,
                                              feed_server: FeedServer) -> None:
     # a threshold above every confidence sends each extracted deal to the review queue
-    for srv, tracker in _serve(tmp_path, seed_template, ALLIANCES_REVIEW_THRESHOLD="1.0"):
+    for srv, _tracker in _serve(tmp_path, seed_template, ALLIANCES_REVIEW_THRESHOLD="1.0"):
         for page in _page(browser, srv.url):
             _login(page)
             page.fill("#feed-url", f"{feed_server.url}/review.xml")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -79,8 +80,8 @@ def test_status_marks_changes_since_last_visit(client, tracker) -> None:
     tracker.store.append([NewEvent(StageChanged("audi--saic-motor", "expanded", CITE), FuzzyDate.parse("2026-06"))])
     # same browsing session: the baseline stays, so the change is marked (and on every page)
     html = client.get("/").get_data(as_text=True)
-    assert re.findall(r'<tr class="is-new">\s*<td data-label="Parties"><a class="alliance-link" href="/alliances/([^"]+)"',
-                      html) == ["audi--saic-motor"]
+    new_row = r'<tr class="is-new">\s*<td data-label="Parties"><a class="alliance-link" href="/alliances/([^"]+)"'
+    assert re.findall(new_row, html) == ["audi--saic-motor"]
     assert "1 changed since your last visit" in html
     # a new browser session starts from the position seen last time: nothing new
     client.delete_cookie("alliances_since")
@@ -103,9 +104,11 @@ def test_alliance_timeline_with_sources(client) -> None:
 def test_alliance_corroborations_and_corrections_in_place(client, tracker) -> None:
     key = "seed:bytedance--mercedes-benz:reported"
     tracker.store.append([
-        NewEvent(AllianceCorroborated("bytedance--mercedes-benz", Citation("Second Paper", "Also reported", evidence="Same deal."),
+        NewEvent(AllianceCorroborated("bytedance--mercedes-benz",
+                                      Citation("Second Paper", "Also reported", evidence="Same deal."),
                                       corroborates=key, summary="A second source"), FuzzyDate.parse("2025-09")),
-        NewEvent(ReportCorrected("bytedance--mercedes-benz", key, "The stage was agreement signed", stage="agreement_signed")),
+        NewEvent(ReportCorrected("bytedance--mercedes-benz", key, "The stage was agreement signed",
+                                 stage="agreement_signed")),
     ])
     html = client.get("/alliances/bytedance--mercedes-benz").get_data(as_text=True)
     notes = html[html.index('<ul class="notes">'):]
@@ -193,27 +196,19 @@ def test_events_page_paginates_filters_and_verifies(client, tracker) -> None:
     assert all(s == first.stream_id for s in re.findall(r'<td data-label="Stream"><a [^>]+>([^<]+)<', by_stream))
 
 
-def test_events_page_shows_a_broken_chain(client, tracker) -> None:
-    from web.views import eventlog
+def test_events_page_shows_a_broken_chain(tracker) -> None:
+    from events.store import Verification
+    from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
+    from web import create_app
 
-    class Broken:
-        def __init__(self, store) -> None:  # type: ignore[no-untyped-def]
-            self._s = store
-
-        def __getattr__(self, name):  # type: ignore[no-untyped-def]
-            return getattr(self._s, name)
-
-        def verify(self):  # type: ignore[no-untyped-def]
-            from events.store import Verification
-
+    class BrokenChain(TrackerQueries):
+        def verify(self) -> Verification:
             return Verification(False, 6, 7, "content does not match its hash")
 
-    with client.application.app_context():
-        v = eventlog.verification(Broken(tracker.store))  # type: ignore[arg-type]
-    assert not v.ok
-    client.application.extensions["verify_cache"] = (tracker.store.last_position(), 1e18, v)
-    html = client.get("/events").get_data(as_text=True)
-    assert "Chain broken" in html and "position 7" in html
+    app = create_app(tracker.settings, queries=BrokenChain(tracker), feeds=TrackerFeeds(tracker),
+                     review=TrackerReview(tracker), aliases=TrackerAliases(tracker), testing=True)
+    html = app.test_client().get("/events").get_data(as_text=True)
+    assert "Chain broken" in html and "position 7" in html and "content does not match its hash" in html
 
 
 # --- time travel errors and static files ---------------------------------------------------
@@ -248,42 +243,36 @@ def test_static_files_are_local_and_pages_have_no_inline_script_or_style(client)
 
 def test_catalog_update_equals_rebuild(tracker) -> None:
     from events.types import AllianceEnded, CompanyRegistered
+    from service.webapp import TrackerQueries
     from web.catalog import Catalog
 
-    cat = Catalog(tracker.queries)
+    cat = Catalog(TrackerQueries(tracker))
     first = cat.snapshot()
     tracker.store.append([
         NewEvent(StageChanged("audi--saic-motor", "expanded", CITE, kind="licensing"), FuzzyDate.parse("2026-07")),
-        NewEvent(AllianceReported("nio--test", ("nio", "test"), "licensing", "talks", CITE), FuzzyDate.parse("2026-08")),
+        NewEvent(AllianceReported("nio--test", ("nio", "test"), "licensing", "talks", CITE),
+                 FuzzyDate.parse("2026-08")),
         NewEvent(AllianceEnded("bmw--huawei", CITE, reason="contract ran out"), FuzzyDate.parse("2026-09")),
     ])
     updated = cat.snapshot()
     assert updated is not first and updated.position > first.position
-    fresh = Catalog(tracker.queries).snapshot()
+    fresh = Catalog(TrackerQueries(tracker)).snapshot()
     strip = lambda rows: [{k: v for k, v in r.items()} for r in rows]  # noqa: E731
     assert strip(updated.rows) == strip(fresh.rows)
     assert (updated.companies, updated.kinds, updated.stages) == (fresh.companies, fresh.kinds, fresh.stages)
     # a company event changes names on many rows: a full rebuild, still equal
     tracker.store.append([NewEvent(CompanyRegistered("nio", "NIO", "蔚来", country="CN", sector="carmaker"))])
     again = cat.snapshot()
-    assert [r["parties"] for r in again.rows] == [r["parties"] for r in Catalog(tracker.queries).snapshot().rows]
+    rebuilt = Catalog(TrackerQueries(tracker)).snapshot()
+    assert [r["parties"] for r in again.rows] == [r["parties"] for r in rebuilt.rows]
     assert any(p["name_zh"] == "蔚来" for r in again.rows for p in r["parties"])
 
 
-def test_create_app_refuses_anything_but_a_tracker(tmp_path) -> None:
-    from service.config import Settings
-    from web import create_app
-
-    with pytest.raises(TypeError, match="needs a Tracker"):
-        create_app(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path)}))  # type: ignore[arg-type]
-
-
-def test_the_wsgi_entry_point_builds_the_app_from_the_environment(tmp_path, monkeypatch) -> None:
+def test_the_wsgi_entry_point_builds_the_app_from_the_environment(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from service.wsgi import app_from_env
-    from web import tracker_of
 
     monkeypatch.setenv("ALLIANCES_DATA_DIR", str(tmp_path / "b"))
     app = app_from_env()
-    assert tracker_of(app).settings.data_dir == tmp_path / "b"
     assert app.test_client().get("/api/alliances").get_json() == []
-    tracker_of(app).close()
+    assert (tmp_path / "b" / "alliances.db").exists()

@@ -30,10 +30,13 @@ def test_security_headers_on_every_response(client, path: str) -> None:
 
 def test_admin_posts_need_login(client, fake_feeds, fake_review) -> None:
     token = csrf_of(client)
-    for path in ("/feeds/add", "/feeds/import", "/feeds/poll", "/review/c1/confirm", "/review/c1/reject"):
-        r = client.post(path, data={"csrf_token": token, "url": "https://example.com/feed"})
+    fake_feeds.add("https://example.com/kept")
+    for path in ("/feeds/add", "/feeds/import", "/feeds/poll", "/feeds/feed-1/change", "/feeds/feed-1/remove",
+                 "/review/c1/confirm", "/review/c1/reject"):
+        r = client.post(path, data={"csrf_token": token, "url": "https://example.com/feed", "interval": "5"})
         assert r.status_code == 403, path
-    assert fake_feeds.added == [] and fake_feeds.polls == 0 and not fake_review.confirmed
+    assert [(f.url, f.interval_seconds) for f in fake_feeds.feeds] == [("https://example.com/kept", 1800)]
+    assert fake_feeds.polls == 0 and not fake_review.confirmed
     r = client.get("/review")
     assert r.status_code == 302 and "/login?next=/review" in r.headers["Location"]
 
@@ -45,12 +48,13 @@ def test_csrf_missing_or_wrong_is_400(admin, fake_feeds) -> None:
     assert r.status_code == 400
     r = admin.post("/login", data={"password": PASSWORD})
     assert r.status_code == 400
-    assert fake_feeds.added == []
+    assert fake_feeds.feeds == []
 
 
 def test_every_post_form_carries_the_token(admin, fake_feeds, fake_review) -> None:
     import re
 
+    fake_feeds.add("https://example.com/feed")
     for path in ("/", "/feeds", "/review", "/login"):
         html = admin.get(path).get_data(as_text=True)
         for form in re.findall(r"<form[^>]*method=\"post\".*?</form>", html, flags=re.S):
@@ -106,17 +110,17 @@ def test_rate_limiter_window_expires() -> None:
 def test_password_is_only_kept_hashed(app) -> None:
     h = app.extensions["admin_hash"]
     assert h and PASSWORD not in h and h.startswith(("scrypt:", "pbkdf2:"))
-    assert all(PASSWORD != str(v) for v in app.config.values())
+    assert all(str(v) != PASSWORD for v in app.config.values())
 
 
 def test_no_admin_password_disables_admin(tmp_path: Path) -> None:
     from service.bootstrap import build
     from service.config import Settings
-    from web import create_app
+    from service.webapp import web_app
 
     t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path)}))
     try:
-        c = create_app(t, testing=True).test_client()
+        c = web_app(t, testing=True).test_client()
         r = c.get("/login")
         assert r.status_code == 403 and "ALLIANCES_ADMIN_PASSWORD" in r.get_data(as_text=True)
         assert c.get("/").status_code == 200  # reading stays public
@@ -135,7 +139,8 @@ def test_secret_key_generated_once_with_0600(tmp_path: Path) -> None:
     path = tmp_path / "secret_key"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert secret_key(s) == k1 and len(k1) >= 32
-    assert secret_key(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_SECRET_KEY": "x" * 40})) == "x" * 40
+    configured = Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_SECRET_KEY": "x" * 40})
+    assert secret_key(configured) == "x" * 40
 
 
 def test_feed_text_is_escaped_everywhere(client, tracker, fake_feeds) -> None:
@@ -143,8 +148,8 @@ def test_feed_text_is_escaped_everywhere(client, tracker, fake_feeds) -> None:
     tracker.store.append([NewEvent(AllianceReported("evil--test", ("evil", "test"), "licensing", "talks", cite,
                                                     summary=EVIL), FuzzyDate.parse("2026-06"))])
     fake_feeds.add("https://example.com/feed", title=EVIL)
-    fake_feeds.added[0].last_error = EVIL
-    fake_feeds.added[0].failures_in_row = 2
+    fake_feeds.feeds[0].last_error = EVIL
+    fake_feeds.feeds[0].failures_in_row = 2
     for path in ("/", "/alliances/evil--test", "/network", "/feeds", "/changes?from=2026-01-01&to=2026-12-31",
                  "/events"):
         html = client.get(path).get_data(as_text=True)

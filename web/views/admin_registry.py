@@ -1,25 +1,24 @@
 """Registry changes from the UI: an alias added here is an event, used by extraction from then on."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from werkzeug.wrappers import Response
 
 from ..auth import admin_required
-from ..deps import tracker
+from ..deps import aliases
 
 bp = Blueprint("registry", __name__)
 
 
 @bp.post("/companies/<company_id>/aliases")
 @admin_required
-def add_alias(company_id: str) -> Any:
+def add_alias(company_id: str) -> tuple[Response, int]:
     """Teach the registry another name for a company (a command; the store records the event)."""
     alias = " ".join(request.form.get("alias", "").split())
     if not alias or len(alias) > 80:
         abort(400, description="An alias needs 1 to 80 characters.")
     try:
-        tracker().add_alias(company_id, alias)
+        aliases().add_alias(company_id, alias)
     except ValueError as e:
         flash(str(e), "error")
     else:

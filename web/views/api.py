@@ -1,28 +1,26 @@
 """JSON API mirroring the pages (same shapes as the CLI's --json output)."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from ..deps import tracker
+from ..deps import queries
 from ..timetravel import href, parse_int_arg
-from .eventlog import select
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_EVENTS = 5000
 
 
 @bp.get("/alliances")
-def alliances() -> Any:
+def alliances() -> ResponseReturnValue:
     """Every alliance as of a date / as known at a time (the `alliances state --json` shape)."""
-    return jsonify(tracker().queries.alliances(g.as_of, g.known_at))
+    return jsonify(queries().alliances(g.as_of, g.known_at))
 
 
 @bp.get("/alliances/<alliance_id>")
-def alliance(alliance_id: str) -> Any:
+def alliance(alliance_id: str) -> ResponseReturnValue:
     """One alliance with its timeline."""
-    a = tracker().queries.alliance(alliance_id, g.as_of, g.known_at)
+    a = queries().alliance(alliance_id, g.as_of, g.known_at)
     if a is None:
         abort(404, description=f"There is no alliance with the id {alliance_id!r}"
                                f"{' as of this date' if g.past else ''}.")
@@ -30,28 +28,28 @@ def alliance(alliance_id: str) -> Any:
 
 
 @bp.get("/companies/<company_id>")
-def company(company_id: str) -> Any:
+def company(company_id: str) -> ResponseReturnValue:
     """One company with its alliances, partners and milestones."""
-    c = tracker().queries.company(company_id, g.as_of, g.known_at)
+    c = queries().company(company_id, g.as_of, g.known_at)
     if c is None:
         abort(404, description=f"There is no company with the id {company_id!r}.")
     return jsonify(c)
 
 
 @bp.get("/companies")
-def companies() -> Any:
+def companies() -> ResponseReturnValue:
     """Every known company (names in both languages, aliases)."""
-    return jsonify(tracker().queries.companies())
+    return jsonify(queries().companies())
 
 
 @bp.get("/events")
-def events() -> Any:
+def events() -> ResponseReturnValue:
     """Stored events after a position (Recorded.to_json()), at most `limit`; a Link header names the next page."""
     after = parse_int_arg("after", 0)
     limit = parse_int_arg("limit", 1000, 1, MAX_EVENTS)
     type_ = request.args.get("type", "").strip()
     stream = request.args.get("stream", "").strip()
-    rows = [r.to_json() for r in select(tracker().store, after, limit, type_, stream)]
+    rows = queries().events(after=after, limit=limit, type_=type_, stream=stream)
     resp = jsonify(rows)
     if len(rows) == limit:
         nxt = href("api.events", after=rows[-1]["position"], limit=limit if limit != 1000 else None,

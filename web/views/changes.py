@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request
+from flask.typing import ResponseReturnValue
 
-from ..deps import tracker
+from ..deps import queries
 from ..timetravel import href, parse_day_arg
 
 bp = Blueprint("changes", __name__)
@@ -31,7 +31,7 @@ def default_window(end: date, step: str) -> tuple[date, date]:
 
 
 @bp.get("/changes")
-def index() -> Any:
+def index() -> ResponseReturnValue:
     """What moved in the landscape between two dates, so a reader can step through history."""
     step = request.args.get("step", "year")
     if step not in STEPS:
@@ -40,7 +40,7 @@ def index() -> Any:
     start = parse_day_arg("from") or default_window(end, step)[0]
     if end < start:
         abort(400, description=f"'to' ({end}) must not be before 'from' ({start}).")
-    d = tracker().queries.diff(start, end, g.known_at)
+    d = queries().diff(start, end, g.known_at)
     n = _months(step)
 
     def url(a: date, b: date, s: str = step) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, g, render_template
+from flask.typing import ResponseReturnValue
 
-from ..deps import tracker
+from ..deps import queries
 
 bp = Blueprint("entities", __name__)
 ATTACHED = ("AllianceCorroborated", "ReportCorrected", "ReportRetracted")
@@ -25,9 +26,9 @@ def arrange_timeline(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @bp.get("/alliances/<alliance_id>")
-def alliance(alliance_id: str) -> Any:
+def alliance(alliance_id: str) -> ResponseReturnValue:
     """One alliance's history, so a reader can check every claim against its sources."""
-    q = tracker().queries
+    q = queries()
     a = q.alliance(alliance_id, g.as_of, g.known_at)
     if a is None:
         if g.past and q.alliance(alliance_id) is not None:
@@ -38,9 +39,9 @@ def alliance(alliance_id: str) -> Any:
 
 
 @bp.get("/companies/<company_id>")
-def company(company_id: str) -> Any:
+def company(company_id: str) -> ResponseReturnValue:
     """A company's alliances and partners as of the chosen date."""
-    c = tracker().queries.company(company_id, g.as_of, g.known_at)
+    c = queries().company(company_id, g.as_of, g.known_at)
     if c is None:
         abort(404, description=f"There is no company with the id {company_id!r}.")
     return render_template("company.html", c=c, tt_query=g.tt_query)

@@ -4,16 +4,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from itertools import islice
-from typing import Any, Iterator
 
 from flask import Blueprint, current_app, render_template, request
 
-from events.envelope import Recorded
-from events.store import EventStore, Verification
+from events.store import Verification
 from events.types import REGISTRY
 
-from ..deps import tracker
+from ..deps import queries
 from ..timetravel import href, parse_int_arg
 
 bp = Blueprint("eventlog", __name__)
@@ -21,45 +18,32 @@ PER_PAGE = 50
 _lock = threading.Lock()
 
 
-def select(store: EventStore, after: int, limit: int, type_: str = "", stream: str = "") -> Iterator[Recorded]:
-    """Up to `limit` events after `after`, optionally only one type and/or stream (prefix with '*')."""
-    batch = limit + 1 if not (type_ or stream) else 2000
-    it = store.read(after=after, batch=batch)
-    if type_ or stream:
-        prefix = stream[:-1] if stream.endswith("*") else None
-        it = (r for r in it if (not type_ or r.type == type_)
-              and (not stream or (r.stream_id.startswith(prefix) if prefix is not None else r.stream_id == stream)))
-    return islice(it, limit)
-
-
-def verification(store: EventStore) -> Verification:
-    """store.verify(), reused while the log has not grown (for at most 5 minutes, so tampering shows up)."""
+def verification(last: int) -> Verification:
+    """The chain's verification, reused while the log has not grown (for at most 5 minutes, so tampering shows)."""
     ext = current_app.extensions
-    last = store.last_position()
     with _lock:
-        cached = ext.get("verify_cache")
+        cached: tuple[int, float, Verification] | None = ext.get("verify_cache")
         if cached and cached[0] == last and time.monotonic() - cached[1] < 300:
             return cached[2]
-        v = store.verify()
+        v = queries().verify()
         ext["verify_cache"] = (last, time.monotonic(), v)
         return v
 
 
 @bp.get("/events")
-def index() -> Any:
+def index() -> str:
     """The log itself, so anyone can audit what the pages are folded from."""
-    store = tracker().store
     after = parse_int_arg("after", 0)
     per = parse_int_arg("per", PER_PAGE, 1, 500)
     type_ = request.args.get("type", "").strip()[:100]
     stream = request.args.get("stream", "").strip()[:300]
-    rows = list(select(store, after, per, type_, stream))
-    last = store.last_position()
-    v = verification(store)
-    nxt = href("eventlog.index", after=rows[-1].position, type=type_, stream=stream,
-               per=per if per != PER_PAGE else None) if rows and rows[-1].position < last else None
+    rows = queries().events(after=after, limit=per, type_=type_, stream=stream)
+    last = queries().position()
+    v = verification(last)
+    nxt = href("eventlog.index", after=rows[-1]["position"], type=type_, stream=stream,
+               per=per if per != PER_PAGE else None) if rows and rows[-1]["position"] < last else None
     first = href("eventlog.index", type=type_, stream=stream) if after else None
-    items = [{"r": r, "payload": json.dumps(r.to_json()["payload"], ensure_ascii=False, indent=1)} for r in rows]
+    items = [{"r": r, "payload": json.dumps(r["payload"], ensure_ascii=False, indent=1)} for r in rows]
     return render_template("events.html", items=items, after=after, per=per, type_=type_, stream=stream,
                            types=sorted(REGISTRY), last=last, v=v, next_url=nxt,
                            first_url=first)

@@ -7,6 +7,7 @@ from itertools import combinations
 from typing import Any
 
 from flask import Blueprint, g, render_template
+from flask.typing import ResponseReturnValue
 
 from ..deps import catalog
 
@@ -78,7 +79,7 @@ def layout(alliances: list[dict[str, Any]], size: int = SIZE, max_nodes: int = M
 
 
 @bp.get("/network")
-def index() -> Any:
+def index() -> ResponseReturnValue:
     """The partnership graph as of the chosen date, readable without JavaScript or colour vision."""
     snap = catalog().snapshot(g.as_of, g.known_at)
 

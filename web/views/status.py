@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from ..catalog import SORTS, Filters
@@ -25,7 +25,7 @@ def _cookie_int(name: str) -> int | None:
 
 
 @bp.get("/")
-def index() -> Any:
+def index() -> ResponseReturnValue:
     """The landscape at a glance, with what changed since the visitor's last visit marked."""
     f = Filters(**{k: request.args.get(k, "").strip()[:200] for k in ("q", "company", "stage", "kind", "country")})
     sort = request.args.get("sort", "name")
