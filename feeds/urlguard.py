@@ -26,6 +26,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -197,12 +198,62 @@ def check_url(
     return addresses
 
 
+class Deadline:
+    """A wall-clock limit shared by every socket operation of one fetch.
+
+    httpx's timeouts apply per read, so a server that sends one header line every few seconds
+    was never cut off (found by an outside test: `feeds add` hung for 100 s). Every connect,
+    read and write is given at most what is left of this deadline.
+    """
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def cap(self, timeout: float | None) -> float | None:
+        """The operation's timeout, shortened to what is left; raises once nothing is left."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("total deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every operation ends by the fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._deadline.cap(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.cap(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        tls = self._inner.start_tls(ssl_context, server_hostname, self._deadline.cap(timeout))
+        return _DeadlineStream(tls, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
 class _PinnedBackend(httpcore.NetworkBackend):
     """Network backend that connects a hostname only to its pre-validated addresses."""
 
-    def __init__(self, pins: dict[str, tuple[IPAddress, ...]], inner: httpcore.NetworkBackend) -> None:
+    def __init__(
+        self, pins: dict[str, tuple[IPAddress, ...]], inner: httpcore.NetworkBackend, deadline: Deadline | None = None
+    ) -> None:
         self._pins = pins
         self._inner = inner
+        self._deadline = deadline or Deadline()
 
     def connect_tcp(
         self,
@@ -218,9 +269,11 @@ class _PinnedBackend(httpcore.NetworkBackend):
         last: Exception | None = None
         for ip in addresses:
             try:
-                return self._inner.connect_tcp(
-                    str(ip), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                stream = self._inner.connect_tcp(
+                    str(ip), port, timeout=self._deadline.cap(timeout), local_address=local_address,
+                    socket_options=socket_options,
                 )
+                return _DeadlineStream(stream, self._deadline)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc  # happy-eyeballs-lite: a dead AAAA must not hide a live A record
         assert last is not None
@@ -254,6 +307,7 @@ class PinnedTransport(httpx.HTTPTransport):
         ssl_context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
         super().__init__(verify=ssl_context, trust_env=False, limits=limits)
         self._pins: dict[str, tuple[IPAddress, ...]] = {}
+        self.deadline = Deadline()
         # httpx.HTTPTransport has no network_backend argument, so rebuild its (private) pool with one;
         # tests/feeds/test_feed_urlguard.py pins this behaviour in case an httpx upgrade moves it.
         self._pool = httpcore.ConnectionPool(
@@ -263,7 +317,7 @@ class PinnedTransport(httpx.HTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             http1=True,
             http2=False,
-            network_backend=_PinnedBackend(self._pins, network_backend or httpcore.SyncBackend()),
+            network_backend=_PinnedBackend(self._pins, network_backend or httpcore.SyncBackend(), self.deadline),
         )
 
     def pin(self, host: str, addresses: Iterable[IPAddress]) -> None:
