@@ -35,7 +35,7 @@ from .poll import Fetched, Verdict, fetch_only, judge, looks_like_html, parse_fe
 from .politeness import parse_interval
 from .sources import FeedState, feed_id_for, fold, normalise_url, read_feed_events
 from .tables import ArticleRow, FeedHealthRow, OutboxRow, PollLogRow
-from .urlguard import UnsafeURLError, check_url
+from .urlguard import UnsafeURLError, check_url, origin_of
 
 __all__ = ["ArticleCallback", "FeedInfo", "FeedService", "PollSummary"]
 
@@ -178,9 +178,9 @@ class FeedService:
 
     # --- commands -----------------------------------------------------------------------------
 
-    def allow_host(self, host: str) -> None:
-        """Let one exact host name resolve to a private address (the local demo feed); the guard stays on."""
-        self.fetcher.private_hosts = self.fetcher.private_hosts | {host.lower().rstrip(".")}
+    def allow_origin(self, url: str) -> None:
+        """Let one exact origin (scheme, host, port) resolve to a private address (the local demo feed)."""
+        self.fetcher.private_hosts = self.fetcher.private_hosts | {origin_of(url)}
 
     def _check(self, url: str) -> bool:
         """SSRF check; True when the host resolved, False when DNS failed (not unsafe, just unreachable now)."""

@@ -13,9 +13,12 @@ Design
 * Policy hooks, both explicit and narrow:
   - ``allow_private=True`` switches the address check off (tests, or an operator who sets
     ``ALLIANCES_ALLOW_PRIVATE_URLS=1``; see ``allow_private_from_env``).
-  - ``private_hosts`` is an allow-list of exact hostnames that may resolve to private addresses
-    (an intranet feed mirror).  It is keyed on the *name in the URL*, never on the address, so a
-    permitted host that redirects to ``http://127.0.0.1/`` or ``http://[::1]/`` is still refused.
+  - ``private_hosts`` is an allow-list of exact hostnames (an intranet feed mirror, any port) or exact
+    origins ``scheme://host:port`` (the offline demo feed: that one port only) that may resolve to
+    private addresses.  It is keyed on the *name in the URL*, never on the address, so a permitted
+    host that redirects to ``http://127.0.0.1/`` or ``http://[::1]/`` is still refused, and a
+    permitted origin does not open the host's other ports (found by an outside test: the demo's
+    exemption let an admin add the PostgreSQL port).
   - ``resolver`` replaces ``socket.getaddrinfo`` (same call signature); tests use it to map a fake
     public name onto the local test server.
 """
@@ -156,6 +159,20 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL, with the default port spelled out: the unit of an exemption."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return f"{scheme}://{(parts.hostname or '').rstrip('.').lower()}:{port}"
+
+
+def _exempt(scheme: str, host: str, port: int, allowed: Collection[str]) -> bool:
+    """True when the exact host name, or the exact origin, is on the private allow-list."""
+    names = {h.lower().rstrip(".") for h in allowed}
+    return host.lower() in names or f"{scheme}://{host.lower()}:{port}" in names
+
+
 def check_url(
     url: str,
     *,
@@ -188,7 +205,7 @@ def check_url(
         raise UnsafeURLError(f"refused: host {host!r} is not a valid domain name") from None
 
     addresses = _resolve(ascii_host, port, resolver)
-    if allow_private or ascii_host.lower() in {h.lower().rstrip(".") for h in private_hosts}:
+    if allow_private or _exempt(scheme, ascii_host, port, private_hosts):
         return addresses
     for ip in addresses:
         reason = unsafe_reason(ip)
