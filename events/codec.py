@@ -42,3 +42,37 @@ def chain_hash(
         payload_hash(payload_json), valid or "", recorded_at, idempotency_key,
     )
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+HASH_VERSION = 2  # what new events are chained with; version 1 events keep verifying as they were written
+_V2_TAG = "alliance-tracker/event-chain/v2"
+V2_COLUMNS = (
+    "position", "stream_id", "stream_version", "type", "schema_version", "payload", "valid", "valid_from",
+    "valid_to", "valid_precision", "recorded_at", "provenance", "idempotency_key",
+)
+
+
+def _sha(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_hash_v2(prev_hash: str, row: dict[str, Any]) -> str:
+    """Version 2 covers every stored column a read uses (valid_from/_to/_precision and provenance too).
+
+    The fields are one canonical JSON array, so None and "" differ and no separator can be forged;
+    payload and provenance enter through their own hashes (redactable, as in version 1).
+    """
+    values = [row[c] for c in V2_COLUMNS]
+    values[5], values[11] = _sha(values[5]), _sha(values[11])
+    return hashlib.sha256(canonical_json([_V2_TAG, prev_hash, *values]).encode("utf-8")).hexdigest()
+
+
+def row_hash(version: int, prev_hash: str, row: dict[str, Any]) -> str | None:
+    """The hash a stored row must carry under its hash version; None for a version this code does not know."""
+    if version == 2:
+        return chain_hash_v2(prev_hash, row)
+    if version == 1:
+        return chain_hash(prev_hash, row["position"], row["stream_id"], row["stream_version"], row["type"],
+                          row["schema_version"], row["payload"], row["valid"], row["recorded_at"],
+                          row["idempotency_key"])
+    return None
