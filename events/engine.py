@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
 from .errors import StoreUnavailable
 
@@ -28,7 +28,9 @@ def make_engine(url: str) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        parent = Path(path).expanduser().parent
+        if not parent.is_dir():  # a typo in the URL must not silently create directories and an empty log
+            raise StoreUnavailable(f"no directory {str(parent)!r} for the SQLite database {url!r}")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
 
     @event.listens_for(engine, "connect")
@@ -53,8 +55,10 @@ def check_connection(engine: Engine) -> None:
     """Fail early, in one line, when the database cannot be reached."""
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except OperationalError as e:
+            # SQLite reads the file header only when a statement touches the schema: a file that is
+            # not a database must fail here, in one line, not at the first query
+            conn.exec_driver_sql("PRAGMA schema_version" if engine.dialect.name == "sqlite" else "SELECT 1")
+    except DatabaseError as e:
         raise StoreUnavailable(f"cannot reach the database {_redact(str(engine.url))!r}: {_first_line(e)}") from e
 
 

@@ -87,3 +87,14 @@ POSTGRES_GUARDS = (
     """CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
        FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()""",
 )
+
+
+class SignedCheckpointRow(SQLModel, table=True):
+    """A signed anchor of the chain: (position, head hash, time), Ed25519-signed with a key kept outside the database."""
+
+    __tablename__ = "chain_checkpoints"
+    position: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    head_hash: str = Field(sa_column=Column(Text, nullable=False))
+    signed_at: str = Field(sa_column=Column(Text, nullable=False))
+    public_key: str = Field(sa_column=Column(Text, nullable=False))  # hex of the raw 32-byte Ed25519 key
+    signature: str = Field(sa_column=Column(Text, nullable=False))  # hex

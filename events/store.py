@@ -14,7 +14,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from .codec import GENESIS, HASH_VERSION, V2_COLUMNS, canonical_json, chain_hash_v2, row_hash
 from .envelope import NewEvent, Recorded
@@ -76,7 +76,7 @@ class EventStore:
                     conn.exec_driver_sql(ADD_HASH_VERSION)
                 for stmt in POSTGRES_GUARDS if self.is_postgres else SQLITE_GUARDS:
                     conn.exec_driver_sql(stmt)
-        except OperationalError as e:
+        except DatabaseError as e:  # OperationalError (locked, read-only, full) and "not a database" alike
             raise StoreUnavailable(f"cannot open the database: {str(e.orig).splitlines()[0]}") from e
 
     # --- writing --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from events.store import EventStore
 from feeds import tables as feed_tables
 from feeds.service import FeedService
 
-from .config import Settings
+from .config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from .pipeline import ExtractSummary, Pipeline, ReviewService
@@ -27,7 +27,11 @@ class Tracker:
 
     def __post_init__(self) -> None:
         if self.settings.database_url.startswith("sqlite"):
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ConfigError(f"cannot create the data directory {str(self.settings.data_dir)!r}"
+                                  f" (ALLIANCES_DATA_DIR): {e.strerror or e}") from None
         engine = make_engine(self.settings.database_url)
         check_connection(engine)
         self.store = EventStore(engine)
@@ -72,6 +76,12 @@ class Tracker:
         from .pipeline import add_alias
 
         add_alias(self, self.pipeline, company, alias)
+
+    def remove_alias(self, company: str, alias: str) -> None:
+        """Withdraw a registry name (an AliasRemoved event)."""
+        from .pipeline import remove_alias
+
+        remove_alias(self, self.pipeline, company, alias)
 
     def close(self) -> None:
         self.store.engine.dispose()

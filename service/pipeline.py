@@ -7,9 +7,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Iterable
 
 from events.envelope import NewEvent
-from events.types import AliasAdded, DealConfirmed, DealRejected
+from events.types import AliasAdded, AliasRemoved, DealConfirmed, DealRejected
 from events.values import KINDS, STAGES
 from feeds import decide as decider
+from feeds.alias_rules import alias_problem
 from feeds import review as review_fold
 from feeds.extract import Deal, extract
 from feeds.registry import Company, Registry, company_id
@@ -55,6 +56,8 @@ class Pipeline:
             for alias in c.aliases:
                 if alias not in known.aliases and alias not in (known.name, known.name_zh):
                     reg = reg.with_alias(cid, alias)
+            for alias in c.removed_aliases:  # removal wins over the shipped data file too
+                reg = reg.without_alias(cid, alias)
         self._registry = (model.position, reg)
         return reg
 
@@ -187,16 +190,43 @@ def _party(cid: str, companies: dict[str, Any], registry: dict[str, Company]) ->
 
 
 def add_alias(tracker: "Tracker", pipeline: Pipeline, company: str, alias: str) -> None:
-    """Teach the registry another name; extraction uses it from the next article on."""
+    """Teach the registry another name; extraction uses it from the next article on.
+
+    Common words and too-short names are refused (ValueError): an alias matches in every article.
+    """
     registry = pipeline.registry()
+    cid = _known_company(registry, company)
+    problem = alias_problem(alias, cid, registry)
+    if problem:
+        raise ValueError(problem)
+    _append_alias_event(tracker, registry, cid, AliasAdded(cid, " ".join(alias.split())))
+
+
+def remove_alias(tracker: "Tracker", pipeline: Pipeline, company: str, alias: str) -> None:
+    """Withdraw a name from the registry (an AliasRemoved event); extraction stops using it at once."""
+    registry = pipeline.registry()
+    cid = _known_company(registry, company)
+    name = " ".join(alias.split())
+    known = registry.get(cid)
+    state = tracker.queries.current().companies.get(cid)
+    if not (known and (name in known.aliases or name in known.brands)) and not (state and name in state.aliases):
+        raise ValueError(f"{name!r} is not an alias of {company!r}")
+    _append_alias_event(tracker, registry, cid, AliasRemoved(cid, name))
+
+
+def _known_company(registry: Registry, company: str) -> str:
     cid = company_id(company)
     if registry.get(cid) is None:
         raise ValueError(f"unknown company {company!r}")
+    return cid
+
+
+def _append_alias_event(tracker: "Tracker", registry: Registry, cid: str, event: Any) -> None:
     model = tracker.queries.current()
     events = decider.registrations([cid], set(model.companies), registry)
-    events.append(NewEvent(AliasAdded(cid, alias.strip())))
+    events.append(NewEvent(event))
     tracker.store.append(events)
     tracker.projector.catch_up()
 
 
-__all__ = ["Pipeline", "ReviewService", "ExtractSummary", "add_alias", "Deal"]
+__all__ = ["Pipeline", "ReviewService", "ExtractSummary", "add_alias", "remove_alias", "Deal"]

@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from feeds.service import PollSummary
 
 from .bootstrap import Tracker
+from .checkpoints import CHECKPOINT_SECONDS, checkpoint_job
 
 __all__ = ["Handle", "poll_once", "run_forever", "start_background"]
 
@@ -94,6 +95,7 @@ def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: floa
                       next_run_time=datetime.now(timezone.utc), **common)
     scheduler.add_job(_catch_up, "interval", seconds=catch_up_seconds, args=(tracker,), id="projector-catch-up",
                       **common)
+    scheduler.add_job(checkpoint_job, "interval", seconds=CHECKPOINT_SECONDS, args=(tracker,), id="checkpoint", **common)
     scheduler.start()
     return handle
 

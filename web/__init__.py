@@ -36,6 +36,7 @@ def create_app(tracker: "Tracker", *, testing: bool = False) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    security.behind_proxies(app, settings.trusted_proxies)
     app.extensions["tracker"] = tracker
     auth.init(app, settings.admin_password)
     security.init(app)

@@ -117,7 +117,7 @@ class Catalog:
     only the alliances those events touch get new rows (and lose their cached HTML).
     """
 
-    NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded"})  # these change names on many rows
+    NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded", "AliasRemoved"})  # these change names on many rows
     MAX_DELTA = 2000
 
     def __init__(self, queries: Queries, size: int = 16) -> None:

@@ -5,6 +5,8 @@ from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 
+from events.anchor import CheckpointLog
+
 from ..deps import tracker
 from ..timetravel import href, parse_int_arg
 from .eventlog import select
@@ -42,6 +44,13 @@ def company(company_id: str) -> Any:
 def companies() -> Any:
     """Every known company (names in both languages, aliases)."""
     return jsonify(tracker().queries.companies())
+
+
+@bp.get("/checkpoints")
+def checkpoints() -> Any:
+    """The signed checkpoints of the hash chain, newest first: keep some, then `alliances verify --checkpoint`."""
+    limit = parse_int_arg("limit", 100, 1, 1000)
+    return jsonify([cp.to_json() for cp in CheckpointLog(tracker().store).latest(limit)])
 
 
 @bp.get("/events")
