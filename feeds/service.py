@@ -28,6 +28,7 @@ from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved,
 from .archive import article_rows, insert_articles, known_for_feeds, plan
 from .discover import discover_feed_urls
 from .errors import BadOPML, DuplicateFeed, FeedError, UnknownFeed
+from . import leases
 from .fetch import Fetcher
 from .opml import Outline, parse_opml, to_opml
 from .parse import parse_feed
@@ -105,6 +106,8 @@ class PollSummary:
     handed_off: int = 0
     handoff_error: str | None = None
     elapsed_s: float = 0.0
+    leased: tuple[leases.Lease, ...] = ()  # feeds another poller holds (skipped this time)
+    released: tuple[leases.Lease, ...] = ()  # leases of dead pollers on this host, freed before claiming
 
     def line(self) -> str:
         """The one-line summary `alliances poll --once` prints."""
@@ -152,6 +155,7 @@ class FeedService:
         self._lock = threading.Lock()
         self._feeds: dict[str, FeedState] = {}
         self._folded_to = 0
+        self._lease_news: tuple[list[leases.Lease], list[leases.Lease]] = ([], [])  # (held by others, freed)
 
     # --- subscription state (a fold of the feed events) ----------------------------------------
 
@@ -416,8 +420,9 @@ class FeedService:
         finally:
             self._release(claimed)  # a crash mid-run must not leave leases for the next tick to wait out
         handed, handoff_error = self.hand_off(on_articles) if on_articles is not None else (0, None)
+        held, freed = self._lease_news
         return PollSummary(polled, not_modified, new, len(errors), errors, moved, disabled, handed, handoff_error,
-                           time.monotonic() - started)
+                           time.monotonic() - started, tuple(held), tuple(freed))
 
     def _fetch_batches(self, claimed: dict[str, _Health], states: dict[str, FeedState]) -> Iterator[list[Fetched]]:
         """Fetch in a thread pool, yielding whatever has finished as one batch; at most 2x concurrency in flight."""
@@ -515,8 +520,10 @@ class FeedService:
         if self.store.is_postgres:
             q = q.with_for_update(skip_locked=True)
         with self.store.write() as conn:
+            freed = leases.release_dead(conn, HEALTH)  # a poller killed on this host holds nothing any more
             rows = [r for r in conn.execute(q) if r.feed_id in states]
             ids = [r.feed_id for r in rows]
+            self._lease_news = (leases.held(conn, HEALTH, utc_stamp(wall), states, mine=self.worker_id), freed)
             for i in range(0, len(ids), _CHUNK):
                 conn.execute(update(HEALTH).where(HEALTH.c.feed_id.in_(ids[i:i + _CHUNK]))
                              .values(lease_owner=self.worker_id, lease_until=utc_stamp(wall + self.lease)))

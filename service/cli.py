@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from events.errors import EventsError
 from events.queries import summary_json
@@ -28,6 +29,15 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (EventsError, ConfigError) as e:
             echo(f"alliances: error: {e}", err=True)
+            sys.exit(2)
+        except OperationalError as e:  # a full disk, a lost connection: the transaction was rolled back
+            first = str(e.orig or e).strip().splitlines()
+            echo(f"alliances: error: the database failed: {first[0] if first else type(e.orig).__name__}"
+                 " (that transaction was rolled back; run the command again once this is fixed)", err=True)
+            sys.exit(2)
+        except OSError as e:  # the file system: no space, no permission, read-only
+            where = f" ({e.filename})" if e.filename else ""
+            echo(f"alliances: error: {e.strerror or e}{where}", err=True)
             sys.exit(2)
 
 

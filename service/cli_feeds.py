@@ -181,6 +181,11 @@ def poll(ctx: click.Context, once: bool, all_: bool, as_json: bool) -> None:
         click.echo(summary.line())
         for url, error in summary.error_details:
             echo(f"  {url}: {error}", err=True)
+    urls = {f.id: f.url for f in _tracker(ctx).feeds.list()} if summary.leased or summary.released else {}
+    for lease in summary.released:
+        echo(f"  {lease.line(urls.get(lease.feed_id))}: its process is gone, lease released", err=True)
+    for lease in summary.leased:
+        echo(f"  {lease.line(urls.get(lease.feed_id))} (another poller; skipped)", err=True)
     if summary.handoff_error:
         echo(f"alliances: warning: extraction hand-off failed, articles stay pending: {summary.handoff_error}",
                    err=True)
