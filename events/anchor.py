@@ -75,8 +75,12 @@ def signature_ok(cp: SignedCheckpoint) -> bool:
     return True
 
 
-def mismatch(store: EventStore, cp: SignedCheckpoint, trusted_key: str | None = None) -> str | None:
-    """None when the log still holds what `cp` anchors; else why not, in one line."""
+def mismatch(store: EventStore, cp: SignedCheckpoint, trusted_key: str | None = None, *,
+             chain_verified: bool = False) -> str | None:
+    """None when the log still holds what `cp` anchors; else why not, in one line.
+
+    Pass `chain_verified` when `store.verify()` has just passed, to skip walking the chain again.
+    """
     if trusted_key is not None and cp.public_key != trusted_key:
         return f"checkpoint at position {cp.position} was signed by key {cp.key_id}…, not this tracker's key"
     if not signature_ok(cp):
@@ -86,8 +90,8 @@ def mismatch(store: EventStore, cp: SignedCheckpoint, trusted_key: str | None = 
         return f"the log ends at position {last}, before the checkpoint's {cp.position}: events were removed"
     if store.hash_at(cp.position) != cp.head_hash:
         return f"the hash at position {cp.position} differs from the checkpoint's: the log was rewritten"
-    v = store.verify(upto=cp.position)
-    if not v.ok:
+    v = None if chain_verified else store.verify(upto=cp.position)
+    if v is not None and not v.ok:
         return f"the chain up to the checkpoint is broken at position {v.first_bad_position}: {v.reason}"
     return None
 

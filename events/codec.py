@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Sequence
 
 GENESIS = "0" * 64
 
@@ -56,23 +56,23 @@ def _sha(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chain_hash_v2(prev_hash: str, row: dict[str, Any]) -> str:
+def chain_hash_v2(prev_hash: str, row: Sequence[Any]) -> str:
     """Version 2 covers every stored column a read uses (valid_from/_to/_precision and provenance too).
 
-    The fields are one canonical JSON array, so None and "" differ and no separator can be forged;
-    payload and provenance enter through their own hashes (redactable, as in version 1).
+    `row` holds the V2_COLUMNS values in that order. The fields are one canonical JSON array, so None
+    and "" differ and no separator can be forged; payload and provenance enter through their own
+    hashes (redactable, as in version 1).
     """
-    values = [row[c] for c in V2_COLUMNS]
-    values[5], values[11] = _sha(values[5]), _sha(values[11])
-    return hashlib.sha256(canonical_json([_V2_TAG, prev_hash, *values]).encode("utf-8")).hexdigest()
+    (pos, stream, ver, typ, sv, payload, valid, v_from, v_to, v_prec, at, prov, key) = row[:13]
+    fields = [_V2_TAG, prev_hash, pos, stream, ver, typ, sv, _sha(payload), valid, v_from, v_to, v_prec, at,
+              _sha(prov), key]
+    return hashlib.sha256(_ENCODER.encode(fields).encode("utf-8")).hexdigest()
 
 
-def row_hash(version: int, prev_hash: str, row: dict[str, Any]) -> str | None:
-    """The hash a stored row must carry under its hash version; None for a version this code does not know."""
+def row_hash(version: int, prev_hash: str, row: Sequence[Any]) -> str | None:
+    """The hash a stored row (V2_COLUMNS order) must carry under its version; None for an unknown version."""
     if version == 2:
         return chain_hash_v2(prev_hash, row)
     if version == 1:
-        return chain_hash(prev_hash, row["position"], row["stream_id"], row["stream_version"], row["type"],
-                          row["schema_version"], row["payload"], row["valid"], row["recorded_at"],
-                          row["idempotency_key"])
+        return chain_hash(prev_hash, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[10], row[12])
     return None

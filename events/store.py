@@ -30,6 +30,8 @@ _COLUMNS = (
     " valid_precision, recorded_at, provenance, idempotency_key, prev_hash, hash"
 )
 _CHAIN_COLUMNS = _COLUMNS + ", hash_version"  # what verification reads: every stored column
+# the chain hashes rows in this column order: keep _COLUMNS in step with the codec
+assert tuple(c.strip() for c in _COLUMNS.split(","))[:13] == V2_COLUMNS
 
 
 def utc_stamp(t: datetime) -> str:
@@ -158,7 +160,7 @@ class EventStore:
         cols = (position, stream, version, n.event.type_name, n.event.schema_version, payload_json,
                 str(v) if v else None, v.start.isoformat() if v else None, v.end.isoformat() if v else None,
                 v.precision.value if v else None, recorded_at, canonical_json(citation) if citation else None, key)
-        h = chain_hash_v2(prev, dict(zip(V2_COLUMNS, cols)))
+        h = chain_hash_v2(prev, cols)
         return (HASH_VERSION, *cols, prev, h)
 
     @staticmethod
@@ -369,7 +371,7 @@ class _ChainCheck:
             return pos, "previous-hash link broken"
         if version < self.version:
             return pos, f"hash version {version} after version {self.version} (a downgrade)"
-        want = row_hash(version, self.prev, dict(zip(V2_COLUMNS, row)))
+        want = row_hash(version, self.prev, row)
         if want is None:
             return pos, f"unknown hash version {version}"
         if want != h:

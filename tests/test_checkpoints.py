@@ -56,7 +56,7 @@ def _rewrite_from(store, position: int) -> None:  # type: ignore[no-untyped-def]
             if row["position"] == position:
                 row["payload"] = row["payload"].replace('"name":"', '"name":"Fake ')
             if row["position"] >= position:
-                h = chain_hash_v2(prev, row)
+                h = chain_hash_v2(prev, [row[c] for c in V2_COLUMNS])
                 conn.execute(text("UPDATE events SET payload = :pl, prev_hash = :prev, hash = :h WHERE position = :p"),
                              {"pl": row["payload"], "prev": prev, "h": h, "p": row["position"]})
                 prev = h
