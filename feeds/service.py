@@ -25,10 +25,10 @@ from events.errors import ConcurrencyError
 from events.store import EventStore, utc_stamp
 from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedRemoved
 
+from . import leases
 from .archive import article_rows, insert_articles, known_for_feeds, plan
 from .discover import discover_feed_urls
 from .errors import BadOPML, DuplicateFeed, FeedError, UnknownFeed
-from . import leases
 from .fetch import Fetcher
 from .opml import Outline, parse_opml, to_opml
 from .parse import parse_feed

@@ -188,7 +188,7 @@ def poll(ctx: click.Context, once: bool, all_: bool, as_json: bool) -> None:
         echo(f"  {lease.line(urls.get(lease.feed_id))} (another poller; skipped)", err=True)
     if summary.handoff_error:
         echo(f"alliances: warning: extraction hand-off failed, articles stay pending: {summary.handoff_error}",
-                   err=True)
+             err=True)
 
 
 @click.command()
