@@ -89,7 +89,7 @@ def _rows(store: EventStore):  # type: ignore[no-untyped-def]
     with store.engine.connect() as conn:
         from events.store import _COLUMNS
 
-        return conn.execute(text(f"SELECT {_COLUMNS} FROM events ORDER BY position")).all()
+        return conn.execute(text(f"SELECT hash_version, {_COLUMNS} FROM events ORDER BY position")).all()
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Sequence
 
 GENESIS = "0" * 64
 
@@ -42,3 +42,37 @@ def chain_hash(
         payload_hash(payload_json), valid or "", recorded_at, idempotency_key,
     )
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+HASH_VERSION = 2  # what new events are chained with; version 1 events keep verifying as they were written
+_V2_TAG = "alliance-tracker/event-chain/v2"
+V2_COLUMNS = (
+    "position", "stream_id", "stream_version", "type", "schema_version", "payload", "valid", "valid_from",
+    "valid_to", "valid_precision", "recorded_at", "provenance", "idempotency_key",
+)
+
+
+def _sha(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_hash_v2(prev_hash: str, row: Sequence[Any]) -> str:
+    """Version 2 covers every stored column a read uses (valid_from/_to/_precision and provenance too).
+
+    `row` holds the V2_COLUMNS values in that order. The fields are one canonical JSON array, so None
+    and "" differ and no separator can be forged; payload and provenance enter through their own
+    hashes (redactable, as in version 1).
+    """
+    (pos, stream, ver, typ, sv, payload, valid, v_from, v_to, v_prec, at, prov, key) = row[:13]
+    fields = [_V2_TAG, prev_hash, pos, stream, ver, typ, sv, _sha(payload), valid, v_from, v_to, v_prec, at,
+              _sha(prov), key]
+    return hashlib.sha256(_ENCODER.encode(fields).encode("utf-8")).hexdigest()
+
+
+def row_hash(version: int, prev_hash: str, row: Sequence[Any]) -> str | None:
+    """The hash a stored row (V2_COLUMNS order) must carry under its version; None for an unknown version."""
+    if version == 2:
+        return chain_hash_v2(prev_hash, row)
+    if version == 1:
+        return chain_hash(prev_hash, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[10], row[12])
+    return None

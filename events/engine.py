@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
 from .errors import StoreUnavailable
 
@@ -25,10 +25,15 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_parent(url: str) -> Path | None:
+    """The directory a SQLite file URL names; None for memory and URI forms."""
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return Path(path).expanduser().parent
+    return None
+
+
+def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
 
     @event.listens_for(engine, "connect")
@@ -50,11 +55,16 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def check_connection(engine: Engine) -> None:
-    """Fail early, in one line, when the database cannot be reached."""
+    """Fail early, in one line, when the database cannot be reached (start-up I/O, never in a constructor)."""
+    parent = _sqlite_parent(str(engine.url)) if engine.dialect.name == "sqlite" else None
+    if parent is not None and not parent.is_dir():  # a typo must not silently create directories and an empty log
+        raise StoreUnavailable(f"no directory {str(parent)!r} for the SQLite database {str(engine.url)!r}")
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except OperationalError as e:
+            # SQLite reads the file header only when a statement touches the schema: a file that is
+            # not a database must fail here, in one line, not at the first query
+            conn.exec_driver_sql("PRAGMA schema_version" if engine.dialect.name == "sqlite" else "SELECT 1")
+    except DatabaseError as e:
         raise StoreUnavailable(f"cannot reach the database {_redact(str(engine.url))!r}: {_first_line(e)}") from e
 
 

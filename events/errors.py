@@ -6,6 +6,7 @@
      +-- MalformedEvent        a payload that does not fit its event type
      +-- BadDate               a date or timestamp that cannot be read
      +-- StoreUnavailable      the database could not be reached or opened
+     +-- ChainBroken           a stored event does not fit the hash chain (tampering or corruption)
 """
 from __future__ import annotations
 
@@ -38,3 +39,11 @@ class BadDate(EventsError, ValueError):
 
 class StoreUnavailable(EventsError):
     """The database could not be reached, opened or migrated."""
+
+
+class ChainBroken(EventsError):
+    """A stored event does not fit the hash chain: what was read cannot be trusted."""
+
+    def __init__(self, position: int, reason: str) -> None:
+        super().__init__(f"the hash chain is broken at position {position}: {reason}")
+        self.position, self.reason = position, reason

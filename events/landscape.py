@@ -137,5 +137,6 @@ def company_from_doc(doc: dict[str, Any]) -> CompanyState:
     """Inverse of `to_doc` for a company."""
     d = dict(doc)
     d["aliases"] = tuple(d["aliases"])
+    d["removed_aliases"] = tuple(d.get("removed_aliases", ()))  # documents written before removals existed
     d["milestones"] = tuple(Milestone(**m) for m in d["milestones"])
     return CompanyState(**d)

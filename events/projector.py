@@ -61,7 +61,7 @@ class Projector:
             self._lock(conn)
             conn.execute(text("DELETE FROM alliance_view"))
             conn.execute(text("DELETE FROM company_view"))
-            model = Landscape.from_rows(self.store.read_rows(conn=conn))
+            model = Landscape.from_rows(self.store.read_rows_verified(conn=conn))  # refuses a broken chain
             count = self._count(conn)
             touched = {("alliance", a) for a in model.alliances} | {("company", c) for c in model.companies}
             self._save(conn, model, touched, model.position, fresh=True)

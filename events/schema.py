@@ -5,7 +5,7 @@ SQLite and PostgreSQL, and the hash chain needs the exact stored spelling.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 METADATA = SQLModel.metadata
@@ -32,6 +32,8 @@ class EventRow(SQLModel, table=True):
     idempotency_key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     prev_hash: str = Field(sa_column=Column(Text, nullable=False))
     hash: str = Field(sa_column=Column(Text, nullable=False))
+    # which chain_hash wrote `hash` (events/codec.py); rows from before the column existed are version 1
+    hash_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default=text("1")))
 
 
 class AllianceView(SQLModel, table=True):
@@ -58,11 +60,21 @@ class Checkpoint(SQLModel, table=True):
     position: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+# Logs created before hash versions existed get the column; their rows stay version 1 (history is not rewritten).
+ADD_HASH_VERSION = "ALTER TABLE events ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1"
+
 SQLITE_GUARDS = (
     """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END""",
     """CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
        BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END""",
+    # INSERT OR REPLACE deletes the row it collides with, and SQLite fires no DELETE trigger for that (unless
+    # recursive_triggers is on): refuse any insert that collides with a stored event before conflict handling.
+    """CREATE TRIGGER IF NOT EXISTS events_no_replace BEFORE INSERT ON events
+       WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position)
+         OR EXISTS (SELECT 1 FROM events WHERE idempotency_key = NEW.idempotency_key)
+         OR EXISTS (SELECT 1 FROM events WHERE stream_id = NEW.stream_id AND stream_version = NEW.stream_version)
+       BEGIN SELECT RAISE(ABORT, 'events are append-only: an INSERT colliding with a stored event is refused'); END""",
 )
 
 POSTGRES_GUARDS = (
@@ -75,3 +87,14 @@ POSTGRES_GUARDS = (
     """CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
        FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()""",
 )
+
+
+class SignedCheckpointRow(SQLModel, table=True):
+    """A signed anchor of the chain: (position, head hash, time), Ed25519-signed with a key kept outside the database."""
+
+    __tablename__ = "chain_checkpoints"
+    position: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    head_hash: str = Field(sa_column=Column(Text, nullable=False))
+    signed_at: str = Field(sa_column=Column(Text, nullable=False))
+    public_key: str = Field(sa_column=Column(Text, nullable=False))  # hex of the raw 32-byte Ed25519 key
+    signature: str = Field(sa_column=Column(Text, nullable=False))  # hex

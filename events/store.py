@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from .codec import GENESIS, canonical_json, chain_hash
+from .codec import GENESIS, HASH_VERSION, V2_COLUMNS, canonical_json, chain_hash_v2, row_hash
 from .envelope import NewEvent, Recorded
-from .errors import ConcurrencyError, StoreUnavailable
-from .schema import METADATA, POSTGRES_GUARDS, SQLITE_GUARDS, EventRow
+from .errors import ChainBroken, ConcurrencyError, StoreUnavailable
+from .schema import ADD_HASH_VERSION, METADATA, POSTGRES_GUARDS, SQLITE_GUARDS, EventRow
 from .types import from_payload, to_payload
 from .values import FuzzyDate, Precision
 
@@ -29,6 +29,9 @@ _COLUMNS = (
     "position, stream_id, stream_version, type, schema_version, payload, valid, valid_from, valid_to,"
     " valid_precision, recorded_at, provenance, idempotency_key, prev_hash, hash"
 )
+_CHAIN_COLUMNS = _COLUMNS + ", hash_version"  # what verification reads: every stored column
+# the chain hashes rows in this column order: keep _COLUMNS in step with the codec
+assert tuple(c.strip() for c in _COLUMNS.split(","))[:13] == V2_COLUMNS
 
 
 def utc_stamp(t: datetime) -> str:
@@ -60,7 +63,7 @@ class EventStore:
         self.is_postgres = engine.dialect.name == "postgresql"
         self._ph = "%s" if self.is_postgres else "?"  # driver paramstyle: the hot path skips SQL compilation
         self._known: tuple[str, dict[str, int]] = ("", {})
-        self._insert_sql = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join([self._ph] * 15)})"
+        self._insert_sql = f"INSERT INTO events (hash_version, {_COLUMNS}) VALUES ({', '.join([self._ph] * 16)})"
 
     # --- schema ---------------------------------------------------------------------
 
@@ -69,9 +72,13 @@ class EventStore:
         try:
             METADATA.create_all(self.engine)
             with self._write() as conn:
+                if self.is_postgres:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
+                if "hash_version" not in {c["name"] for c in inspect(conn).get_columns("events")}:
+                    conn.exec_driver_sql(ADD_HASH_VERSION)
                 for stmt in POSTGRES_GUARDS if self.is_postgres else SQLITE_GUARDS:
                     conn.exec_driver_sql(stmt)
-        except OperationalError as e:
+        except DatabaseError as e:  # OperationalError (locked, read-only, full) and "not a database" alike
             raise StoreUnavailable(f"cannot open the database: {str(e.orig).splitlines()[0]}") from e
 
     # --- writing --------------------------------------------------------------------
@@ -91,7 +98,7 @@ class EventStore:
             with self._write() as conn:
                 return self._append_locked(conn, prepared, dict(expected or {}))
         except IntegrityError as e:  # only reachable if something bypassed the appenders' lock
-            if "stream" in str(e.orig):
+            if "stream" in str(e.orig) or "colliding" in str(e.orig):
                 raise ConcurrencyError("(a stream of this batch)", -1, -1) from e
             raise
 
@@ -150,13 +157,11 @@ class EventStore:
     def _row(self, n: NewEvent, stream: str, version: int, payload_json: str, key: str, position: int, prev: str,
              recorded_at: str, citation: dict[str, Any] | None) -> tuple[Any, ...]:
         v = n.valid
-        valid = str(v) if v else None
-        provenance = canonical_json(citation) if citation else None
-        t, sv = n.event.type_name, n.event.schema_version
-        h = chain_hash(prev, position, stream, version, t, sv, payload_json, valid, recorded_at, key)
-        return (position, stream, version, t, sv, payload_json, valid,
-                v.start.isoformat() if v else None, v.end.isoformat() if v else None,
-                v.precision.value if v else None, recorded_at, provenance, key, prev, h)
+        cols = (position, stream, version, n.event.type_name, n.event.schema_version, payload_json,
+                str(v) if v else None, v.start.isoformat() if v else None, v.end.isoformat() if v else None,
+                v.precision.value if v else None, recorded_at, canonical_json(citation) if citation else None, key)
+        h = chain_hash_v2(prev, cols)
+        return (HASH_VERSION, *cols, prev, h)
 
     @staticmethod
     def _recorded(row: Mapping[str, Any], event: Any = None, provenance: Any = None) -> Recorded:
@@ -309,26 +314,78 @@ class EventStore:
 
     # --- integrity ------------------------------------------------------------------
 
-    def verify(self, batch: int = 20_000) -> Verification:
-        """Recompute the chain from position 1; name the first position that does not fit."""
-        prev, expected_pos, checked = GENESIS, 1, 0
-        cols = "position, stream_id, stream_version, type, schema_version, payload, valid, recorded_at, idempotency_key, prev_hash, hash"
+    def verify(self, batch: int = 20_000, *, upto: int | None = None) -> Verification:
+        """Recompute the chain from position 1 (to `upto`); name the first position that does not fit."""
+        check = _ChainCheck()
+        for row in self._chain_rows(batch=batch, upto=upto):
+            fault = check(row)
+            if fault:
+                return Verification(False, check.checked, *fault)
+        return Verification(True, check.checked)
+
+    def read_rows_verified(self, *, batch: int = 50_000, conn: Connection | None = None) -> Iterator[tuple[Any, ...]]:
+        """`read_rows()` from position 1, each row checked against the chain before it is yielded.
+
+        Raises ChainBroken (naming the position) at the first row that does not fit, so a fold
+        (`alliances rebuild`) never builds read models from a tampered log.
+        """
+        check = _ChainCheck()
+        for row in self._chain_rows(batch=batch, conn=conn):
+            fault = check(row)
+            if fault:
+                raise ChainBroken(*fault)
+            yield row[0], row[3], row[4], row[5], row[7], row[9], row[10], row[12]
+
+    def hash_at(self, position: int) -> str | None:
+        """The stored hash of the event at `position` (None when there is none): what a checkpoint anchors."""
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT hash FROM events WHERE position = :p"), {"p": position}).scalar()
+
+    def _chain_rows(self, *, batch: int, conn: Connection | None = None,
+                    upto: int | None = None) -> Iterator[tuple[Any, ...]]:
+        """Every stored column of every event (up to `upto`), in position order, as plain tuples."""
+        sql = (f"SELECT {_CHAIN_COLUMNS} FROM events WHERE position > {self._ph}"
+               + (f" AND position <= {self._ph}" if upto is not None else "") + f" ORDER BY position LIMIT {self._ph}")
         last = 0
         while True:
-            with self.engine.connect() as conn:
-                rows = conn.execute(text(f"SELECT {cols} FROM events WHERE position > :a ORDER BY position LIMIT :n"),
-                                    {"a": last, "n": batch}).all()
-            for pos, stream, ver, typ, sv, payload, valid, at, key, prev_hash, h in rows:
-                if pos != expected_pos:
-                    return Verification(False, checked, expected_pos, f"position {expected_pos} is missing")
-                if prev_hash != prev:
-                    return Verification(False, checked, pos, "previous-hash link broken")
-                if chain_hash(prev, pos, stream, ver, typ, sv, payload, valid, at, key) != h:
-                    return Verification(False, checked, pos, "content does not match its hash")
-                prev, expected_pos, checked = h, pos + 1, checked + 1
+            params = (last, *((upto,) if upto is not None else ()), batch)
+            if conn is not None:
+                rows = self._fetch(conn, sql, params)
+            else:
+                with self.engine.connect() as c:
+                    rows = self._fetch(c, sql, params)
+            yield from rows
             if len(rows) < batch:
-                return Verification(True, checked)
+                return
             last = rows[-1][0]
+
+
+class _ChainCheck:
+    """Walks the chain row by row: gap-free positions, linked hashes, each hash recomputed under its version.
+
+    Hash versions never go down along the chain, so a tamperer cannot relabel an event as version 1 to
+    escape what version 2 covers.
+    """
+
+    def __init__(self) -> None:
+        self.prev, self.expected, self.version, self.checked = GENESIS, 1, 1, 0
+
+    def __call__(self, row: tuple[Any, ...]) -> tuple[int, str] | None:
+        """None when `row` (the `_CHAIN_COLUMNS` tuple) fits; else (position, reason)."""
+        pos, prev_hash, h, version = row[0], row[13], row[14], row[15]
+        if pos != self.expected:
+            return self.expected, f"position {self.expected} is missing"
+        if prev_hash != self.prev:
+            return pos, "previous-hash link broken"
+        if version < self.version:
+            return pos, f"hash version {version} after version {self.version} (a downgrade)"
+        want = row_hash(version, self.prev, row)
+        if want is None:
+            return pos, f"unknown hash version {version}"
+        if want != h:
+            return pos, "content does not match its hash"
+        self.prev, self.expected, self.version, self.checked = h, pos + 1, version, self.checked + 1
+        return None
 
 
 class _Tx:

@@ -70,6 +70,18 @@ class AliasAdded(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AliasRemoved(Event):
+    """Someone withdrew a name from the registry (a wrong or too-broad alias); extraction stops using it."""
+
+    type_name: ClassVar[str] = "AliasRemoved"
+    company_id: str
+    alias: str
+
+    def validate(self) -> None:
+        _require(bool(self.company_id and self.alias.strip()), "an alias needs a company and a name")
+
+
+@dataclass(frozen=True, slots=True)
 class CompanyMilestone(Event):
     """Something a company did on its own that matters to the landscape (a unit, a listing...)."""
 
@@ -273,7 +285,7 @@ class DealRejected(Event):
 
 
 EVENT_CLASSES: tuple[type[Event], ...] = (
-    CompanyRegistered, AliasAdded, CompanyMilestone, AllianceReported, StageChanged,
+    CompanyRegistered, AliasAdded, AliasRemoved, CompanyMilestone, AllianceReported, StageChanged,
     AllianceCorroborated, AllianceEnded, ReportRetracted, ReportCorrected,
     FeedAdded, FeedChanged, FeedMoved, FeedDisabled, FeedRemoved,
     DealQueued, DealConfirmed, DealRejected,

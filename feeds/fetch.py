@@ -7,8 +7,9 @@ the scheduler can store (ETag, Last-Modified, new permanent URL, Retry-After, ma
   ``feeds.urlguard.check_url`` and connects only to the address that was checked.
 * Compression: httpx advertises and decodes gzip and deflate, plus br / zstd only when the
   optional ``brotli`` / ``zstandard`` packages are installed; limits apply to decoded bytes.
-* Timeouts: connect/read/write per operation, and ``total_timeout`` as a deadline over all hops
-  and the streamed body (each hop's timeouts are shortened to what is left of it).
+* Timeouts: connect/read/write per operation, and ``total_timeout`` as a deadline over all hops,
+  the response headers and the streamed body: every socket operation is given at most what is
+  left of it, so a server that trickles header lines cannot hold a poller past the deadline.
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ class Fetcher:
         state = _State(url=url, etag=etag, last_modified=last_modified)
         # A fresh pinned transport per fetch: pins never leak between feeds or threads.
         pinned = PinnedTransport(verify=self._ssl) if self._transport is None else None
+        if pinned is not None:
+            pinned.deadline.at = started + self.total_timeout  # bounds connect, headers and body alike
         transport = pinned if pinned is not None else _Borrowed(self._transport)
         try:
             with httpx.Client(

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from events.store import EventStore, utc_stamp
 
+from . import leases
 from .clock import Clock, utc_now
 from .poll import Fetched, Verdict
 from .tables import FeedHealthRow, PollLogRow
@@ -64,6 +65,7 @@ class Health:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease = timedelta(seconds=lease_seconds)
         self.clock = clock
+        self.lease_news: tuple[list[leases.Lease], list[leases.Lease]] = ([], [])  # (held by others, freed)
 
     def ensure(self, feed_ids: Iterable[str], *, reset: bool = False) -> None:
         """Create missing rows (due at once); `reset` clears an old row on re-subscription."""
@@ -101,7 +103,9 @@ class Health:
         if self.store.is_postgres:
             q = q.with_for_update(skip_locked=True)
         with self.store.write() as conn:
+            freed = leases.release_dead(conn, HEALTH)  # a poller killed on this host holds nothing any more
             rows = [r for r in conn.execute(q) if r.feed_id in feed_ids]
+            self.lease_news = (leases.held(conn, HEALTH, utc_stamp(wall), feed_ids, mine=self.worker_id), freed)
             for chunk in _chunks([r.feed_id for r in rows]):
                 conn.execute(update(HEALTH).where(HEALTH.c.feed_id.in_(chunk))
                              .values(lease_owner=self.worker_id, lease_until=utc_stamp(wall + self.lease)))

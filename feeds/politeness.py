@@ -48,6 +48,7 @@ def next_poll_at(
     return now + timedelta(seconds=min(delay, cap_s))
 
 
+MAX_INTERVAL_S = 365 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])", re.IGNORECASE)
 _WHOLE = re.compile(r"\s*(?:\d+(?:\.\d+)?\s*[smhd]\s*)+", re.IGNORECASE)
@@ -62,4 +63,6 @@ def parse_interval(text: str) -> timedelta:
     seconds = sum(float(n) * _UNITS[u.lower()] for n, u in _PART.findall(text))
     if seconds <= 0:
         raise ValueError(f"invalid interval {text!r}: must be longer than zero")
+    if seconds > MAX_INTERVAL_S:  # also keeps timedelta and the scheduler's arithmetic from overflowing
+        raise ValueError(f"invalid interval {text!r}: at most 365d")
     return timedelta(seconds=seconds)

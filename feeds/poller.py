@@ -12,6 +12,7 @@ from typing import Any, Callable, Collection, Sequence
 
 from events.errors import ConcurrencyError
 
+from . import leases
 from .archive import article_rows, insert_articles, known_for_feeds, plan
 from .clock import Clock, utc_now
 from .fetch import Fetcher
@@ -40,6 +41,8 @@ class PollSummary:
     handed_off: int = 0
     handoff_error: str | None = None
     elapsed_s: float = 0.0
+    leased: tuple[leases.Lease, ...] = ()  # feeds another poller holds (skipped this time)
+    released: tuple[leases.Lease, ...] = ()  # leases of dead pollers on this host, freed before claiming
 
     def line(self) -> str:
         """The one-line summary `alliances poll --once` prints."""
@@ -76,9 +79,9 @@ class _Tally:
         self.moved += o.verdict.moved_to is not None and o.verdict.moved_to != state.url
         self.disabled += o.verdict.gone
 
-    def summary(self, elapsed: float) -> PollSummary:
+    def summary(self, elapsed: float, news: tuple[list[leases.Lease], list[leases.Lease]]) -> PollSummary:
         return PollSummary(self.polled, self.not_modified, self.new, len(self.errors), self.errors, self.moved,
-                           self.disabled, elapsed_s=elapsed)
+                           self.disabled, elapsed_s=elapsed, leased=tuple(news[0]), released=tuple(news[1]))
 
 
 class Poller:
@@ -110,7 +113,7 @@ class Poller:
                     tally.add(state, outcome)
         finally:
             self.health.release(claimed)  # a crash mid-run must not leave leases for the next tick to wait out
-        return tally.summary(time.monotonic() - started)
+        return tally.summary(time.monotonic() - started, self.health.lease_news)
 
     def _record(self, items: Sequence[tuple[FeedState, Lease, Fetched]], now: datetime | None) -> list[Outcome]:
         """Store a batch of poll outcomes in one transaction (articles + outbox, health, log), then feed events."""

@@ -90,6 +90,15 @@ class Registry:
         updated = dataclasses.replace(company, aliases=company.aliases + (alias,))
         return Registry({**self._by_id, company_id: updated}.values())
 
+    def without_alias(self, company_id: str, alias: str) -> "Registry":
+        """A new registry in which `alias` (an alias or brand) no longer names `company_id`."""
+        company = self._by_id.get(company_id)
+        if company is None or (alias not in company.aliases and alias not in company.brands):
+            return self
+        updated = dataclasses.replace(company, aliases=tuple(a for a in company.aliases if a != alias),
+                                      brands=tuple(b for b in company.brands if b != alias))
+        return Registry({**self._by_id, company_id: updated}.values())
+
     def with_company(self, company: Company) -> "Registry":
         """A new registry with `company` added (or replacing the record with the same id)."""
         return Registry({**self._by_id, company.id: company}.values())

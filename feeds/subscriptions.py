@@ -22,7 +22,7 @@ from .parse import parse_feed
 from .politeness import parse_interval
 from .poll import looks_like_html
 from .sources import FeedState, feed_id_for, feed_states, normalise_url
-from .urlguard import UnsafeURLError, check_url
+from .urlguard import UnsafeURLError, check_url, origin_of
 
 __all__ = ["DEFAULT_INTERVAL", "FeedInfo", "Subscriptions"]
 
@@ -97,9 +97,9 @@ class Subscriptions:
 
     # --- commands ----------------------------------------------------------------------------
 
-    def allow_host(self, host: str) -> None:
-        """Let one exact host name resolve to a private address (the local demo feed); the guard stays on."""
-        self.fetcher.private_hosts = self.fetcher.private_hosts | {host.lower().rstrip(".")}
+    def allow_origin(self, url: str) -> None:
+        """Let one exact origin (scheme, host, port) resolve to a private address (the local demo feed)."""
+        self.fetcher.private_hosts = self.fetcher.private_hosts | {origin_of(url)}
 
     def add(self, url: str, *, interval: str | None = None, title: str | None = None, probe: bool = True,
             feed_id: str | None = None, language: str | None = None, check: bool = True) -> FeedInfo:

@@ -13,9 +13,12 @@ Design
 * Policy hooks, both explicit and narrow:
   - ``allow_private=True`` switches the address check off (tests, or an operator who sets
     ``ALLIANCES_ALLOW_PRIVATE_URLS=1``; see ``allow_private_from_env``).
-  - ``private_hosts`` is an allow-list of exact hostnames that may resolve to private addresses
-    (an intranet feed mirror).  It is keyed on the *name in the URL*, never on the address, so a
-    permitted host that redirects to ``http://127.0.0.1/`` or ``http://[::1]/`` is still refused.
+  - ``private_hosts`` is an allow-list of exact hostnames (an intranet feed mirror, any port) or exact
+    origins ``scheme://host:port`` (the offline demo feed: that one port only) that may resolve to
+    private addresses.  It is keyed on the *name in the URL*, never on the address, so a permitted
+    host that redirects to ``http://127.0.0.1/`` or ``http://[::1]/`` is still refused, and a
+    permitted origin does not open the host's other ports (found by an outside test: the demo's
+    exemption let an admin add the PostgreSQL port).
   - ``resolver`` replaces ``socket.getaddrinfo`` (same call signature); tests use it to map a fake
     public name onto the local test server.
 """
@@ -26,6 +29,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -155,6 +159,20 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL, with the default port spelled out: the unit of an exemption."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return f"{scheme}://{(parts.hostname or '').rstrip('.').lower()}:{port}"
+
+
+def _exempt(scheme: str, host: str, port: int, allowed: Collection[str]) -> bool:
+    """True when the exact host name, or the exact origin, is on the private allow-list."""
+    names = {h.lower().rstrip(".") for h in allowed}
+    return host.lower() in names or f"{scheme}://{host.lower()}:{port}" in names
+
+
 def check_url(
     url: str,
     *,
@@ -187,7 +205,7 @@ def check_url(
         raise UnsafeURLError(f"refused: host {host!r} is not a valid domain name") from None
 
     addresses = _resolve(ascii_host, port, resolver)
-    if allow_private or ascii_host.lower() in {h.lower().rstrip(".") for h in private_hosts}:
+    if allow_private or _exempt(scheme, ascii_host, port, private_hosts):
         return addresses
     for ip in addresses:
         reason = unsafe_reason(ip)
@@ -197,12 +215,62 @@ def check_url(
     return addresses
 
 
+class Deadline:
+    """A wall-clock limit shared by every socket operation of one fetch.
+
+    httpx's timeouts apply per read, so a server that sends one header line every few seconds
+    was never cut off (found by an outside test: `feeds add` hung for 100 s). Every connect,
+    read and write is given at most what is left of this deadline.
+    """
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def cap(self, timeout: float | None) -> float | None:
+        """The operation's timeout, shortened to what is left; raises once nothing is left."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("total deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every operation ends by the fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._deadline.cap(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.cap(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        tls = self._inner.start_tls(ssl_context, server_hostname, self._deadline.cap(timeout))
+        return _DeadlineStream(tls, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
 class _PinnedBackend(httpcore.NetworkBackend):
     """Network backend that connects a hostname only to its pre-validated addresses."""
 
-    def __init__(self, pins: dict[str, tuple[IPAddress, ...]], inner: httpcore.NetworkBackend) -> None:
+    def __init__(
+        self, pins: dict[str, tuple[IPAddress, ...]], inner: httpcore.NetworkBackend, deadline: Deadline | None = None
+    ) -> None:
         self._pins = pins
         self._inner = inner
+        self._deadline = deadline or Deadline()
 
     def connect_tcp(
         self,
@@ -218,9 +286,11 @@ class _PinnedBackend(httpcore.NetworkBackend):
         last: Exception | None = None
         for ip in addresses:
             try:
-                return self._inner.connect_tcp(
-                    str(ip), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                stream = self._inner.connect_tcp(
+                    str(ip), port, timeout=self._deadline.cap(timeout), local_address=local_address,
+                    socket_options=socket_options,
                 )
+                return _DeadlineStream(stream, self._deadline)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc  # happy-eyeballs-lite: a dead AAAA must not hide a live A record
         assert last is not None
@@ -254,6 +324,7 @@ class PinnedTransport(httpx.HTTPTransport):
         ssl_context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
         super().__init__(verify=ssl_context, trust_env=False, limits=limits)
         self._pins: dict[str, tuple[IPAddress, ...]] = {}
+        self.deadline = Deadline()
         # httpx.HTTPTransport has no network_backend argument, so rebuild its (private) pool with one;
         # tests/feeds/test_feed_urlguard.py pins this behaviour in case an httpx upgrade moves it.
         self._pool = httpcore.ConnectionPool(
@@ -263,7 +334,7 @@ class PinnedTransport(httpx.HTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             http1=True,
             http2=False,
-            network_backend=_PinnedBackend(self._pins, network_backend or httpcore.SyncBackend()),
+            network_backend=_PinnedBackend(self._pins, network_backend or httpcore.SyncBackend(), self.deadline),
         )
 
     def pin(self, host: str, addresses: Iterable[IPAddress]) -> None:

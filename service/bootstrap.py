@@ -26,8 +26,8 @@ from feeds.pools import Pools
 from feeds.registry import Registry
 from feeds.subscriptions import Subscriptions
 
-from .config import Settings
-from .pipeline import ExtractSummary, Ingestor, Ports, ReviewService, add_alias, poll_once
+from .config import ConfigError, Settings
+from .pipeline import ExtractSummary, Ingestor, Ports, ReviewService, add_alias, poll_once, remove_alias
 
 __all__ = ["Tracker", "bootstrap", "build"]
 
@@ -53,7 +53,11 @@ class Tracker:
     def open(self) -> Tracker:
         """Start-up I/O: the data directory (SQLite), a connection check, the migrations (safe on every start)."""
         if self.settings.database_url.startswith("sqlite"):
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ConfigError(f"cannot create the data directory {str(self.settings.data_dir)!r}"
+                                  f" (ALLIANCES_DATA_DIR): {e.strerror or e}") from None
         check_connection(self.store.engine)
         self.store.migrate()
         feed_tables.migrate(self.store.engine)
@@ -79,6 +83,10 @@ class Tracker:
         """The in-memory read models kept by folds (feed state, review queue, learned registry): each is shaped as a
         runner subscriber (name, types, handle, reset) and, until registered on a runner, catches up by itself."""
         return [self.subscriptions.read_model, self.review.queue, self.pipeline.ports.learned]
+
+    def remove_alias(self, company: str, alias: str) -> None:
+        """Withdraw a registry name (an AliasRemoved event)."""
+        remove_alias(self.pipeline, company, alias)
 
     def close(self) -> None:
         self.pools.close()

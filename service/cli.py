@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from events.errors import EventsError
 from events.queries import summary_json
@@ -15,6 +16,9 @@ from events.values import parse_day, parse_instant
 
 from .bootstrap import Tracker, build
 from .config import ConfigError
+from .terminal import echo, json_safe
+
+MAX_POSITION = 2**63 - 1  # positions are 64-bit integers in both databases
 
 
 class _Group(click.Group):
@@ -24,16 +28,31 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except (EventsError, ConfigError) as e:
-            click.echo(f"alliances: error: {e}", err=True)
+            echo(f"alliances: error: {e}", err=True)
+            sys.exit(2)
+        except OperationalError as e:  # a full disk, a lost connection: the transaction was rolled back
+            first = str(e.orig or e).strip().splitlines()
+            echo(f"alliances: error: the database failed: {first[0] if first else type(e.orig).__name__}"
+                 " (that transaction was rolled back; run the command again once this is fixed)", err=True)
+            sys.exit(2)
+        except OSError as e:  # the file system: no space, no permission, read-only
+            where = f" ({e.filename})" if e.filename else ""
+            echo(f"alliances: error: {e.strerror or e}{where}", err=True)
             sys.exit(2)
 
 
 def _dump(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    click.echo(json_safe(json.dumps(value, ensure_ascii=False, indent=2)))
 
 
 def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     return parse_day(value) if value else None
+
+
+def _position(_ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if not 0 <= value <= MAX_POSITION:
+        raise ConfigError(f"--{param.name} must be a position from 0 to {MAX_POSITION}, got {value}")
+    return value
 
 
 def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
@@ -86,12 +105,12 @@ def state(ctx: click.Context, as_json: bool, as_of: date | None, known_at: datet
         return
     for r in rows:
         names = " + ".join(p["name"] for p in r["parties"])
-        click.echo(f"{r['id']:<40} {r['stage'] or '-':<17} {','.join(r['kinds']):<35} since {r['since']}  {names}")
+        echo(f"{r['id']:<40} {r['stage'] or '-':<17} {','.join(r['kinds']):<35} since {r['since']}  {names}")
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-@click.option("--after", type=int, default=0, help="Only events after this position.")
+@click.option("--after", type=int, default=0, callback=_position, help="Only events after this position.")
 @click.pass_context
 def events(ctx: click.Context, as_json: bool, after: int) -> None:
     """The stored events in position order."""
@@ -99,12 +118,12 @@ def events(ctx: click.Context, as_json: bool, after: int) -> None:
     if as_json:
         click.echo("[", nl=False)
         for i, rec in enumerate(t.store.read(after=after)):
-            click.echo(("," if i else "") + "\n" + json.dumps(rec.to_json(), ensure_ascii=False), nl=False)
+            click.echo(("," if i else "") + "\n" + json_safe(json.dumps(rec.to_json(), ensure_ascii=False)), nl=False)
         click.echo("\n]")
         return
     for rec in t.store.read(after=after):
         valid = str(rec.valid) if rec.valid else "-"
-        click.echo(f"{rec.position:>7} {rec.recorded_at} {valid:<10} {rec.type:<22} {rec.stream_id}")
+        echo(f"{rec.position:>7} {rec.recorded_at} {valid:<10} {rec.type:<22} {rec.stream_id}")
 
 
 @main.command()
@@ -116,15 +135,54 @@ def rebuild(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--checkpoint", "kept", metavar="FILE|URL",
+              help="Also check the log against signed checkpoints someone kept (a file, or /api/checkpoints).")
 @click.pass_context
-def verify(ctx: click.Context) -> None:
+def verify(ctx: click.Context, kept: str | None) -> None:
     """Recompute the hash chain; exit 1 and name the first bad position if it is broken."""
-    v = _tracker(ctx).store.verify()
-    if v.ok:
-        click.echo(f"verify: ok, {v.checked} events chained")
-        return
-    click.echo(f"verify: BROKEN at position {v.first_bad_position}: {v.reason} ({v.checked} good before it)", err=True)
-    sys.exit(1)
+    from .checkpoints import read_kept, trusted_key
+
+    t = _tracker(ctx)
+    checkpoints = read_kept(kept) if kept else []
+    v = t.store.verify()
+    if not v.ok:
+        click.echo(f"verify: BROKEN at position {v.first_bad_position}: {v.reason} ({v.checked} good before it)",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"verify: ok, {v.checked} events chained")
+    if checkpoints:
+        _check_kept(t, checkpoints, trusted_key(t))
+
+
+def _check_kept(t: Tracker, checkpoints: list[Any], key: str | None) -> None:
+    from events.anchor import mismatch
+
+    for cp in checkpoints:
+        why = mismatch(t.store, cp, key, chain_verified=True)  # the whole chain verified just before
+        if why:
+            click.echo(f"verify: CHECKPOINT MISMATCH: {why}", err=True)
+            sys.exit(1)
+    newest = max(checkpoints, key=lambda c: c.position)
+    note = "" if key else ", not this tracker key: compare it"
+    click.echo(f"verify: {len(checkpoints)} checkpoint(s) match, the newest at position {newest.position}"
+               f" (signed {newest.signed_at}, key {newest.key_id}…{note})")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the checkpoint as a JSON object.")
+@click.pass_context
+def checkpoint(ctx: click.Context, as_json: bool) -> None:
+    """Verify the chain, then sign (position, head hash, time) with the key file and keep it."""
+    from .checkpoints import write_checkpoint
+
+    cp = write_checkpoint(_tracker(ctx))
+    if cp is None:
+        click.echo("checkpoint: the log is empty, nothing to sign")
+    elif as_json:
+        _dump(cp.to_json())
+    else:
+        click.echo(f"checkpoint: position {cp.position}, head {cp.head_hash}, signed {cp.signed_at},"
+                   f" public key {cp.public_key}")
 
 
 @main.command()
@@ -145,7 +203,7 @@ def diff(ctx: click.Context, start: date, end: date, known_at: datetime | None, 
         click.echo(f"{kind}: {len(d[kind])}")
         for a in d[kind]:
             names = " + ".join(p["name"] for p in a["parties"])
-            click.echo(f"  {a['id']:<40} {a['before_stage'] or '-'} -> {a['after_stage'] or '-'}  {names}")
+            echo(f"  {a['id']:<40} {a['before_stage'] or '-'} -> {a['after_stage'] or '-'}  {names}")
 
 
 def _register_extensions() -> None:

@@ -8,6 +8,8 @@ from typing import IO, Any
 
 import click
 
+from .terminal import echo, json_safe
+
 
 def extract(*args: Any) -> Any:
     """feeds.extract.extract, imported on first use: compiling its lexicons would slow every other command's start."""
@@ -23,16 +25,22 @@ def score(*args: Any) -> Any:
     return run(*args)
 
 
+
 def _tracker(ctx: click.Context):  # type: ignore[no-untyped-def]
     from .cli import _tracker as open_tracker
 
     return open_tracker(ctx)
 
 
-def _read_jsonl(stream: IO[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Items and one message per line that is not a JSON object (nothing is silently dropped)."""
+def _read_jsonl(stream: IO[bytes]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Items and one message per line that is not a UTF-8 JSON object (nothing is silently dropped)."""
     items, errors = [], []
-    for n, line in enumerate(stream, 1):
+    for n, raw in enumerate(stream, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            errors.append(f"line {n}: not UTF-8 (byte {e.start + 1})")
+            continue
         if not line.strip():
             continue
         try:
@@ -54,10 +62,10 @@ def _deal_json(d: Any) -> dict[str, Any]:
 
 
 @click.command("extract")
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
-@click.option("--score", "gold", type=click.File("r", encoding="utf-8"), help="Score against a gold JSONL file.")
+@click.argument("file", type=click.File("rb"), default="-")
+@click.option("--score", "gold", type=click.File("rb"), help="Score against a gold JSONL file.")
 @click.pass_context
-def extract_cmd(ctx: click.Context, file: IO[str], gold: IO[str] | None) -> None:
+def extract_cmd(ctx: click.Context, file: IO[bytes], gold: IO[bytes] | None) -> None:
     """Read news items as JSON Lines (FILE or stdin) and write the deals each reports."""
     registry = _tracker(ctx).pipeline.registry()
     if gold is not None:
@@ -68,9 +76,9 @@ def extract_cmd(ctx: click.Context, file: IO[str], gold: IO[str] | None) -> None
         items, errors = _read_jsonl(file)
         for item in items:
             deals = [_deal_json(d) for d in extract(item, registry)]
-            click.echo(json.dumps({"id": item.get("id"), "deals": deals}, ensure_ascii=False))
+            click.echo(json_safe(json.dumps({"id": item.get("id"), "deals": deals}, ensure_ascii=False)))
     for e in errors:
-        click.echo(f"alliances: error: {e}", err=True)
+        echo(f"alliances: error: {e}", err=True)
     if errors:
         sys.exit(1)
 
@@ -99,12 +107,12 @@ def review_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
     """Pending candidates with their evidence."""
     rows = _tracker(ctx).review.candidates(status="all" if show_all else "pending")
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json_safe(json.dumps(rows, ensure_ascii=False, indent=2)))
         return
     for r in rows:
         names = " + ".join(p["name"] for p in r["parties"])
-        click.echo(f"{r['candidate_id']}  {r['status']:<9} {r['confidence']:.2f} {r['kind']}/{r['stage']}  {names}")
-        click.echo(f"    {r['citation']['title']} — {r['citation'].get('evidence') or ''}")
+        echo(f"{r['candidate_id']}  {r['status']:<9} {r['confidence']:.2f} {r['kind']}/{r['stage']}  {names}")
+        echo(f"    {r['citation']['title']} — {r['citation'].get('evidence') or ''}")
 
 
 def _fail(e: ValueError) -> None:
@@ -156,7 +164,20 @@ def alias_add(ctx: click.Context, company: str, name: str) -> None:
         _tracker(ctx).add_alias(company, name)
     except ValueError as e:
         _fail(e)
-    click.echo(f"alias added: {name} -> {company}")
+    echo(f"alias added: {name} -> {company}")
+
+
+@alias.command("remove")
+@click.argument("company")
+@click.argument("name")
+@click.pass_context
+def alias_remove(ctx: click.Context, company: str, name: str) -> None:
+    """Withdraw NAME from COMPANY's names (an event); extraction stops matching it."""
+    try:
+        _tracker(ctx).remove_alias(company, name)
+    except ValueError as e:
+        _fail(e)
+    echo(f"alias removed: {name} -> {company}")
 
 
 def register(main: click.Group) -> None:

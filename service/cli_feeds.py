@@ -14,6 +14,8 @@ import click
 from feeds.errors import FeedError
 from feeds.subscriptions import FeedInfo
 
+from .terminal import echo, json_safe
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -25,7 +27,7 @@ def _one_line_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except FeedError as e:
-            click.echo(f"alliances: error: {e}", err=True)
+            echo(f"alliances: error: {e}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
@@ -38,7 +40,7 @@ def _tracker(ctx: click.Context) -> Any:
 
 
 def _dump(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    click.echo(json_safe(json.dumps(value, ensure_ascii=False, indent=2)))
 
 
 def _status(f: FeedInfo) -> str:
@@ -72,7 +74,7 @@ def feeds() -> None:
 def feeds_add(ctx: click.Context, url: str, interval: str | None, title: str | None) -> None:
     """Subscribe to a feed URL (a web page's advertised feed is found by autodiscovery)."""
     f = _tracker(ctx).subscriptions.add(url, interval=interval, title=title)
-    click.echo(f"added {f.id} {f.url}" + (f"  ({f.title})" if f.title else ""))
+    echo(f"added {f.id} {f.url}" + (f"  ({f.title})" if f.title else ""))
 
 
 @feeds.command("list")
@@ -86,7 +88,7 @@ def feeds_list(ctx: click.Context, as_json: bool) -> None:
         _dump([f.to_json() for f in infos])
         return
     for f in infos:
-        click.echo(_row(f))
+        echo(_row(f))
 
 
 @feeds.command("change")
@@ -97,7 +99,7 @@ def feeds_list(ctx: click.Context, as_json: bool) -> None:
 @_one_line_errors
 def feeds_change(ctx: click.Context, feed_id: str, interval: str | None, title: str | None) -> None:
     """Change a feed's interval or title."""
-    click.echo(_row(_tracker(ctx).subscriptions.change(feed_id, interval=interval, title=title)))
+    echo(_row(_tracker(ctx).subscriptions.change(feed_id, interval=interval, title=title)))
 
 
 @feeds.command("remove")
@@ -122,7 +124,7 @@ def feeds_import(ctx: click.Context, file: str) -> None:
         raise FeedError(f"cannot read {file}: {e.strerror or e}") from None
     added = _tracker(ctx).subscriptions.import_opml(data)
     for f in added:
-        click.echo(f"added {f.id} {f.url}")
+        echo(f"added {f.id} {f.url}")
     click.echo(f"import: {len(added)} feeds added")
 
 
@@ -141,7 +143,7 @@ def feeds_add_defaults(ctx: click.Context) -> None:
     """Subscribe to the shipped list of auto-industry and China-EV news feeds."""
     added = _tracker(ctx).subscriptions.add_defaults()
     for f in added:
-        click.echo(f"added {f.id} {f.url}  ({f.title})")
+        echo(f"added {f.id} {f.url}  ({f.title})")
     click.echo(f"add-defaults: {len(added)} feeds added")
 
 
@@ -161,7 +163,7 @@ def articles(ctx: click.Context, as_json: bool, feed_url: str | None, limit: int
         return
     for a in rows:
         flag = "~" if a.published_estimated else " "
-        click.echo(f"{a.published[:16]}{flag} {a.lang or '--':<3} {a.title}  <{a.url or ''}>")
+        echo(f"{a.published[:16]}{flag} {a.lang or '--':<3} {a.title}  <{a.url or ''}>")
 
 
 @click.command()
@@ -180,10 +182,15 @@ def poll(ctx: click.Context, once: bool, all_: bool, as_json: bool) -> None:
     else:
         click.echo(summary.line())
         for url, error in summary.error_details:
-            click.echo(f"  {url}: {error}", err=True)
+            echo(f"  {url}: {error}", err=True)
+    urls = {f.id: f.url for f in _tracker(ctx).subscriptions.feeds()} if summary.leased or summary.released else {}
+    for lease in summary.released:
+        echo(f"  {lease.line(urls.get(lease.feed_id))}: its process is gone, lease released", err=True)
+    for lease in summary.leased:
+        echo(f"  {lease.line(urls.get(lease.feed_id))} (another poller; skipped)", err=True)
     if summary.handoff_error:
-        click.echo(f"alliances: warning: extraction hand-off failed, articles stay pending: {summary.handoff_error}",
-                   err=True)
+        echo(f"alliances: warning: extraction hand-off failed, articles stay pending: {summary.handoff_error}",
+             err=True)
 
 
 @click.command()

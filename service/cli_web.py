@@ -1,9 +1,11 @@
 """CLI commands that serve the web UI (registered on the main group)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from .config import ConfigError
 
 if TYPE_CHECKING:
     from .bootstrap import Tracker
@@ -22,6 +24,20 @@ def start_pollers(tracker: Tracker, demo: bool) -> object | None:
         click.echo(f"alliances serve: warning: pollers not started ({e}); serving the UI only", err=True)
         return None
     return start_background(tracker, demo=demo)
+
+
+def waitress_options(settings: Any) -> dict[str, Any]:
+    """Slow or idle clients are cut off after channel_timeout; at most connection_limit are served at once.
+
+    A client that trickles its headers byte by byte is only stopped by a reverse proxy in front (README).
+    X-Forwarded-* headers pass to the app only when ALLIANCES_TRUSTED_PROXIES says a proxy sets them.
+    """
+    return {
+        "channel_timeout": settings.channel_timeout,
+        "cleanup_interval": max(1, min(30, settings.channel_timeout // 2)),
+        "connection_limit": settings.connection_limit,
+        "clear_untrusted_proxy_headers": settings.trusted_proxies == 0,
+    }
 
 
 @click.command()
@@ -48,8 +64,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     pollers = start_pollers(tracker, demo)
     click.echo(f"alliances serve: http://{host}:{port}/ (waitress, {threads} threads)")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="alliances",
-                       clear_untrusted_proxy_headers=True)
+        waitress.serve(app, host=host, port=port, threads=threads, ident="alliances", **waitress_options(settings))
+    except (OSError, OverflowError) as e:  # a taken port; a port number out of range
+        reason = (e.strerror if isinstance(e, OSError) else None) or e
+        raise ConfigError(f"cannot listen on {host}:{port}: {reason}"
+                          " (is another server running? choose a port with --port or ALLIANCES_PORT)") from None
     finally:
         stop = getattr(pollers, "shutdown", None) or getattr(pollers, "stop", None)
         if callable(stop):

@@ -4,6 +4,7 @@ Nothing is read at import time; `Settings.from_env()` is called by the compositi
 """
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -28,6 +29,47 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be 1 or 0, got {v!r}")
 
 
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        v = int(raw)
+    except ValueError:
+        v = lo - 1
+    if not lo <= v <= hi:
+        raise ConfigError(f"{name} must be a whole number from {lo} to {hi}, got {raw!r}")
+    return v
+
+
+def _threshold(env: Mapping[str, str], name: str, default: float) -> float:
+    """A confidence threshold: finite and not negative (above 1 sends every deal to review)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        v = float(raw)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v >= 0):  # nan compares false with everything: refuse it explicitly
+        raise ConfigError(f"{name} must be a number from 0 to 1 (above 1: every deal goes to review), got {raw!r}")
+    return v
+
+
+_SCHEMES = ("sqlite", "postgresql")
+
+
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    url = env.get("ALLIANCES_DATABASE_URL") or f"sqlite:///{data_dir / 'alliances.db'}"
+    if "://" not in url:
+        raise ConfigError(f"ALLIANCES_DATABASE_URL is not a database URL: {url!r}")
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower()
+    if scheme not in _SCHEMES:
+        raise ConfigError(f"ALLIANCES_DATABASE_URL: {scheme!r} databases are not supported;"
+                          " use sqlite:///path.db or postgresql+psycopg://user@host/db")
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable about one running tracker."""
@@ -42,26 +84,29 @@ class Settings:
     poll_concurrency: int = 8
     review_threshold: float = 0.6
     demo_feed: bool = True
+    checkpoint_key: Path | None = None  # Ed25519 key file for signed checkpoints; None: data_dir/checkpoint_key.pem
+    channel_timeout: int = 20  # waitress: seconds an idle (or half-sent) connection may stay open
+    connection_limit: int = 500  # waitress: connections served at once; more wait in the listen backlog
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto to believe (0: none)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if env is None else env
         data_dir = Path(env.get("ALLIANCES_DATA_DIR") or _default_data_dir(env)).expanduser()
-        url = env.get("ALLIANCES_DATABASE_URL") or f"sqlite:///{data_dir / 'alliances.db'}"
-        if "://" not in url:
-            raise ConfigError(f"ALLIANCES_DATABASE_URL is not a database URL: {url!r}")
-        try:
-            port = int(env.get("ALLIANCES_PORT", "8000"))
-            threshold = float(env.get("ALLIANCES_REVIEW_THRESHOLD", "0.6"))
-            conc = int(env.get("ALLIANCES_POLL_CONCURRENCY", "8"))
-        except ValueError as e:
-            raise ConfigError(f"bad number in the environment: {e}") from e
+        url = _database_url(env, data_dir)
+        key = env.get("ALLIANCES_CHECKPOINT_KEY")
         s = cls(
             data_dir=data_dir, database_url=url,
             allow_private_urls=_flag(env, "ALLIANCES_ALLOW_PRIVATE_URLS"),
             admin_password=env.get("ALLIANCES_ADMIN_PASSWORD") or None,
             secret_key=env.get("ALLIANCES_SECRET_KEY") or None,
-            host=env.get("ALLIANCES_HOST", "127.0.0.1"), port=port, poll_concurrency=conc,
-            review_threshold=threshold, demo_feed=not env.get("ALLIANCES_NO_DEMO_FEED"),
+            host=env.get("ALLIANCES_HOST", "127.0.0.1"), port=_int(env, "ALLIANCES_PORT", 8000, 1, 65535),
+            poll_concurrency=_int(env, "ALLIANCES_POLL_CONCURRENCY", 8, 1, 256),
+            review_threshold=_threshold(env, "ALLIANCES_REVIEW_THRESHOLD", 0.6),
+            demo_feed=not env.get("ALLIANCES_NO_DEMO_FEED"),
+            checkpoint_key=Path(key).expanduser() if key else None,
+            channel_timeout=_int(env, "ALLIANCES_CHANNEL_TIMEOUT", 20, 1, 3600),
+            connection_limit=_int(env, "ALLIANCES_CONNECTION_LIMIT", 500, 1, 10_000),
+            trusted_proxies=_int(env, "ALLIANCES_TRUSTED_PROXIES", 0, 0, 5),
         )
         return replace(s, **overrides) if overrides else s  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The offline demo: a local feed server with sample items, subscribed to with only its host allowed."""
+"""The offline demo: a local feed server with sample items, subscribed to with only its origin allowed."""
 from __future__ import annotations
 
 import threading
@@ -68,7 +68,7 @@ def serve_demo_feed() -> tuple[str, Callable[[], None]]:
 
 def ensure_demo_feed(feeds: Subscriptions, url: str) -> FeedInfo:
     """Subscribe to the demo feed once (id 'demo'); on a new port it is moved, not added again."""
-    feeds.allow_host(DEMO_HOST)  # this one host only: the SSRF guard stays on for every other URL
+    feeds.allow_origin(url)  # this one origin only: the SSRF guard stays on for every other port and URL
     current = {f.id: f for f in feeds.feeds()}.get(DEMO_FEED_ID)
     if current is None:
         return feeds.add(url, title=DEMO_TITLE, feed_id=DEMO_FEED_ID, interval="30m", probe=False)

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from events.envelope import NewEvent
 from events.projections.alliance import AllianceState
 from events.store import EventStore
-from events.types import AliasAdded, DealConfirmed, DealRejected
+from events.types import AliasAdded, AliasRemoved, DealConfirmed, DealRejected
 from events.values import KINDS, STAGES, FuzzyDate
 from feeds import decide as decider
+from feeds.alias_rules import alias_problem
 from feeds.archive import Archive
 from feeds.clock import Clock
 from feeds.folded import Folded
@@ -215,15 +216,42 @@ class ReviewService:
 
 
 def add_alias(pipeline: Ingestor, company: str, alias: str) -> None:
-    """Teach the registry another name (an AliasAdded event); extraction uses it from the next batch on."""
+    """Teach the registry another name (an AliasAdded event); extraction uses it from the next batch on.
+
+    Common words and too-short names are refused (ValueError): an alias matches in every article.
+    """
     learned = pipeline.learned()
+    cid = _known_company(learned.registry, company)
+    problem = alias_problem(alias, cid, learned.registry)
+    if problem:
+        raise ValueError(problem)
+    _append_alias_event(pipeline, learned, cid, AliasAdded(cid, " ".join(alias.split())))
+
+
+def remove_alias(pipeline: Ingestor, company: str, alias: str) -> None:
+    """Withdraw a name from the registry (an AliasRemoved event); extraction stops using it at once."""
+    learned = pipeline.learned()
+    cid = _known_company(learned.registry, company)
+    name = " ".join(alias.split())
+    known = learned.registry.get(cid)
+    if not (known and (name in known.aliases or name in known.brands)):
+        raise ValueError(f"{name!r} is not an alias of {company!r}")
+    _append_alias_event(pipeline, learned, cid, AliasRemoved(cid, name))
+
+
+def _known_company(registry: Registry, company: str) -> str:
     cid = company_id(company)
-    if learned.registry.get(cid) is None:
+    if registry.get(cid) is None:
         raise ValueError(f"unknown company {company!r}")
+    return cid
+
+
+def _append_alias_event(pipeline: Ingestor, learned: Learned, cid: str, event: AliasAdded | AliasRemoved) -> None:
     events = decider.registrations([cid], set(learned.registered), learned.registry)
-    events.append(NewEvent(AliasAdded(cid, alias.strip())))
+    events.append(NewEvent(event))
     pipeline.ports.store.append(events)
     pipeline.ports.advance()
+
 
 
 def _resolve(name_or_id: str, registry: Registry) -> str:

@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from feeds.poller import PollSummary
 
 from .bootstrap import Tracker
+from .checkpoints import CHECKPOINT_SECONDS, checkpoint_job
 
 __all__ = ["Handle", "run_forever", "start_background"]
 
@@ -94,6 +95,8 @@ def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: floa
                       next_run_time=datetime.now(UTC), **common)
     scheduler.add_job(_ingest, "interval", seconds=ingest_seconds, args=(tracker,), id="ingest-tick",
                       next_run_time=datetime.now(UTC), **common)
+    scheduler.add_job(checkpoint_job, "interval", seconds=CHECKPOINT_SECONDS, args=(tracker,), id="checkpoint",
+                      **common)
     scheduler.start()
     return handle
 

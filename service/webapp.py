@@ -11,6 +11,7 @@ from itertools import islice
 
 from flask import Flask
 
+from events.anchor import CheckpointLog
 from events.envelope import Recorded
 from events.projections.alliance import AllianceState
 from events.projections.company import CompanyState
@@ -22,7 +23,7 @@ from web.ports import FeedHealth, FeedRow, Json, ListedAlliance, Listing, PollRe
 
 from .bootstrap import Tracker
 
-NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded"})  # these change names on many rows
+NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded", "AliasRemoved"})  # these change names on many rows
 _FAR = ("9999-12-31", "9999-12-31", 0)
 
 
@@ -116,6 +117,9 @@ class TrackerQueries:
     def verify(self) -> Verification:
         return self._store.verify()
 
+    def checkpoints(self, limit: int) -> list[Json]:
+        return [cp.to_json() for cp in CheckpointLog(self._store).latest(limit)]
+
 
 # --- commands -----------------------------------------------------------------------------------
 
@@ -188,3 +192,6 @@ class TrackerAliases:
 
     def add_alias(self, company_id: str, alias: str) -> None:
         self._tracker.add_alias(company_id, alias)
+
+    def remove_alias(self, company_id: str, alias: str) -> None:
+        self._tracker.remove_alias(company_id, alias)

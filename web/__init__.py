@@ -32,6 +32,7 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    security.behind_proxies(app, settings.trusted_proxies)
     deps.install(app, Ports(queries=queries, feeds=feeds, review=review, aliases=aliases))
     auth.init(app, settings.admin_password)
     security.init(app)

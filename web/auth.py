@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 import threading
 import time
 from collections import deque
@@ -56,16 +57,50 @@ class RateLimiter:
             self._fails.pop(key, None)
 
 
+class AdminSessions:
+    """Server-side record of live admin sessions: a signed cookie alone cannot be revoked, so each login
+    gets a random id kept here, and logout (or a restart) forgets it; a cookie saved before then is dead."""
+
+    def __init__(self, lifetime: float = 12 * 3600, limit: int = 1000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.lifetime, self.limit, self.clock = lifetime, limit, clock
+        self._live: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> str:
+        sid = secrets.token_urlsafe(24)
+        with self._lock:
+            if len(self._live) >= self.limit:  # drop the oldest: bounded memory
+                del self._live[min(self._live, key=self._live.__getitem__)]
+            self._live[sid] = self.clock() + self.lifetime
+        return sid
+
+    def alive(self, sid: Any) -> bool:
+        with self._lock:
+            until = self._live.get(sid) if isinstance(sid, str) else None
+            if until is not None and until < self.clock():
+                del self._live[sid]
+                until = None
+            return until is not None
+
+    def end(self, sid: Any) -> None:
+        with self._lock:
+            if isinstance(sid, str):
+                self._live.pop(sid, None)
+
+
 def init(app: Flask, password: str | None) -> None:
     """Keep only the password's hash; the plain text is not stored on the app."""
     app.extensions["admin_hash"] = generate_password_hash(password) if password else None
     app.extensions["login_limiter"] = RateLimiter()
+    app.extensions["admin_sessions"] = AdminSessions()
     app.before_request(_load_user)
     app.jinja_env.globals["admin_enabled"] = lambda: current_app.extensions["admin_hash"] is not None
 
 
 def _load_user() -> None:
-    g.is_admin = bool(session.get("admin")) and current_app.extensions["admin_hash"] is not None
+    g.is_admin = (bool(session.get("admin")) and current_app.extensions["admin_hash"] is not None
+                  and current_app.extensions["admin_sessions"].alive(session.get("sid")))
 
 
 def admin_enabled() -> bool:
@@ -119,6 +154,7 @@ def login() -> Any:
         limiter.reset(ip)
         session.clear()  # a fresh session (and CSRF token) on privilege change
         session["admin"] = True
+        session["sid"] = current_app.extensions["admin_sessions"].start()
         session.permanent = False
         return redirect(_safe_next(nxt))
     limiter.fail(ip)
@@ -127,6 +163,7 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    """Ends the admin session (POST with CSRF token, so a link cannot log you out)."""
+    """Ends the admin session here and on the server (POST with CSRF token, so a link cannot log you out)."""
+    current_app.extensions["admin_sessions"].end(session.get("sid"))
     session.clear()
     return redirect(url_for("status.index"))

@@ -31,6 +31,9 @@ class WebSettings(Protocol):
     @property
     def data_dir(self) -> Path: ...
 
+    @property
+    def trusted_proxies(self) -> int: ...
+
 
 # --- read side ----------------------------------------------------------------------------------
 
@@ -99,6 +102,10 @@ class Queries(Protocol):
 
     def verify(self) -> Verification:
         """Recompute the hash chain."""
+        ...
+
+    def checkpoints(self, limit: int) -> list[Json]:
+        """The latest signed checkpoints of the chain (position, head hash, time, signature), newest first."""
         ...
 
 
@@ -206,6 +213,10 @@ class AliasCommands(Protocol):
 
     def add_alias(self, company_id: str, alias: str) -> None:
         """Teach the registry another name for a company (an event; extraction uses it from then on)."""
+        ...
+
+    def remove_alias(self, company_id: str, alias: str) -> None:
+        """Withdraw a name (an event; extraction stops matching it). ValueError when it is not an alias."""
         ...
 
 

@@ -6,7 +6,9 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, abort, request, session
+from flask import Flask, Response, abort, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .ports import WebSettings
 
@@ -79,7 +81,25 @@ def _headers(resp: Response) -> Response:
     return resp
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie gets `Secure` whenever the request came over HTTPS (directly, or through a
+    trusted proxy that says so in X-Forwarded-Proto)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
+
+
+def behind_proxies(app: Flask, count: int) -> None:
+    """Believe X-Forwarded-For/-Proto from `count` proxies in front (ALLIANCES_TRUSTED_PROXIES); 0: none.
+
+    Only then do the client's address (login rate limit) and scheme (Secure cookie) come from the proxy.
+    """
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
 def init(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

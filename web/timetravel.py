@@ -45,6 +45,9 @@ def parse_day_arg(name: str, default: date | None = None) -> date | None:
         abort(400, description=f"Bad date for '{name}': {e}.")
 
 
+MAX_INT64 = 2**63 - 1
+
+
 def parse_int_arg(name: str, default: int, lo: int = 0, hi: int | None = None) -> int:
     """A non-negative integer query argument, or 400."""
     raw = request.args.get(name, "").strip()
@@ -54,8 +57,9 @@ def parse_int_arg(name: str, default: int, lo: int = 0, hi: int | None = None) -
         v = int(raw)
     except ValueError:
         abort(400, description=f"'{name}' must be a whole number, got {raw!r}.")
-    if v < lo or (hi is not None and v > hi):
-        abort(400, description=f"'{name}' must lie between {lo} and {hi if hi is not None else 'any'}.")
+    hi = MAX_INT64 if hi is None else hi  # what the databases' BIGINT holds: larger values would fail as 500s
+    if v < lo or v > hi:
+        abort(400, description=f"'{name}' must lie between {lo} and {hi}.")
     return v
 
 

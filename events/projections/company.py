@@ -5,9 +5,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..envelope import Recorded
-from ..types import AliasAdded, CompanyMilestone, CompanyRegistered, to_payload
+from ..types import AliasAdded, AliasRemoved, CompanyMilestone, CompanyRegistered, to_payload
 
-COMPANY_EVENT_TYPES = frozenset({"CompanyRegistered", "AliasAdded", "CompanyMilestone"})
+COMPANY_EVENT_TYPES = frozenset({"CompanyRegistered", "AliasAdded", "AliasRemoved", "CompanyMilestone"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class CompanyState:
     country: str = ""
     sector: str = ""
     milestones: tuple[Milestone, ...] = ()
+    removed_aliases: tuple[str, ...] = ()  # withdrawn names, also those of the shipped registry
 
 
 def fold(state: CompanyState | None, rec: Recorded) -> CompanyState:
@@ -39,11 +40,16 @@ def fold(state: CompanyState | None, rec: Recorded) -> CompanyState:
     ev = rec.event
     state = state or CompanyState(company_id=ev.company_id)  # type: ignore[attr-defined]
     if isinstance(ev, CompanyRegistered):
-        aliases = tuple(dict.fromkeys((*state.aliases, *ev.aliases)))
+        aliases = tuple(a for a in dict.fromkeys((*state.aliases, *ev.aliases)) if a not in state.removed_aliases)
         return replace(state, name=ev.name, name_zh=ev.name_zh, aliases=aliases,
                        country=ev.country or state.country, sector=ev.sector or state.sector)
     if isinstance(ev, AliasAdded):
-        return state if ev.alias in state.aliases else replace(state, aliases=(*state.aliases, ev.alias))
+        removed = tuple(a for a in state.removed_aliases if a != ev.alias)
+        aliases = state.aliases if ev.alias in state.aliases else (*state.aliases, ev.alias)
+        return replace(state, aliases=aliases, removed_aliases=removed)
+    if isinstance(ev, AliasRemoved):
+        removed = state.removed_aliases if ev.alias in state.removed_aliases else (*state.removed_aliases, ev.alias)
+        return replace(state, aliases=tuple(a for a in state.aliases if a != ev.alias), removed_aliases=removed)
     if isinstance(ev, CompanyMilestone):
         v = rec.valid
         m = Milestone(rec.position, str(v) if v else None, v.end.isoformat() if v else None, ev.milestone,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -152,6 +153,42 @@ def test_total_deadline_enforced_while_streaming(server) -> None:
     result = fetcher(total_timeout=0.6).fetch(server.url("/trickle"))
     assert time.monotonic() - started < 1.5
     assert result.error == "total timeout after 0.6s" and result.body is None
+
+
+def _trickle_headers(h, count: int = 40, delay: float = 0.1) -> None:
+    """A hostile server: the status line at once, then one header line every `delay` seconds."""
+    try:
+        h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        h.wfile.flush()
+        for i in range(count):
+            time.sleep(delay)
+            h.wfile.write(f"X-Slow-{i}: 1\r\n".encode())
+            h.wfile.flush()
+    except OSError:
+        pass  # the client gave up, as it should
+    h.close_connection = True
+
+
+def test_total_deadline_covers_headers_trickled_line_by_line(server) -> None:
+    server.route("/headers")(_trickle_headers)
+    started = time.monotonic()
+    result = fetcher(total_timeout=0.8).fetch(server.url("/headers"))
+    assert time.monotonic() - started < 1.5
+    assert result.error == "total timeout after 0.8s" and result.body is None
+
+
+def test_one_slow_feed_does_not_hold_up_the_others(server) -> None:
+    """Fetches run side by side and each is cut at its own deadline."""
+    server.route("/headers")(_trickle_headers)
+    healthy = [server.static(f"/ok{i}", body=FEED) for i in range(6)]
+    f = fetcher(total_timeout=1.0)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        slow = pool.submit(f.fetch, server.url("/headers"))
+        started = time.monotonic()
+        results = list(pool.map(f.fetch, healthy))
+        healthy_done = time.monotonic() - started
+    assert all(r.body == FEED for r in results) and healthy_done < 0.9
+    assert slow.result().error == "total timeout after 1s"
 
 
 def test_oversize_body_with_content_length_rejected_early(server) -> None:

@@ -10,7 +10,7 @@ import httpcore
 import pytest
 
 from feeds.fetch import Fetcher
-from feeds.urlguard import PinnedTransport, UnsafeURLError, allow_private_from_env, check_url, unsafe_reason
+from feeds.urlguard import PinnedTransport, UnsafeURLError, allow_private_from_env, check_url, origin_of, unsafe_reason
 
 HINT = "set ALLIANCES_ALLOW_PRIVATE_URLS=1 to allow"
 
@@ -97,6 +97,15 @@ def test_allow_private_and_private_hosts() -> None:
     assert check_url("http://intranet.example/", resolver=resolver, private_hosts={"Intranet.Example"})
     with pytest.raises(UnsafeURLError):
         check_url("http://10.0.0.5/", resolver=resolver, private_hosts={"intranet.example"})
+
+
+def test_a_private_origin_exempts_that_port_only() -> None:
+    resolver = fake_resolver({"localhost": ["127.0.0.1"]})
+    allowed = {origin_of("http://127.0.0.1:8123/feed.xml")}
+    assert check_url("http://127.0.0.1:8123/other", private_hosts=allowed)
+    for url in ("http://127.0.0.1:5432/", "http://127.0.0.1/", "https://127.0.0.1:8123/", "http://localhost:8123/"):
+        with pytest.raises(UnsafeURLError):
+            check_url(url, resolver=resolver, private_hosts=allowed)
 
 
 def test_env_switch() -> None:

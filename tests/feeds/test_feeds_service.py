@@ -131,8 +131,27 @@ def test_ssrf_refused_at_add_time(store: EventStore, server: Any) -> None:
     with pytest.raises(FeedError, match=refused):
         guarded.add(url)
     assert feed_events(store) == [] and server.seen == []
-    guarded.allow_host("127.0.0.1")  # the narrow allow-list (the demo's way) lets exactly this host through
+    guarded.allow_origin(url)  # the narrow allow-list (the demo's way) lets exactly this origin through
     assert guarded.add(url).url == url
+
+
+def test_demo_exemption_covers_one_origin_not_the_host(store: EventStore, server: Any) -> None:
+    """An exempted demo origin must not open the host's other ports (e.g. the database's)."""
+    tables.migrate(store.engine)
+    guarded = wire(store, allow_private=False).subscriptions
+    guarded.allow_origin(server.static("/feed.xml", body=rss(ITEMS)))
+    with pytest.raises(FeedError, match=r"refused: 127\.0\.0\.1 is a loopback address"):
+        guarded.add("http://127.0.0.1:5432/")
+    assert feed_events(store) == []
+
+
+def test_redirect_from_the_demo_origin_to_another_port_is_refused(store: EventStore, server: Any) -> None:
+    tables.migrate(store.engine)
+    guarded = wire(store, allow_private=False).subscriptions
+    url = server.static("/feed.xml", status=302, headers={"Location": "http://127.0.0.1:5432/"})
+    guarded.allow_origin(url)
+    result = guarded.fetcher.fetch(url)
+    assert result.error is not None and result.error.startswith("refused: 127.0.0.1 is a loopback address")
 
 
 def test_permanent_redirect_moves_the_feed(svc: Parts, store: EventStore, server: Any) -> None:

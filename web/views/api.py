@@ -1,6 +1,8 @@
 """JSON API mirroring the pages (same shapes as the CLI's --json output)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
@@ -40,6 +42,13 @@ def company(company_id: str) -> ResponseReturnValue:
 def companies() -> ResponseReturnValue:
     """Every known company (names in both languages, aliases)."""
     return jsonify(queries().companies())
+
+
+@bp.get("/checkpoints")
+def checkpoints() -> Any:
+    """The signed checkpoints of the hash chain, newest first: keep some, then `alliances verify --checkpoint`."""
+    limit = parse_int_arg("limit", 100, 1, 1000)
+    return jsonify(queries().checkpoints(limit))
 
 
 @bp.get("/events")
