@@ -25,7 +25,8 @@ Decisions worth knowing:
 - A deal needs two different companies and a kind cue in a sentence that is not vetoed; a
   company acting alone never makes a deal.
 - "10日" means that day in the publication month (the previous month if the day is later
-  than publication); a weekday means the most recent such day strictly before publication;
+  than publication); a weekday means the latest such day not after publication ("on Thursday"
+  in an article published on a Thursday is that day; "last Thursday" is the one before);
   "last week"/"上周" is reported at month precision; dates after publication, and bounds
   ("to 2040", "from September", "至2041年"), are never event dates.
 """

@@ -178,14 +178,16 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
         if g[0] in ("本周", "这周"):
             day = pub - dt.timedelta(days=pub.weekday()) + dt.timedelta(days=target)
             return day.isoformat() if day <= pub else None
-        back = (pub.weekday() - target) % 7 or 7
+        back = (pub.weekday() - target) % 7  # "周四" published on a Thursday is that day
         return (pub - dt.timedelta(days=back)).isoformat()
     if kind == "cn_same":
         return anchor
     if kind == "en_weekday":
         if g[0] in ("this", "next"):
             return None
-        back = (pub.weekday() - _WEEKDAYS[g[1].lower()]) % 7 or 7
+        back = (pub.weekday() - _WEEKDAYS[g[1].lower()]) % 7
+        if g[0] == "last":
+            back = back or 7  # "last Thursday" published on a Thursday is a week before
         return (pub - dt.timedelta(days=back)).isoformat()
     word = m.group(0).lower()
     if word in _FUTURE_WORDS:

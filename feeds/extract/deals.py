@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import weakref
+from bisect import bisect_left
+from typing import Iterator
 from dataclasses import dataclass, field
 
 from feeds.registry import Registry
-from . import lexicon
+from . import discourse, lexicon
 from .dates import EventDate, find_dates
 from .hedges import FLAT_DENIAL, veto
 from .mentions import Mention, matcher_for
@@ -39,6 +41,12 @@ class _Unit:
     cues: lexicon.UnitCues
     dates: list[EventDate]
     parties: frozenset[str]
+    role: str = discourse.LEAD  # title | lead | body: where the sentence stands in the article
+
+    @property
+    def news(self) -> bool:
+        """Headline and lead state the news; the body adds detail."""
+        return self.role != discourse.BODY
 
 
 @dataclass(slots=True)
@@ -99,20 +107,43 @@ def _clause_spans(text: str, sentence: Span, mentions: list[Mention]) -> list[Sp
     return merged
 
 
-def _groups_for_sentence(text: str, index: int, title: bool, sentence: Span, mentions: list[Mention],
+_STATE_KINDS = frozenset({"technology_supply", "strategic_cooperation"})
+
+
+def _acts_outside(text: str, sentence: Span) -> bool:
+    """An act outside the descriptions: "X, the venture of A and B, started production",
+    "CYVN, backed by Abu Dhabi, will invest in NIO"."""
+    cues = lexicon.scan(discourse.DESCRIPTION.sub(" ", text[sentence.start:sentence.end]))
+    return bool(cues.stages or cues.launch or cues.kinds - _STATE_KINDS)
+
+
+def _background(text: str, sentence: Span, dates: list[EventDate], published: dt.date | None, role: str) -> bool:
+    """A sentence that recalls history, is anchored well before publication, or only describes
+    who owns what."""
+    news = role != discourse.BODY
+    if discourse.BACKGROUND.search(text, sentence.start, sentence.end) or discourse.past_anchored(dates, published, news) \
+            or discourse.since_earlier_year(text, sentence.start, sentence.end, published):
+        return True
+    return bool(discourse.DESCRIPTION.search(text, sentence.start, sentence.end)) and not _acts_outside(text, sentence)
+
+
+def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, mentions: list[Mention],
                          published: dt.date, anchor: str | None) -> tuple[list[_Group], list[_Unit], str | None]:
     """Groups formed in one sentence, plus its party-poor units that may refer back."""
+    title = role == discourse.TITLE
     dates = find_dates(text, sentence.start, sentence.end, published, anchor) if published else []
     if dates:
         anchor = dates[-1].value
     if veto(text[sentence.start:sentence.end]):
         return [], [], anchor
-    background = bool(lexicon.BACKGROUND.search(text, sentence.start, sentence.end))
+    if _background(text, sentence, dates, published, role):
+        return [], [], anchor
+    background = False
     units = []
     for span in _clause_spans(text, sentence, mentions):
         cues = lexicon.scan(text[span.start:span.end])
         units.append(_Unit(span, index, title, cues, [d for d in dates if span.start <= d.start < span.end],
-                           _ids(mentions, span)))
+                           _ids(mentions, span), role))
     all_parties = _ids(mentions, sentence)
     # "closed its purchase of 10% of Horse Powertrain, the business jointly owned by Renault and
     # Geely": the appositive names the owners of the object; they join the buyer's deal.
@@ -165,11 +196,17 @@ def _groups_for_sentence(text: str, index: int, title: bool, sentence: Span, men
         if not sentence_cues.empty:
             # "光束汽车 ... 量产下线" refers to the venture whose parents another sentence names
             ventures = lexicon.venture_parents(text, sentence.start, sentence.end)
-            if ventures and all_parties <= ventures[0]:
-                loose.append(_Unit(sentence, index, title, sentence_cues, dates, ventures[0]))
+            if ventures and all_parties <= ventures[0] and sentence_cues.stages & _VENTURE_ACTS:
+                # the venture's own name stands for its parents: "光束汽车…量产下线"
+                groups.append(_Group(ventures[0], [_Unit(sentence, index, title, sentence_cues, dates, ventures[0], role)], False))
+            elif ventures and all_parties <= ventures[0]:
+                loose.append(_Unit(sentence, index, title, sentence_cues, dates, ventures[0], role))
             elif lexicon.REFERENCE.search(text, sentence.start, sentence.end):
-                loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties))
+                loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties, role))
     return groups, loose, anchor
+
+
+_VENTURE_ACTS = frozenset({"production", "established", "ended"})
 
 
 def _distributive_pairs(text: str, sentence: Span, units: list[_Unit], mentions: list[Mention],
@@ -221,7 +258,7 @@ def _merge(groups: list[_Group]) -> list[_Group]:
     merged = [g for g in by_parties.values() if not g.background]
     result = []
     for g in merged:
-        subsets = [h.parties for h in merged if h.parties < g.parties]
+        subsets = [h.parties for h in merged if h.parties < g.parties and any(u.news for u in h.units)]
         if len(subsets) >= 2 and frozenset().union(*subsets) == g.parties:
             continue  # a headline naming everyone; the specific groups carry the deals
         if all(u.title for u in g.units) and any(g.parties < h.parties for h in merged):
@@ -248,26 +285,16 @@ def _supplies_carmaker(group: _Group, sectors: dict[str, str], text: str) -> boo
     return any(_PRODUCT.search(text, u.span.start, u.span.end) for u in group.units)
 
 
-def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
-            ventures: bool = True) -> Deal | None:
-    """The deal a party group reports, or None when nothing names a deal kind."""
-    kinds: set[str] = set()
-    loi = False
+def _supply_state(unit: _Unit) -> bool:
+    """'uses CATL batteries', '搭载英伟达芯片': a supply relation stated in passing, no act."""
+    return unit.cues.kinds <= {"technology_supply", "strategic_cooperation"} and not unit.cues.stages and not unit.cues.launch
+
+
+def _stage_of(units: list[_Unit], kind: str) -> tuple[str | None, list[_Unit]]:
+    """The highest-ranked stage the units report, and the units that report it."""
     best_stage: str | None = None
     best_units: list[_Unit] = []
-    for unit in group.units:
-        kinds |= unit.cues.kinds
-        loi = loi or unit.cues.loi
-    if not kinds:
-        return None
-    if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in group.units):
-        kinds.add("joint_venture")  # the parents acting through their named venture
-    kind = min(kinds, key=_KIND_RANK.__getitem__)
-    if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):
-        kind = "technology_supply"
-    kind = {"strategic_explicit": "strategic_cooperation", "partnership_expanded": "strategic_cooperation",
-            "licensing_explicit": "licensing"}.get(kind, kind)
-    for unit in group.units:
+    for unit in units:
         stages = set(unit.cues.stages)
         if unit.cues.launch:
             stages.add("established" if kind == "joint_venture" else "production")
@@ -276,24 +303,77 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
                 best_stage, best_units = stage, [unit]
             elif stage == best_stage:
                 best_units.append(unit)
-    stage = best_stage or "agreement_signed"
-    ordered = sorted(best_units or group.units, key=lambda u: u.title)  # body before title
-    # The date belongs to the clause, else the sentence, that reported the deciding stage;
-    # another event's date elsewhere in the item is not this one's.
-    date = next((u.dates[0].value for u in ordered if u.dates), None)
+    return best_stage, best_units
+
+
+def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage: str, lead_date: str | None,
+             published: dt.date | None) -> str | None:
+    """The date of the sentence that reports the act; else the lead's date of the same event."""
+    ordered = sorted(best_units or acting, key=lambda u: u.title)  # body before title
+    # "agreed on Wednesday ..., expanding a partnership that began last year": the recent date
+    recent = [d.value for u in ordered for d in u.dates if not discourse.past_anchored([d], published)]
+    date = recent[0] if recent else next((u.dates[0].value for u in ordered if u.dates), None)
     if date is None:
         sentences_of_stage = {u.sentence for u in ordered}
-        date = next((u.dates[0].value for u in sorted(group.units, key=lambda u: u.title)
+        date = next((u.dates[0].value for u in sorted(acting, key=lambda u: u.title)
                      if u.dates and u.sentence in sentences_of_stage), None)
     if date is None and ordered and all(u.title for u in ordered):
-        # the headline gave the stage; the body sentence that retells the deal gives its date
+        # the headline gave the stage; the sentence that retells the deal gives its date
         date = next((u.dates[0].value for u in group.units
                      if u.dates and not u.title and u.cues.kinds and not u.cues.stages - {stage}), None)
+    if date is None and any(u.news for u in acting):
+        date = lead_date
+    return date
+
+
+def _weak(news: list[_Unit], group: _Group) -> bool:
+    """The headline and lead name no act: no stage, and at most a bare 'partnership' ("its
+    partnership with Leapmotor was not affected")."""
+    if any(u.cues.stages or u.cues.launch for u in news):
+        return False
+    return all(u.cues.kinds <= {"strategic_cooperation"} for u in news)
+
+
+def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
+            ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None) -> Deal | None:
+    """The deal a party group reports, or None when nothing names a deal kind.
+
+    Kind, stage and date come from the headline and lead when they state them; body sentences
+    only fill in what the lead leaves open. A deal the body alone reports, or one with only a
+    bare 'cooperation' cue, stays below the review threshold."""
+    news = [u for u in group.units if u.news]
+    detail = [u for u in group.units if not u.news and not _supply_state(u)]
+    acting = news or detail
+    if not acting:
+        return None
+    kinds: set[str] = set().union(*(u.cues.kinds for u in acting))
+    if news and kinds <= {"strategic_cooperation"}:
+        kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
+    if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in group.units):
+        kinds.add("joint_venture")  # the parents acting through their named venture
+    if not kinds:
+        return None
+    loi = any(u.cues.loi for u in acting)
+    kind = min(kinds, key=_KIND_RANK.__getitem__)
+    if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):
+        kind = "technology_supply"
+    kind = {"strategic_explicit": "strategic_cooperation", "partnership_expanded": "strategic_cooperation",
+            "licensing_explicit": "licensing"}.get(kind, kind)
+    best_stage, best_units = _stage_of(acting, kind)
+    if best_stage is None and news and detail:
+        best_stage, best_units = _stage_of(detail, kind)
+    stage = best_stage or "agreement_signed"
+    date = _date_of(group, acting, best_units, stage, lead_date, published)
     confidence = 0.45
     confidence += 0.2 if kind != "strategic_cooperation" or kinds & {"strategic_explicit", "partnership_expanded"} else 0.05
     confidence += 0.15 if best_stage else 0.0
     confidence += 0.1 if group.same_clause else 0.0
     confidence += 0.05 if any(not u.title for u in group.units) else 0.0
+    if not news:
+        confidence = min(confidence, 0.5)  # the body alone: background until a person says otherwise
+    elif _weak(news, group):
+        confidence = min(confidence, 0.55)
+    ordered = sorted(best_units or acting, key=lambda u: u.title)
     evidence = ordered[0].span
     return Deal(
         parties=tuple(sorted(names[p] for p in group.parties)),
@@ -316,37 +396,90 @@ def _sectors(registry: Registry) -> dict[str, str]:
     return sectors
 
 
+_LIST_GAP = re.compile(r"\s*(?:,|，|、|and|&|与|和|及|以及|or)\s*(?:the\s+)?")
+
+
+def _enumerated(text: str, sentence: Span, mentions: list[Mention]) -> set[int]:
+    """Indexes of mentions that only list companies: examples, rivals, rankings ("rivals such as
+    A and B", "比亚迪、理想等品牌"), or three or more names in a row with nothing joint about them."""
+    dropped: set[int] = set()
+    runs: list[list[int]] = [[0]] if mentions else []
+    for i in range(1, len(mentions)):
+        if _LIST_GAP.fullmatch(text, mentions[i - 1].end, mentions[i].start):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    joint = discourse.JOINT.search(text, sentence.start, sentence.end) or lexicon.DISTRIBUTIVE.search(text, sentence.start, sentence.end)
+    for run in runs:
+        first, last = mentions[run[0]], mentions[run[-1]]
+        named = {mentions[i].company_id for i in run}
+        subject = len(text[sentence.start:first.start].strip()) <= 3  # "Nissan, Honda and Mitsubishi sign ..."
+        if discourse.ENUM_BEFORE.search(text[max(sentence.start, first.start - 14):first.start]) \
+                or discourse.ENUM_AFTER.match(text[last.end:min(sentence.end, last.end + 6)]) \
+                or (len(named) >= 3 and not joint and not subject):
+            dropped.update(run)
+    return dropped
+
+
+def _sentence_mentions(text: str, sentence: Span, mentions: list[Mention], starts: list[int]) -> list[Mention]:
+    """The sentence's mentions, without customers named through their models and listed names."""
+    inside = mentions[bisect_left(starts, sentence.start):bisect_left(starts, sentence.end)]
+    if len(inside) < 2:
+        return inside
+    dropped = set(_customer_models(text, sentence, inside))
+    listed = _enumerated(text, sentence, inside)
+    if not dropped and not listed:
+        return inside
+    return [m for i, m in enumerate(inside) if i not in listed and m not in dropped]
+
+
+def _roles(text: str, regions: list[discourse.Region]) -> Iterator[tuple[Span, str]]:
+    """Sentences with their roles; in a text with no paragraph breaks the first sentences are the lead."""
+    for region in regions:
+        for n, sentence in enumerate(sentences(text, region.start, region.end)):
+            role = region.role
+            if region.unbroken and n >= discourse.LEAD_SENTENCES:
+                role = discourse.BODY
+            yield sentence, role
+
+
+def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str) -> bool:
+    """Cheap test before the full analysis: two companies, or a word that refers back to them."""
+    if len({m.company_id for m in inside}) >= 2:
+        return True
+    return bool(lexicon.REFERENCE.search(text, sentence.start, sentence.end) or lexicon.VENTURE.search(text, sentence.start, sentence.end))
+
+
 def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     """Deals reported by one news item (title + summary + optional content)."""
     registry = registry or Registry.default()
     matcher = matcher_for(registry)
-    raw_title = item.get("title") or ""
-    raw_body = "。".join(part for part in (item.get("summary"), item.get("content")) if part)
-    raw = f"{raw_title}\n{raw_body}" if raw_body else raw_title
+    raw, regions = discourse.layout(item)
     text = normalize(raw)  # same length as raw, so spans index both
     mentions = matcher.find(text)
     if len({m.company_id for m in mentions}) < 2:
         return []
+    starts = [m.start for m in mentions]
     published = _parse_date(item.get("published"))
-    title_end = len(raw_title)
     groups: list[_Group] = []
     loose: list[_Unit] = []
     hedged: list[tuple[str, frozenset[str]]] = []  # (veto, parties named) of denied or hedged sentences
-    index = 0
-    for region_start, region_end, is_title in ((0, title_end, True), (title_end + 1, len(text), False)):
-        anchor = None
-        for sentence in sentences(text, region_start, region_end):
-            dropped = _customer_models(text, sentence, mentions)
-            kept = [m for m in mentions if m not in dropped] if dropped else mentions
-            found, refers_back, anchor = _groups_for_sentence(text, index, is_title, sentence, kept, published, anchor)
-            said = text[sentence.start:sentence.end]
-            if FLAT_DENIAL.search(said):
-                hedged.append(("denial", _ids(kept, sentence)))
-            elif veto(said) == "speculation":
-                hedged.append(("speculation", _ids(kept, sentence)))
-            groups.extend(found)
-            loose.extend(refers_back)
-            index += 1
+    lead_dates: list[tuple[str, frozenset[str]]] = []  # dates the headline and lead give, with their parties
+    anchor = None
+    for index, (sentence, role) in enumerate(_roles(text, regions)):
+        inside = _sentence_mentions(text, sentence, mentions, starts)
+        if not _worth_reading(text, sentence, inside, role):
+            continue
+        found, refers_back, anchor = _groups_for_sentence(text, index, role, sentence, inside, published, anchor)
+        said = text[sentence.start:sentence.end]
+        if FLAT_DENIAL.search(said):
+            hedged.append(("denial", _ids(inside, sentence)))
+        elif veto(said) == "speculation":
+            hedged.append(("speculation", _ids(inside, sentence)))
+        if role != discourse.BODY:
+            lead_dates += [(d.value, g.parties) for g in found for u in g.units for d in u.dates]
+        groups.extend(found)
+        loose.extend(refers_back)
     if not groups:
         return []
     for unit in loose:  # nearest group, preferring one named before the referring sentence
@@ -356,8 +489,30 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
         target.units.append(unit)
     ventures = lexicon.VENTURE.search(text) is not None
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
-    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures) for group in merged)
+    merged = _news_first(merged)
+    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates), published)
+               for group in merged)
     return [deal for deal in decided if deal is not None]
+
+
+def _lead_date(group: _Group, lead_dates: list[tuple[str, frozenset[str]]]) -> str | None:
+    """The date the lead gives for this event: only when every dated lead sentence is about it."""
+    if not lead_dates or not all(parties <= group.parties or group.parties <= parties for _, parties in lead_dates):
+        return None
+    return lead_dates[0][0]
+
+
+def _news_first(groups: list[_Group]) -> list[_Group]:
+    """Body sentences about a subset or superset of a lead deal's parties are its detail, not a new deal."""
+    news = [g for g in groups if any(u.news for u in g.units)]
+    out = list(news)
+    for g in groups:
+        if g in news:
+            continue
+        if any(g.parties < n.parties or n.parties < g.parties for n in news):
+            continue
+        out.append(g)
+    return out
 
 
 def _cancelled(group: _Group, hedged: list[tuple[str, frozenset[str]]]) -> bool:

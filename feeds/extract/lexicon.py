@@ -97,7 +97,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\b(?:start|began|begin|commenc)\w* (?:to )?(?:build|assembl|produc|manufactur|mak)\w*\b)", r"(?i:\bproduction (?:start|began|begin|commenc))",
         r"(?i:\b(?:start|began|begin|commenc)\w* (?:production|assembly|manufacturing|making)\b)",
         r"(?i:\b(?:assembly|production|manufacturing) of (?:[^.;]|(?<=\d)\.(?=\d)){0,40}\b(?:began|begins|started|starts)\b)",
-        r"(?i:\b(?:enter|entered|enters|went|goes|go) into production\b)", r"(?i:\benters? production\b)", r"(?i:\bmass production\b)"),
+        r"(?i:\b(?:enter|entered|enters|went|goes|go) into production\b)", r"(?i:\benters? production\b)", r"(?i:\b(?:mass|series|volume|serial) production\b)"),
     "established": _rx(
         r"成立(?!以来|于)", r"设立", r"组建", r"揭牌", r"注册成立", r"完成(?:了)?(?:对.{0,24}的)?.{0,4}(?:收购|注册|交割|投资|入股|增资)", r"正式运营", r"开业", r"创立",
         r"(?i:\bestablished\b(?! by))", r"(?i:\bset up\b(?! by))", r"(?i:\bformed\b(?! by))", r"(?i:\bcompleted?\b)",
