@@ -228,7 +228,10 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
         before = text[max(start, s - 16):s]
         if _BOUND_BEFORE.search(before) or _BOUND_AFTER.match(text, e, end):
             continue
-        value = _resolve(kind, m, published, anchor)
+        try:
+            value = _resolve(kind, m, published, anchor)
+        except (OverflowError, ValueError):  # "on Tuesday" published on 0001-01-01
+            value = None
         if value is None or value > published.isoformat()[:len(value)]:
             continue  # unresolvable, or after publication: a plan, not the reported event
         out.append(EventDate(s, value))

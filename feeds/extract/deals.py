@@ -128,15 +128,17 @@ def _background(text: str, sentence: Span, dates: list[EventDate], published: dt
 
 
 def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, mentions: list[Mention],
-                         published: dt.date, anchor: str | None) -> tuple[list[_Group], list[_Unit], str | None]:
-    """Groups formed in one sentence, plus its party-poor units that may refer back."""
+                         now: dt.date | None, anchor: str | None, published: dt.date | None
+                         ) -> tuple[list[_Group], list[_Unit], str | None]:
+    """Groups formed in one sentence, plus its party-poor units that may refer back. `now` is
+    the publication date against which old dates mark background (None: no such test)."""
     title = role == discourse.TITLE
     dates = find_dates(text, sentence.start, sentence.end, published, anchor) if published else []
     if dates:
         anchor = dates[-1].value
     if veto(text[sentence.start:sentence.end]):
         return [], [], anchor
-    if _background(text, sentence, dates, published, role):
+    if _background(text, sentence, dates, now, role):
         return [], [], anchor
     background = False
     units = []
@@ -310,8 +312,12 @@ def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage:
              published: dt.date | None) -> str | None:
     """The date of the sentence that reports the act; else the lead's date of the same event."""
     ordered = sorted(best_units or acting, key=lambda u: u.title)  # body before title
-    # "agreed on Wednesday ..., expanding a partnership that began last year": the recent date
-    recent = [d.value for u in ordered for d in u.dates if not discourse.past_anchored([d], published)]
+    # "agreed on Wednesday ..., expanding a partnership that began last year": the recent date,
+    # from the clause that reports the stage, else from its sentence
+    sentences_of_stage = {u.sentence for u in ordered}
+    candidates = [d.value for u in ordered for d in u.dates] + \
+        [d.value for u in acting if u.sentence in sentences_of_stage and u not in ordered for d in u.dates]
+    recent = [v for v in candidates if not discourse.past_anchored([EventDate(0, v)], published)]
     date = recent[0] if recent else next((u.dates[0].value for u in ordered if u.dates), None)
     if date is None:
         sentences_of_stage = {u.sentence for u in ordered}
@@ -326,16 +332,22 @@ def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage:
     return date
 
 
-def _weak(news: list[_Unit], group: _Group) -> bool:
+def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
     """The headline and lead name no act: no stage, and at most a bare 'partnership' ("its
-    partnership with Leapmotor was not affected")."""
+    partnership with Leapmotor was not affected") or a supply stated in passing ("which uses
+    CATL batteries"); or, in a full article, only the headline states the deal."""
+    if full and all(u.title for u in news):
+        return True
     if any(u.cues.stages or u.cues.launch for u in news):
         return False
-    return all(u.cues.kinds <= {"strategic_cooperation"} for u in news)
+    if all(u.cues.kinds <= {"strategic_cooperation"} for u in news):
+        return True
+    return all(_supply_state(u) for u in news) and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news)
 
 
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
-            ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None) -> Deal | None:
+            ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None,
+            full: bool = False) -> Deal | None:
     """The deal a party group reports, or None when nothing names a deal kind.
 
     Kind, stage and date come from the headline and lead when they state them; body sentences
@@ -371,7 +383,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     confidence += 0.05 if any(not u.title for u in group.units) else 0.0
     if not news:
         confidence = min(confidence, 0.5)  # the body alone: background until a person says otherwise
-    elif _weak(news, group):
+    elif _weak(news, group, text, full):
         confidence = min(confidence, 0.55)
     ordered = sorted(best_units or acting, key=lambda u: u.title)
     evidence = ordered[0].span
@@ -466,11 +478,15 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     hedged: list[tuple[str, frozenset[str]]] = []  # (veto, parties named) of denied or hedged sentences
     lead_dates: list[tuple[str, frozenset[str]]] = []  # dates the headline and lead give, with their parties
     anchor = None
-    for index, (sentence, role) in enumerate(_roles(text, regions)):
+    roles = list(_roles(text, regions))
+    # a short item (headline and a sentence or two) is all news, however old the date it gives
+    full = any(role == discourse.BODY for _, role in roles)
+    for index, (sentence, role) in enumerate(roles):
         inside = _sentence_mentions(text, sentence, mentions, starts)
         if not _worth_reading(text, sentence, inside, role):
             continue
-        found, refers_back, anchor = _groups_for_sentence(text, index, role, sentence, inside, published, anchor)
+        found, refers_back, anchor = _groups_for_sentence(text, index, role, sentence, inside, published if full else None,
+                                                          anchor, published)
         said = text[sentence.start:sentence.end]
         if FLAT_DENIAL.search(said):
             hedged.append(("denial", _ids(inside, sentence)))
@@ -490,7 +506,8 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     ventures = lexicon.VENTURE.search(text) is not None
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
     merged = _news_first(merged)
-    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates), published)
+    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates),
+                       published, full)
                for group in merged)
     return [deal for deal in decided if deal is not None]
 

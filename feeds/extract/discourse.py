@@ -85,8 +85,10 @@ BACKGROUND = re.compile(
 # Who owns what: "X, a venture of A and B", "与…合资的", "由A与B共同出资设立的", "jointly owned by".
 DESCRIPTION = re.compile(
     r"与.{1,16}(?:合资|合作|共同)(?:成立|设立|组建|打造|推出)?的|(?:合资|共同出资|共同)(?:成立|设立|组建)的|由.{1,24}(?:共同)?(?:出资|持股|控股|成立|设立|组建)|"
-    r"是.{1,24}(?:合资|旗下|控股|投资)|隶属|持股比例|分别持股|持股\d|"
+    r"是.{1,24}(?:合资|旗下|控股|投资)|的(?:长期)?(?:合作伙伴|供应商|客户|母公司|大股东|第一大股东)|隶属|持股比例|分别持股|持股\d|"
     r"(?i:\b(?:a|the|its|their|his) (?:[\w-]+ ){0,3}(?:joint )?(?:venture|alliance|partnership|unit|subsidiary|brand|affiliate) (?:of|between|led by|owned by)\b|"
+    r"'s? (?:[\w-]+ ){0,2}(?:partner|ally|supplier|customer|client|parent(?: company)?|owner)s?\b|\b(?:partner|supplier|customer|client|parent company|owner) of\b|"
+    r"\bwhich (?:has|had|have) (?:\w+ ){0,2}(?:partnered|worked|teamed|invested|cooperated|collaborated)\b|"
     r"\b(?:jointly |wholly |majority[- ]|partly )?owned by\b|\bbacked by\b|\bcontrolled by\b|\bowns\b|\bhold(?:s)? (?:a|the|about|around|\d)|\bwhich (?:also )?(?:owns|holds|makes|sells|builds)\b)")
 
 # Several companies acting together, as opposed to a list of companies each doing its own thing.
@@ -124,5 +126,8 @@ def past_anchored(dates: list[EventDate], published: dt.date | None, news: bool 
     """Every date the sentence gives lies well before publication."""
     if not dates or published is None:
         return False
-    cutoff = published - dt.timedelta(days=_OLD_DAYS[news])
-    return all(_last_day(d.value) < cutoff for d in dates)
+    try:
+        cutoff = published - dt.timedelta(days=_OLD_DAYS[news])
+        return all(_last_day(d.value) < cutoff for d in dates)
+    except (OverflowError, ValueError):  # year 1 or 9999: no date lies well before it
+        return False

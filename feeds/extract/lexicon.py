@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
+__all__ = ["SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
 
 KINDS = ("licensing_explicit", "joint_venture", "acquisition", "equity_investment", "licensing", "strategic_explicit",
          "co_development", "partnership_expanded", "technology_supply", "strategic_cooperation")
@@ -43,7 +43,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\binvest(?:s|ed|ing|ment)?\b(?:[^.;]|(?<=\d)\.(?=\d)){0,60}\bin\b)",
         r"(?i:\b(?:buy|buys|bought|take|takes|took|acquire|purchase|purchased)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,30}\d+(?:\.\d+)?\s?%)",
         r"(?i:\bpurchase of \d+(?:\.\d+)?\s?%)"),
-    "licensing": _rx(r"授权", r"许可", r"技术转让", r"(?i:\blicen[cs])"),
+    "licensing": _rx(r"(?<!出口)授权", r"(?<!出口)许可(?!证)", r"技术转让", r"(?i:(?<!export )(?<!import )(?<!driving )(?<!driver's )\blicen[cs](?!e plates?))"),
     # "licenses the Freelander name to", "licensing agreement", "品牌授权": the deal is the licence
     # even when it is granted to a joint venture.
     "licensing_explicit": _rx(r"(?:品牌|技术|商标|专利)(?:使用)?授权", r"授权.{0,12}(?:使用|生产|制造)", r"许可协议", r"(?i:\blicen(?:sing|se|ce) (?:agreement|deal|pact|contract)s?\b)", r"(?i:\bunder (?:a )?licen[cs]e\b)",
@@ -81,12 +81,14 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
 
 _STAGE_RX: dict[str, re.Pattern[str]] = {
     "ended": _rx(
-        r"终止", r"退出", r"不再续签", r"不再续约", r"已(?:经)?到期", r"已于.{0,10}到期", r"(?i:\bnot (?:to )?renew)", r"(?i:\bexpired?\b)", r"结束(?:合作|合资)", r"解除", r"解散", r"清算", r"分道扬镳", r"出售.{0,10}(?:股份|股权)",
+        r"终止", r"退出", r"不再续签", r"不再续约", r"已(?:经)?到期", r"已于.{0,10}到期", r"(?i:\bnot (?:to )?renew)", r"(?i:(?<!due to )(?<!set to )(?<!will )(?<!would )\bexpired?\b)", r"结束(?:合作|合资)", r"解除", r"解散", r"清算", r"分道扬镳", r"出售.{0,10}(?:股份|股权)",
         r"(?i:\bend(?:s|ed|ing)?\b(?! of))", r"(?i:\bexit)", r"(?i:\bpull(?:s|ed|ing)? out\b)", r"(?i:\bterminat)",
         r"(?i:\bdissolv)", r"(?i:\bscrap)", r"(?i:\bwind(?:s|ing)? down\b)", r"(?i:\bunwind)", r"(?i:\b(?:wound|wind(?:s|ing)?) up\b)",
         r"(?i:\b(?:drop|drops|dropped|dropping|cancel\w*|shelve[sd]?|shelving|abandon\w*|axe[sd]?|axing)\b(?:[^.;]){0,40}\b(?:project|program|programme|plan|partnership|venture|deal|collaboration|alliance)s?\b)",
         r"(?i:\bstop(?:s|ped|ping)? (?:developing|building|producing|making|working|funding|cooperat))",
         r"(?i:\bwalk(?:s|ed|ing)? away from\b)", r"(?i:\bcall(?:s|ed|ing)? off\b)",
+        r"(?i:\b(?:talks|negotiations|deal|merger|plan|partnership) (?:\w+ ){0,2}(?:collapsed|collapses|fell apart|falls apart|fell through|broke down|breaks down)\b)", r"(?i:\bcollapse of\b)",
+        r"谈判破裂|合作破裂|告吹|破局",
         r"(?i:\bhalt(?:s|ed|ing)?\b(?:[^.;]){0,30}\b(?:project|program|programme|partnership|venture|collaboration)s?\b)", r"放弃.{0,10}(?:项目|合作|计划)", r"叫停", r"取消.{0,6}(?:合作|项目)",
         r"(?i:\b(?:sold|sells?|selling|divest(?:s|ed)?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,30}\bstake\b)"),
     "production": _rx(
@@ -100,7 +102,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\b(?:enter|entered|enters|went|goes|go) into production\b)", r"(?i:\benters? production\b)", r"(?i:\b(?:mass|series|volume|serial) production\b)"),
     "established": _rx(
         r"成立(?!以来|于)", r"设立", r"组建", r"揭牌", r"注册成立", r"完成(?:了)?(?:对.{0,24}的)?.{0,4}(?:收购|注册|交割|投资|入股|增资)", r"正式运营", r"开业", r"创立",
-        r"(?i:\bestablished\b(?! by))", r"(?i:\bset up\b(?! by))", r"(?i:\bformed\b(?! by))", r"(?i:\bcompleted?\b)",
+        r"(?i:\bestablished\b(?! by| (?:[\w-]+ )?(?:carmakers?|automakers?|brands?|players?|companies|firms|manufacturers?|rivals?|names?|markets?|makers?|automotive)))", r"(?i:\bset up\b(?! by))", r"(?i:\bformed\b(?! by))", r"(?i:\bcompleted?\b)",
         r"(?i:\bclosed\b)", r"(?i:\bfounded\b(?! by))", r"(?i:\bcomplet(?:es|ing)\b)", r"(?i:\bfinali[sz](?:e|es|ed|ing)\b)", r"(?i:\bwrap(?:s|ped)? up\b)",
         r"(?i:\bclos(?:es|ing) (?:its|the|a|an) (?:[^.;]){0,30}\b(?:acquisition|purchase|investment|deal|transaction)\b)",
         r"(?i:\b(?:become|becomes|became|becoming) (?:a|an|the) (?:\w+ ){0,2}(?:shareholder|investor|stakeholder)\b)", r"(?:已|正式)成为.{0,12}股东"),
@@ -138,6 +140,9 @@ HUB_AFTER = re.compile(r"分别与|分别和|各自与|(?i:\b(?:separately|each)
 # An appositive naming the owners of the object of a deal ("…, jointly owned by Renault and Geely").
 OWNERS = re.compile(r"(?i:\b(?:jointly |wholly )?owned (?:jointly )?by\b|\b(?:set up|formed|founded|established|created) (?:jointly )?by\b|"
                     r"\ba (?:\w+ )?(?:joint )?venture (?:of|between)\b)|由.{0,20}(?:共同)?(?:持股|持有|出资|成立|组建|控股)")
+# A supply as an act, not a relation stated in passing: a choice, an order, a contract, a future use.
+SUPPLY_ACT = re.compile(r"将|拟|计划|签|选用|选择|定点|订单|合同|协议|首搭|首发|宣布|达成|(?i:\bwill\b|\bto (?:use|supply|provide|deploy|equip|source|buy|adopt|fit|build)\b|"
+                        r"\bagree|\bsign|\bdeal\b|\bcontract|\border|\bpick|\bselect|\bchose|\bchoose|\btap|\bwin|\bwon\b|\baward|\bnominat|\bannounc)")
 # Words that refer back to the parties of an earlier sentence.
 REFERENCE = re.compile(r"双方|三方|两家|两者|二者|合资公司|该合资|合资企业|(?i:\bthe two\b|\bboth (?:companies|sides|firms)\b|\bthe partners\b|\bthe pair\b|\bthe (?:joint )?venture\b|\bthe alliance\b)")
 
