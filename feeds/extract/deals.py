@@ -14,7 +14,7 @@ import re
 import weakref
 from bisect import bisect_left
 from typing import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from feeds.registry import Registry
 from . import discourse, lexicon
@@ -42,6 +42,7 @@ class _Unit:
     dates: list[EventDate]
     parties: frozenset[str]
     role: str = discourse.LEAD  # title | lead | body: where the sentence stands in the article
+    shared: bool = False  # read for several party groups at once ("A分别与B、C签约"): their own sentences say more
 
     @property
     def news(self) -> bool:
@@ -158,11 +159,12 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
             unit.cues = lexicon.UnitCues(frozenset(), unit.cues.stages, unit.cues.launch, unit.cues.loi)
     hub_pairs = _distributive_pairs(text, sentence, units, mentions, all_parties)
     if hub_pairs:
-        groups = [_Group(pair, list(units), False) for pair in hub_pairs]
+        shared = [replace(u, shared=True) for u in units]
+        groups = [_Group(pair, list(shared), False) for pair in hub_pairs]
         for g in groups:
             g.background = background
         return groups, [], anchor
-    groups = appositive + [_Group(u.parties, [u], True) for u in units if len(u.parties) >= 2]
+    groups = appositive + [g for u in units if len(u.parties) >= 2 for g in _clause_groups(text, sentence, u, mentions)]
     if not groups and len(all_parties) >= 2:
         groups = [_Group(all_parties, list(units), False)]
     for g in groups:
@@ -206,6 +208,26 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
             elif lexicon.REFERENCE.search(text, sentence.start, sentence.end):
                 loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties, role))
     return groups, loose, anchor
+
+
+# "... with Hyundai and extended its licence with Ford": a second verb for the second partner
+_AND_THEN = re.compile(r"\band\b|并|同时|还|又|另")
+
+
+def _clause_groups(text: str, sentence: Span, unit: _Unit, mentions: list[Mention]) -> list[_Group]:
+    """One group per clause; but a subject dealing with several others in one clause, with
+    nothing joint about it ("CATL signed a supply deal with Hyundai and extended its licence
+    with Ford"), deals with each of them."""
+    inside = [m for m in mentions if unit.span.start <= m.start < unit.span.end]
+    hub = inside[0].company_id if inside else None
+    others = [m for m in inside if m.company_id != hub]
+    if len(unit.parties) != 3 or discourse.JOINT.search(text, sentence.start, sentence.end) \
+            or _LIST_GAP.fullmatch(text, inside[0].end, inside[1].start) \
+            or _LIST_GAP.fullmatch(text, others[0].end, others[-1].start) \
+            or not _AND_THEN.search(text, others[0].end, others[-1].start):
+        return [_Group(unit.parties, [unit], True)]
+    shared = replace(unit, shared=True)
+    return [_Group(frozenset((hub, p)), [shared], True) for p in unit.parties if p != hub]
 
 
 _VENTURE_ACTS = frozenset({"production", "established", "ended"})
@@ -309,7 +331,7 @@ def _stage_of(units: list[_Unit], kind: str) -> tuple[str | None, list[_Unit]]:
 
 
 def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage: str, lead_date: str | None,
-             published: dt.date | None) -> str | None:
+             published: dt.date | None, detail: list[_Unit]) -> str | None:
     """The date of the sentence that reports the act; else the lead's date of the same event."""
     ordered = sorted(best_units or acting, key=lambda u: u.title)  # body before title
     # "agreed on Wednesday ..., expanding a partnership that began last year": the recent date,
@@ -329,6 +351,9 @@ def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage:
                      if u.dates and not u.title and u.cues.kinds and not u.cues.stages - {stage}), None)
     if date is None and any(u.news for u in acting):
         date = lead_date
+    if date is None:  # "The agreement was signed on Monday in Hefei": a later sentence about the act
+        date = next((d.value for u in detail if u.cues.stages for d in u.dates
+                     if not discourse.past_anchored([d], published)), None)
     return date
 
 
@@ -358,6 +383,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     acting = news or detail
     if not acting:
         return None
+    acting = [u for u in acting if not u.shared] or acting  # a sentence of its own says more
     kinds: set[str] = set().union(*(u.cues.kinds for u in acting))
     if news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
@@ -375,7 +401,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if best_stage is None and news and detail:
         best_stage, best_units = _stage_of(detail, kind)
     stage = best_stage or "agreement_signed"
-    date = _date_of(group, acting, best_units, stage, lead_date, published)
+    date = _date_of(group, acting, best_units, stage, lead_date, published, detail)
     confidence = 0.45
     confidence += 0.2 if kind != "strategic_cooperation" or kinds & {"strategic_explicit", "partnership_expanded"} else 0.05
     confidence += 0.15 if best_stage else 0.0

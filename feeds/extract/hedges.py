@@ -50,7 +50,7 @@ VETOES: dict[str, re.Pattern[str]] = {
         r"(?:出口|交付|销售|卖出|售出)(?:了|汽车|新车|整车)?(?:超过|约|近)?[\d.]+万?辆|(?:交付|销售|出口)(?:新车)?[\d.]+|降价|优惠"),
     # stock moves: "shares rose 6%", "股价上涨"
     "market": re.compile(
-        r"股价|市值|港股|美股|A股|涨停|跌停|(?i:\bshares? (?:of [^.;]{0,30})?(?:rose|fell|jumped|dropped|gained|slid|surged|climbed|tumbled|sank|were|closed|traded|rallied)\b|"
+        r"股价|市值|港股|美股|A股|涨停|跌停|收盘|收涨|收跌|跌幅|涨幅|下挫|(?:跌|涨)(?:超|逾|约)?\d|(?i:\bshares? (?:of [^.;]{0,30})?(?:rose|fell|jumped|dropped|gained|slid|surged|climbed|tumbled|sank|were|closed|traded|rallied)\b|"
         r"\bstock (?:rose|fell|jumped|dropped|gained|slid|surged|climbed|tumbled|sank|price)\b|\bmarket (?:value|capitali[sz]ation)\b|\bpremarket\b)"),
 }
 

@@ -92,7 +92,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\bhalt(?:s|ed|ing)?\b(?:[^.;]){0,30}\b(?:project|program|programme|partnership|venture|collaboration)s?\b)", r"放弃.{0,10}(?:项目|合作|计划)", r"叫停", r"取消.{0,6}(?:合作|项目)",
         r"(?i:\b(?:sold|sells?|selling|divest(?:s|ed)?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,30}\bstake\b)"),
     "production": _rx(
-        r"下线", r"投产", r"量产(?!合作|协议|项目|定点)", r"开始生产", r"正式生产", r"开工生产", r"(?:开启|开始|正式|启动)交付", r"首批.{0,12}交付",
+        r"下线", r"投产", r"量产(?!合作|协议|项目|定点|车|版|阶段|规模|能力)", r"开始生产", r"正式生产", r"开工生产", r"(?:开启|开始|正式|启动)交付", r"首批.{0,12}交付",
         r"(?i:\b(?:began|begin|begins|start(?:s|ed)?) (?:deliver|offering|operat))", r"(?i:\bfirst deliveries\b)",
         r"(?i:\broll(?:s|ed|ing)? off\b)", r"(?i:\boff (?:the|its|a) (?:\w+ )?line\b)", r"(?i:\broll(?:s|ed)? out of (?:the|its) (?:\w+ )?(?:plant|factory|line)\b)",
         r"(?i:\b(?:leaves?|left|leaving) (?:the|its) (?:\w+ )?(?:assembly|production) lines?\b)",
@@ -107,7 +107,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\bclos(?:es|ing) (?:its|the|a|an) (?:[^.;]){0,30}\b(?:acquisition|purchase|investment|deal|transaction)\b)",
         r"(?i:\b(?:become|becomes|became|becoming) (?:a|an|the) (?:\w+ ){0,2}(?:shareholder|investor|stakeholder)\b)", r"(?:已|正式)成为.{0,12}股东"),
     "expanded": _rx(
-        r"深化", r"升级", r"扩大", r"新一轮", r"(?:扩展|拓展|延伸)(?:至|到)", r"在原有.{0,16}(?:合作)?基础上", r"加深", r"(?<!不再)(?<!不)续签", r"(?<!不再)(?<!不)续约", r"延长", r"延期", r"增持", r"追加投资", r"增资", r"加码",
+        r"深化(?!合作协议)", r"升级(?!合作协议)", r"扩大", r"新一轮", r"(?:扩展|拓展|延伸)(?:至|到)", r"在原有.{0,16}(?:合作)?基础上", r"加深", r"(?<!不再)(?<!不)续签", r"(?<!不再)(?<!不)续约", r"延长", r"延期", r"增持", r"追加投资", r"增资", r"加码",
         r"(?i:\binvest\w*\b(?:[^.;]|(?<=\d)\.(?=\d)){0,40}\bin (?:their|its) (?:\w+ ){0,3}(?:joint )?venture\b)", r"(?i:\b(?:additional|further) investment\b)",
         r"(?i:\bextend)", r"(?i:\bextension\b)", r"(?i:\bdeepen)", r"(?i:\bupgrad)", r"(?i:\bexpand)", r"(?i:\bbroaden)", r"(?i:\bwiden)", r"(?i:\bstrengthen)", r"加强", r"(?:再度|再次)(?:携手|合作|牵手|联手)", r"(?i:\bcapital (?:increase|injection)\b)", r"(?i:\binject\w* (?:more |additional |fresh |new )?(?:capital|funds|cash)\b)",
         r"(?i:\bin proportion to their (?:stakes|holdings|shareholdings)\b)", r"(?i:\bnew round\b)", r"(?i:\bfurther (?:cooperation|collaboration|partnership)\b)",
@@ -119,7 +119,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
 }
 
 # A product "launch" establishes a venture but starts production of a car: decided per deal.
-_LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|ed)?\b)|推出|发布|亮相|首发|正式上市|上市销售|新车上市|开启预售")
+_LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|ed)?\b)|推出|发布(?!公告|声明|消息|会|财报|业绩|数据|报告|了公告|的公告)|亮相|首发|正式上市|上市销售|新车上市|开启预售")
 # Signing verbs survive in a talks clause; the noun "agreement" alone does not.
 _SIGN_VERB = re.compile(r"签署|签订|签约|(?i:\bsign(?:s|ed)\b)")
 # Markers before a stage word that push it into the future ("计划成立", "will form", "to set up").
@@ -144,7 +144,9 @@ OWNERS = re.compile(r"(?i:\b(?:jointly |wholly )?owned (?:jointly )?by\b|\b(?:se
 SUPPLY_ACT = re.compile(r"将|拟|计划|签|选用|选择|定点|订单|合同|协议|首搭|首发|宣布|达成|(?i:\bwill\b|\bto (?:use|supply|provide|deploy|equip|source|buy|adopt|fit|build)\b|"
                         r"\bagree|\bsign|\bdeal\b|\bcontract|\border|\bpick|\bselect|\bchose|\bchoose|\btap|\bwin|\bwon\b|\baward|\bnominat|\bannounc)")
 # Words that refer back to the parties of an earlier sentence.
-REFERENCE = re.compile(r"双方|三方|两家|两者|二者|合资公司|该合资|合资企业|(?i:\bthe two\b|\bboth (?:companies|sides|firms)\b|\bthe partners\b|\bthe pair\b|\bthe (?:joint )?venture\b|\bthe alliance\b)")
+REFERENCE = re.compile(r"双方|三方|两家|两者|二者|合资公司|该合资|合资企业|(?:该|此次|本次|这项|这笔|上述)(?:协议|合作|交易|投资|签约)|"
+                       r"(?i:\bthe two\b|\bboth (?:companies|sides|firms)\b|\bthe partners\b|\bthe pair\b|\bthe (?:joint )?venture\b|\bthe alliance\b|"
+                       r"\bthe (?:\w+ )?(?:agreement|deal|pact|contract|memorandum|transaction|investment|partnership|tie-up)\b)")
 
 
 # Joint ventures known by their own name, with the parents that own them. A group whose
