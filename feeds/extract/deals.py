@@ -383,7 +383,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     acting = news or detail
     if not acting:
         return None
-    acting = [u for u in acting if not u.shared] or acting  # a sentence of its own says more
+    if any(not u.shared and len(u.parties) >= 2 for u in acting):
+        acting = [u for u in acting if not u.shared]  # a sentence of its own says more
     kinds: set[str] = set().union(*(u.cues.kinds for u in acting))
     if news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
@@ -528,6 +529,8 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
         owners = [g for g in groups if len(unit.parties) >= 2 and unit.parties <= g.parties]
         target = min(owners or groups, key=lambda g: min(abs(u.sentence - unit.sentence) + (0.5 if u.sentence > unit.sentence else 0)
                                                for u in g.units))
+        if not any(u.news for u in target.units):
+            unit = replace(unit, role=discourse.BODY)  # a lead sentence without names does not make background news
         target.units.append(unit)
     ventures = lexicon.VENTURE.search(text) is not None
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
