@@ -388,14 +388,18 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     kinds: set[str] = set().union(*(u.cues.kinds for u in acting))
     if news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
-    if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in group.units):
+    if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):
         kinds.add("joint_venture")  # the parents acting through their named venture
+    elif "equity_investment" in kinds and any(p < group.parties for u in acting for p in lexicon.venture_parents(text, u.span.start, u.span.end)):
+        kinds.discard("joint_venture")  # a third company buying into the parents' venture: an investment
     if not kinds:
         return None
     loi = any(u.cues.loi for u in acting)
     kind = min(kinds, key=_KIND_RANK.__getitem__)
     if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):
         kind = "technology_supply"
+    elif kind == "technology_supply" and any(sectors.get(p) == "mobility" for p in group.parties):
+        kind = "strategic_cooperation"  # a robotaxi platform and a software maker: a partnership, not a parts supply
     kind = {"strategic_explicit": "strategic_cooperation", "partnership_expanded": "strategic_cooperation",
             "licensing_explicit": "licensing"}.get(kind, kind)
     best_stage, best_units = _stage_of(acting, kind)

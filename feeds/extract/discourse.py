@@ -128,6 +128,8 @@ def past_anchored(dates: list[EventDate], published: dt.date | None, news: bool 
         return False
     try:
         cutoff = published - dt.timedelta(days=_OLD_DAYS[news])
-        return all(_last_day(d.value) < cutoff for d in dates)
+        # in the body a bare year before publication's is history ("in 2024 they formed ...")
+        return all(_last_day(d.value) < cutoff or (not news and len(d.value) == 4 and int(d.value) < published.year)
+                   for d in dates)
     except (OverflowError, ValueError):  # year 1 or 9999: no date lies well before it
         return False
