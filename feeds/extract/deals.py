@@ -226,8 +226,16 @@ def _clause_groups(text: str, sentence: Span, unit: _Unit, mentions: list[Mentio
             or _LIST_GAP.fullmatch(text, others[0].end, others[-1].start) \
             or not _AND_THEN.search(text, others[0].end, others[-1].start):
         return [_Group(unit.parties, [unit], True)]
-    shared = replace(unit, shared=True)
-    return [_Group(frozenset((hub, p)), [shared], True) for p in unit.parties if p != hub]
+    # each partner takes its own half of the clause ("agreed to supply ... to Hyundai | and extended
+    # its licence with Ford"); a date given once serves both
+    cut = _AND_THEN.search(text, others[0].end, others[-1].start).start()
+    halves = (Span(unit.span.start, cut), Span(cut, unit.span.end))
+    groups = []
+    for half, partner in zip(halves, (others[0].company_id, others[-1].company_id)):
+        dates = [d for d in unit.dates if half.start <= d.start < half.end] or unit.dates
+        part = replace(unit, span=half, cues=lexicon.scan(text[half.start:half.end]), dates=dates, parties=frozenset((hub, partner)))
+        groups.append(_Group(part.parties, [part], True))
+    return groups
 
 
 _VENTURE_ACTS = frozenset({"production", "established", "ended"})

@@ -76,7 +76,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\b(?:built|made|manufactured|produced|assembled) by\b)",
         r"(?i:\bassembl(?:e|es|ing|ed)\b)",
         r"(?i:\bpartner)", r"(?i:\bcooperat)", r"(?i:\bcollaborat)", r"(?i:\balliance)", r"(?i:\bteam(?:s|ed)? up\b)",
-        r"(?i:\btie-?up)", r"(?i:\b(?:project|program|programme) with\b)", r"(?i:\bjoint (?:[\w-]+ ){0,2}(?:project|program|programme|plan|effort)s?\b)", r"(?i:\b(?:talks|negotiating|negotiations|discussions) with\b)", r"(?:展开|开启|启动|进行)了?(?:谈判|磋商|洽谈)", r"就.{0,30}(?:进行)?(?:谈判|磋商)", r"(?i:\bagreement)", r"(?i:\bdeals?\b)", r"(?i:\bcontract[- ]manufactur)", r"\bMoU\b", r"(?i:\bmemorandum)"),
+        r"(?i:\btie-?up)", r"(?i:\b(?:project|program|programme) with\b)", r"(?i:\bjoint (?:[\w-]+ ){0,2}(?:project|program|programme|plan|effort)s?\b)", r"(?i:\b(?:talks|negotiating|negotiations|discussions) with\b)", r"(?:展开|开启|启动|进行)了?(?:谈判|磋商|洽谈)", r"就.{0,30}(?:进行)?(?:谈判|磋商)", r"(?i:\bagreement)", r"(?i:\bdeals?\b)", r"(?i:\bpacts?\b)", r"(?i:\bcontract[- ]manufactur)", r"\bMoU\b", r"(?i:\bmemorandum)"),
 }
 
 _STAGE_RX: dict[str, re.Pattern[str]] = {
