@@ -10,6 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .gate import Hits
 
 __all__ = ["EventDate", "find_dates"]
 
@@ -214,10 +218,18 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
     return None
 
 
-def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str | None = None) -> list[EventDate]:
-    """Event dates inside text[start:end], in order; `anchor` seeds relative offsets."""
+# Every pattern, by name, for the literal prefilter (gate.py).
+PATTERNS: dict[str, re.Pattern[str]] = {f"date:{kind}": rx for kind, rx in _PATTERNS}
+
+
+def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str | None = None,
+               gate: "Hits | None" = None) -> list[EventDate]:
+    """Event dates inside text[start:end], in order; `anchor` seeds relative offsets; `gate`
+    (the article's prefilter hits) skips patterns that cannot match."""
     hits: list[tuple[int, int, str, re.Match[str]]] = []
     for kind, pattern in _PATTERNS:
+        if gate is not None and not gate.may(f"date:{kind}", start, end):
+            continue
         for m in pattern.finditer(text, start, end):
             if any(m.start() < e and s < m.end() for s, e, _, _ in hits):
                 continue

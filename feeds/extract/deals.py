@@ -17,8 +17,9 @@ from typing import Iterator
 from dataclasses import dataclass, field, replace
 
 from feeds.registry import Registry
-from . import discourse, lexicon
+from . import dates as dates_module, discourse, hedges, lexicon
 from .dates import EventDate, find_dates
+from .gate import Gate, Hits
 from .hedges import FLAT_DENIAL, veto
 from .mentions import Mention, matcher_for
 from .model import Deal
@@ -28,6 +29,11 @@ from .segment import Span, clauses, sentences
 __all__ = ["extract"]
 
 _STAGE_RANK = {s: i for i, s in enumerate(lexicon.STAGES)}
+# One literal prefilter for every pattern run per sentence or clause (see gate.py).
+GATE = Gate({**lexicon.PATTERNS, **hedges.PATTERNS, **dates_module.PATTERNS,
+             "ACT": lexicon.ACT, "REFERENCE": lexicon.REFERENCE, "VENTURE": lexicon.VENTURE,
+             "BACKGROUND": discourse.BACKGROUND, "DESCRIPTION": discourse.DESCRIPTION, "JOINT": discourse.JOINT,
+             "DISTRIBUTIVE": lexicon.DISTRIBUTIVE, "FLAT_DENIAL": FLAT_DENIAL, "OWNERS": lexicon.OWNERS})
 _KIND_RANK = {k: i for i, k in enumerate(lexicon.KINDS)}
 
 
@@ -111,40 +117,42 @@ def _clause_spans(text: str, sentence: Span, mentions: list[Mention]) -> list[Sp
 _STATE_KINDS = frozenset({"technology_supply", "strategic_cooperation"})
 
 
-def _acts_outside(text: str, sentence: Span) -> bool:
+def _acts_outside(text: str, sentence: Span, hits: Hits | None = None) -> bool:
     """An act outside the descriptions: "X, the venture of A and B, started production",
     "CYVN, backed by Abu Dhabi, will invest in NIO"."""
-    cues = lexicon.scan(discourse.DESCRIPTION.sub(" ", text[sentence.start:sentence.end]))
+    cues = lexicon.scan(discourse.DESCRIPTION.sub(lambda m: " " * len(m.group(0)), text[sentence.start:sentence.end]), hits, sentence.start)
     return bool(cues.stages or cues.launch or cues.kinds - _STATE_KINDS)
 
 
-def _background(text: str, sentence: Span, dates: list[EventDate], published: dt.date | None, role: str) -> bool:
+def _background(text: str, sentence: Span, dates: list[EventDate], published: dt.date | None, role: str,
+                hits: Hits | None = None) -> bool:
     """A sentence that recalls history, is anchored well before publication, or only describes
     who owns what."""
     news = role != discourse.BODY
-    if discourse.BACKGROUND.search(text, sentence.start, sentence.end) or discourse.past_anchored(dates, published, news) \
+    hits = hits or GATE.hits(text)
+    if GATE.search(hits, "BACKGROUND", text, sentence.start, sentence.end) or discourse.past_anchored(dates, published, news) \
             or discourse.since_earlier_year(text, sentence.start, sentence.end, published):
         return True
-    return bool(discourse.DESCRIPTION.search(text, sentence.start, sentence.end)) and not _acts_outside(text, sentence)
+    return bool(GATE.search(hits, "DESCRIPTION", text, sentence.start, sentence.end)) and not _acts_outside(text, sentence, hits)
 
 
 def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, mentions: list[Mention],
-                         now: dt.date | None, anchor: str | None, published: dt.date | None
+                         now: dt.date | None, anchor: str | None, published: dt.date | None, hits: Hits
                          ) -> tuple[list[_Group], list[_Unit], str | None]:
     """Groups formed in one sentence, plus its party-poor units that may refer back. `now` is
     the publication date against which old dates mark background (None: no such test)."""
     title = role == discourse.TITLE
-    dates = find_dates(text, sentence.start, sentence.end, published, anchor) if published else []
+    dates = find_dates(text, sentence.start, sentence.end, published, anchor, hits) if published else []
     if dates:
         anchor = dates[-1].value
-    if veto(text[sentence.start:sentence.end]):
+    if veto(text[sentence.start:sentence.end], hits, sentence.start):
         return [], [], anchor
-    if _background(text, sentence, dates, now, role):
+    if _background(text, sentence, dates, now, role, hits):
         return [], [], anchor
     background = False
     units = []
     for span in _clause_spans(text, sentence, mentions):
-        cues = lexicon.scan(text[span.start:span.end])
+        cues = lexicon.scan(text[span.start:span.end], hits, span.start)
         units.append(_Unit(span, index, title, cues, [d for d in dates if span.start <= d.start < span.end],
                            _ids(mentions, span), role))
     all_parties = _ids(mentions, sentence)
@@ -196,7 +204,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
             g.units.append(unit)
     loose = []
     if not groups:
-        sentence_cues = lexicon.scan(text[sentence.start:sentence.end])
+        sentence_cues = lexicon.scan(text[sentence.start:sentence.end], hits, sentence.start)
         if not sentence_cues.empty:
             # "光束汽车 ... 量产下线" refers to the venture whose parents another sentence names
             ventures = lexicon.venture_parents(text, sentence.start, sentence.end)
@@ -450,7 +458,7 @@ def _sectors(registry: Registry) -> dict[str, str]:
 _LIST_GAP = re.compile(r"\s*(?:,|，|、|and|&|与|和|及|以及|or)\s*(?:the\s+)?")
 
 
-def _enumerated(text: str, sentence: Span, mentions: list[Mention]) -> set[int]:
+def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) -> set[int]:
     """Indexes of mentions that only list companies: examples, rivals, rankings ("rivals such as
     A and B", "比亚迪、理想等品牌"), or three or more names in a row with nothing joint about them."""
     dropped: set[int] = set()
@@ -460,7 +468,7 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention]) -> set[int]:
             runs[-1].append(i)
         else:
             runs.append([i])
-    joint = discourse.JOINT.search(text, sentence.start, sentence.end) or lexicon.DISTRIBUTIVE.search(text, sentence.start, sentence.end)
+    joint = GATE.search(hits, "JOINT", text, sentence.start, sentence.end) or GATE.search(hits, "DISTRIBUTIVE", text, sentence.start, sentence.end)
     for run in runs:
         first, last = mentions[run[0]], mentions[run[-1]]
         named = {mentions[i].company_id for i in run}
@@ -472,13 +480,13 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention]) -> set[int]:
     return dropped
 
 
-def _sentence_mentions(text: str, sentence: Span, mentions: list[Mention], starts: list[int]) -> list[Mention]:
+def _sentence_mentions(text: str, sentence: Span, mentions: list[Mention], starts: list[int], hits: Hits) -> list[Mention]:
     """The sentence's mentions, without customers named through their models and listed names."""
     inside = mentions[bisect_left(starts, sentence.start):bisect_left(starts, sentence.end)]
     if len(inside) < 2:
         return inside
     dropped = set(_customer_models(text, sentence, inside))
-    listed = _enumerated(text, sentence, inside)
+    listed = _enumerated(text, sentence, inside, hits)
     if not dropped and not listed:
         return inside
     return [m for i, m in enumerate(inside) if i not in listed and m not in dropped]
@@ -494,11 +502,16 @@ def _roles(text: str, regions: list[discourse.Region]) -> Iterator[tuple[Span, s
             yield sentence, role
 
 
-def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str) -> bool:
-    """Cheap test before the full analysis: two companies, or a word that refers back to them."""
-    if len({m.company_id for m in inside}) >= 2:
+def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str, news_parties: set[str], hits: Hits) -> bool:
+    """Cheap tests before the full analysis: two companies, or a word that refers back to them;
+    in the body, also two of the lead's companies (detail) or a word for an act (a new deal)."""
+    named = {m.company_id for m in inside}
+    if len(named) < 2 and not (GATE.search(hits, "REFERENCE", text, sentence.start, sentence.end)
+                               or GATE.search(hits, "VENTURE", text, sentence.start, sentence.end)):
+        return False
+    if role != discourse.BODY or len(named & news_parties) >= 2:
         return True
-    return bool(lexicon.REFERENCE.search(text, sentence.start, sentence.end) or lexicon.VENTURE.search(text, sentence.start, sentence.end))
+    return GATE.search(hits, "ACT", text, sentence.start, sentence.end) is not None
 
 
 def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
@@ -520,19 +533,22 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     roles = list(_roles(text, regions))
     # a short item (headline and a sentence or two) is all news, however old the date it gives
     full = any(role == discourse.BODY for _, role in roles)
+    news_parties: set[str] = set()  # the companies of the headline's and lead's deals
+    hits = GATE.hits(text)
     for index, (sentence, role) in enumerate(roles):
-        inside = _sentence_mentions(text, sentence, mentions, starts)
-        if not _worth_reading(text, sentence, inside, role):
+        inside = _sentence_mentions(text, sentence, mentions, starts, hits)
+        if not _worth_reading(text, sentence, inside, role, news_parties, hits):
             continue
         found, refers_back, anchor = _groups_for_sentence(text, index, role, sentence, inside, published if full else None,
-                                                          anchor, published)
+                                                          anchor, published, hits)
         said = text[sentence.start:sentence.end]
-        if FLAT_DENIAL.search(said):
+        if GATE.search(hits, "FLAT_DENIAL", text, sentence.start, sentence.end):
             hedged.append(("denial", _ids(inside, sentence)))
-        elif veto(said) == "speculation":
+        elif veto(said, hits, sentence.start) == "speculation":
             hedged.append(("speculation", _ids(inside, sentence)))
         if role != discourse.BODY:
             lead_dates += [(d.value, g.parties) for g in found for u in g.units for d in u.dates]
+            news_parties.update(p for g in found for p in g.parties)
         groups.extend(found)
         loose.extend(refers_back)
     if not groups:
@@ -544,7 +560,7 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
         if not any(u.news for u in target.units):
             unit = replace(unit, role=discourse.BODY)  # a lead sentence without names does not make background news
         target.units.append(unit)
-    ventures = lexicon.VENTURE.search(text) is not None
+    ventures = hits.search("VENTURE", text, 0, len(text)) is not None
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
     merged = _news_first(merged)
     decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates),

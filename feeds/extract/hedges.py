@@ -6,6 +6,10 @@ with Y was untrue"), not just the clause it sits in.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .gate import Hits
 
 __all__ = ["veto", "VETOES"]
 
@@ -62,10 +66,17 @@ FLAT_DENIAL = re.compile(
     r"\bdismiss(?:es|ed)? (?:a |the )?(?:reports?|speculation)\b|\brejects? (?:a |the )?reports?\b)")
 
 
-def veto(sentence: str) -> str | None:
-    """The name of the first non-deal category the sentence falls into, else None."""
-    text = _HARMLESS.sub(" ", sentence)
+# Every pattern veto() runs, by name, for the literal prefilter (gate.py).
+PATTERNS: dict[str, re.Pattern[str]] = {"harmless": _HARMLESS, **{f"veto:{k}": rx for k, rx in VETOES.items()}}
+
+
+def veto(sentence: str, hits: "Hits | None" = None, offset: int = 0) -> str | None:
+    """The name of the first non-deal category the sentence falls into, else None. `hits`
+    (for the article the sentence was cut from at `offset`) skips patterns that cannot match."""
+    end = offset + len(sentence)
+    # blanked to the same length, so positions still match the article's prefilter hits
+    text = _HARMLESS.sub(lambda m: " " * len(m.group(0)), sentence) if hits is None or hits.may("harmless", offset, end) else sentence
     for name, rx in VETOES.items():
-        if rx.search(text):
+        if rx.search(text) if hits is None else hits.search(f"veto:{name}", text, 0, len(text), offset):
             return name
     return None

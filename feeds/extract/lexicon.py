@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
 
-__all__ = ["SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
+if TYPE_CHECKING:
+    from .gate import Hits
+
+__all__ = ["ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
 
 KINDS = ("licensing_explicit", "joint_venture", "acquisition", "equity_investment", "licensing", "strategic_explicit",
          "co_development", "partnership_expanded", "technology_supply", "strategic_cooperation")
@@ -128,6 +132,8 @@ _FUTURE = re.compile(r"(?:将|计划|拟|预计|准备|打算|有望|将于|明�
 _FUTURE_AFTER = re.compile(r"\s+(?:from|starting|beginning|next|later)\b|起|开始")
 # "但双方尚未达成任何协议", "though no agreement has been reached": the unit reports no signing.
 _NOT_YET = re.compile(r"(?:尚未|未能|还没有|仍未)(?!披露|公布|透露)|(?i:\bno (?:\w+ )?(?:agreement|deal|decision)\b|\bnot yet\b(?! (?:been )?(?:disclosed|announced|revealed|made public))|\bha(?:s|ve)(?:n't| not) (?:yet )?been (?:reached|signed|agreed))")
+# Any stage or launch word: a cheap first test for a later sentence that might report an act of its own.
+ACT = re.compile("|".join(f"(?:{rx.pattern})" for rx in _STAGE_RX.values()) + "|" + _LAUNCH.pattern)
 LOI = re.compile(r"意向书|备忘录|(?i:\bletter of intent\b|\bmemorandum\b)|\bMoU\b|\bLOI\b")
 # Sentences recalling earlier history ("此前，吉利曾与沃尔沃合作") add context, not new deals.
 BACKGROUND = re.compile(r"此前|早前|曾经|曾与|曾在|股东包括|投资方包括|(?i:\bpreviously\b|\bformerly\b|\bin the past\b|\bhad earlier\b|"
@@ -218,9 +224,27 @@ def _acquisition_is_stake(text: str) -> bool:
     return bool(_STAKE.search(text))
 
 
-def scan(text: str) -> UnitCues:
-    """Cues in one unit of text (already normalised)."""
-    kinds = {k for k, rx in _KIND_RX.items() if rx.search(text)}
+# Every pattern scan() runs, by name, for the literal prefilter (gate.py).
+PATTERNS: dict[str, re.Pattern[str]] = {**{f"kind:{k}": rx for k, rx in _KIND_RX.items()},
+                                        **{f"stage:{k}": rx for k, rx in _STAGE_RX.items()}, "launch": _LAUNCH}
+
+
+def scan(text: str, hits: "Hits | None" = None, offset: int = 0) -> UnitCues:
+    """Cues in one unit of text (already normalised). `hits` (for the article the unit was cut
+    from at `offset`) skips the patterns that cannot match."""
+    live = hits.named_in(offset, offset + len(text)) if hits is not None else None
+
+    def found(name: str, rx: re.Pattern[str]) -> bool:
+        if live is None:
+            return rx.search(text) is not None
+        return any(part.search(text) for part in live.get(name, ()))
+
+    def each(name: str, rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        if live is None:
+            return rx.finditer(text)
+        return (m for part in live.get(name, ()) for m in part.finditer(text))
+
+    kinds = {k for k, rx in _KIND_RX.items() if found(f"kind:{k}", rx)}
     if "acquisition" in kinds and _acquisition_is_stake(text):
         kinds.discard("acquisition")
         kinds.add("equity_investment")
@@ -231,7 +255,7 @@ def scan(text: str) -> UnitCues:
     talks = bool(_STAGE_RX["talks"].search(text))
     not_yet = bool(_NOT_YET.search(text))
     for stage, rx in _STAGE_RX.items():
-        for m in rx.finditer(text):
+        for m in each(f"stage:{stage}", rx):
             if stage in ("production", "established") and (talks or _FUTURE.search(text, max(0, m.start() - 14), m.start())):
                 continue
             if stage == "agreement_signed" and talks and not _SIGN_VERB.search(m.group(0)):
@@ -241,7 +265,7 @@ def scan(text: str) -> UnitCues:
             stages.add(stage)
             break
     launch = False
-    for m in _LAUNCH.finditer(text):
+    for m in each("launch", _LAUNCH):
         if not talks and not _FUTURE.search(text, max(0, m.start() - 14), m.start()) \
                 and not _FUTURE_AFTER.match(text, m.end()):
             launch = True
