@@ -480,9 +480,8 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) 
     return dropped
 
 
-def _sentence_mentions(text: str, sentence: Span, mentions: list[Mention], starts: list[int], hits: Hits) -> list[Mention]:
+def _sentence_mentions(text: str, sentence: Span, inside: list[Mention], hits: Hits) -> list[Mention]:
     """The sentence's mentions, without customers named through their models and listed names."""
-    inside = mentions[bisect_left(starts, sentence.start):bisect_left(starts, sentence.end)]
     if len(inside) < 2:
         return inside
     dropped = set(_customer_models(text, sentence, inside))
@@ -536,7 +535,10 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     news_parties: set[str] = set()  # the companies of the headline's and lead's deals
     hits = GATE.hits(text)
     for index, (sentence, role) in enumerate(roles):
-        inside = _sentence_mentions(text, sentence, mentions, starts, hits)
+        inside = mentions[bisect_left(starts, sentence.start):bisect_left(starts, sentence.end)]
+        if not _worth_reading(text, sentence, inside, role, news_parties, hits):
+            continue  # (a necessary condition: dropping listed names below only removes mentions)
+        inside = _sentence_mentions(text, sentence, inside, hits)
         if not _worth_reading(text, sentence, inside, role, news_parties, hits):
             continue
         found, refers_back, anchor = _groups_for_sentence(text, index, role, sentence, inside, published if full else None,

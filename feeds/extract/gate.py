@@ -138,24 +138,40 @@ def _balanced(source: str) -> bool:
 class Hits:
     """Where the triggers of each part of each pattern occur in one text."""
 
-    __slots__ = ("_gate", "_starts", "_all", "_live", "_positions", "_owners")
+    __slots__ = ("_gate", "_all", "_positions", "_owners", "_spans", "_by_name")
 
-    def __init__(self, gate: "Gate", starts: dict[int, list[int]], everything: bool = False,
+    def __init__(self, gate: "Gate", everything: bool = False,
                  occurrences: list[tuple[int, tuple[int, ...]]] | None = None) -> None:
         self._gate = gate
-        self._starts = starts
         self._all = everything
-        self._live: dict[str, list[tuple[int, re.Pattern[str]]]] = {}  # per name: parts with a trigger in the text
         occurrences = sorted(occurrences or ())
         self._positions = [pos for pos, _ in occurrences]
         self._owners = [ids for _, ids in occurrences]
+        self._spans: dict[tuple[int, int], dict[str, list[re.Pattern[str]]]] = {}
+        self._by_name: dict[str, list[int]] = {}  # per pattern name, where any of its triggers occurs
+
+    def _somewhere(self, name: str, start: int, end: int) -> bool:
+        """A trigger of `name` lies in [start, end): one bisection, no per-span work."""
+        if not self._by_name and self._positions:
+            names = self._gate.part_name
+            for pos, ids in zip(self._positions, self._owners):
+                for p in ids:
+                    self._by_name.setdefault(names[p], []).append(pos)
+        found = self._by_name.get(name, ())
+        i = bisect_left(found, start)
+        return i < len(found) and found[i] < end
 
     def named_in(self, start: int, end: int) -> dict[str, list[re.Pattern[str]]] | None:
         """The parts, by pattern name, whose triggers occur inside [start, end); None when
-        there is no prefilter (every part may match)."""
+        there is no prefilter (every part may match). Cached per span: a sentence or clause is
+        asked about many patterns."""
         if self._all:
             return None
+        cached = self._spans.get((start, end))
+        if cached is not None:
+            return cached
         out: dict[str, list[re.Pattern[str]]] = {}
+        self._spans[(start, end)] = out
         seen: set[int] = set()
         names, parts = self._gate.part_name, self._gate.part_rx
         for ids in self._owners[bisect_left(self._positions, start):bisect_left(self._positions, end)]:
@@ -165,41 +181,29 @@ class Hits:
                     out.setdefault(names[part], []).append(parts[part])
         return out
 
-    def _parts(self, name: str) -> list[tuple[int, re.Pattern[str]]]:
-        live = self._live.get(name)
-        if live is None:
-            always = self._gate.always
-            live = self._live[name] = [(p, rx) for p, rx in self._gate.parts[name]
-                                       if self._all or p in always or p in self._starts]
-        return live
-
-    def _open(self, part: int, start: int, end: int) -> bool:
-        found = self._starts.get(part)
-        if found is None:  # a part without triggers (always runs), or no prefilter at all
-            return True
-        i = bisect_left(found, start)
-        return i < len(found) and found[i] < end
-
     def may(self, name: str, start: int, end: int) -> bool:
         """Whether pattern `name` can match inside text[start:end]."""
-        return any(self._open(p, start, end) for p, _ in self._parts(name))
+        live = self.named_in(start, end)
+        return live is None or name in live
 
     def search(self, name: str, text: str, start: int = 0, end: int | None = None, offset: int = 0) -> re.Match[str] | None:
         """A match of pattern `name` in text[start:end] (not necessarily the leftmost), or None.
         `offset` places `text` in the article the hits were found in."""
         end = len(text) if end is None else end
-        for part, rx in self._parts(name):
-            if self._open(part, start + offset, end + offset):
-                m = rx.search(text, start, end)
-                if m:
-                    return m
+        if not self._all and not self._somewhere(name, start + offset, end + offset):
+            return None
+        live = self.named_in(start + offset, end + offset)
+        for rx in (self._gate.patterns_parts(name) if live is None else live.get(name, ())):
+            m = rx.search(text, start, end)
+            if m:
+                return m
         return None
 
     def finditer(self, name: str, text: str, offset: int = 0) -> Iterator[re.Match[str]]:
         """Matches of every part of pattern `name` that can match in `text`, part by part."""
-        for part, rx in self._parts(name):
-            if self._open(part, offset, offset + len(text)):
-                yield from rx.finditer(text)
+        live = self.named_in(offset, offset + len(text))
+        for rx in (self._gate.patterns_parts(name) if live is None else live.get(name, ())):
+            yield from rx.finditer(text)
 
 
 class Gate:
@@ -235,22 +239,18 @@ class Gate:
         if owners:
             self._automaton.make_automaton()
 
+    def patterns_parts(self, name: str) -> list[re.Pattern[str]]:
+        return [rx for _, rx in self.parts[name]]
+
     def hits(self, text: str) -> Hits:
         """All trigger positions in `text` (matched lower-cased; same length as text)."""
         lowered = text.lower()
         if len(lowered) != len(text):  # a character whose lower case is longer: no prefilter
-            return Hits(self, {}, everything=True)
-        starts: dict[int, list[int]] = {}
+            return Hits(self, everything=True)
         occurrences: list[tuple[int, tuple[int, ...]]] = []
         if not self._empty:
-            for end, (length, ids) in self._automaton.iter(lowered):
-                begin = end - length + 1
-                occurrences.append((begin, ids))
-                for part in ids:
-                    starts.setdefault(part, []).append(begin)
-        for found in starts.values():
-            found.sort()
-        return Hits(self, starts, occurrences=occurrences)
+            occurrences = [(end - length + 1, ids) for end, (length, ids) in self._automaton.iter(lowered)]
+        return Hits(self, occurrences=occurrences)
 
     def search(self, hits: Hits, name: str, text: str, start: int, end: int) -> re.Match[str] | None:
         """`patterns[name]` found in text[start:end], trying only the alternatives that can match."""
