@@ -190,6 +190,7 @@ class Catalog:
                 names += list(c.aliases)
                 if c.country:
                     countries.add(c.country)
+        names += list(getattr(st, "names", ()))  # the alliance's own names: HIMA, 鸿蒙智行, Horse Powertrain
         latest = max((e.position for e in st.entries), default=(st.updated_key or _FAR)[2])
         r.update(
             _search="\n".join([r["id"], *names]).casefold(),

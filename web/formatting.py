@@ -19,7 +19,7 @@ COUNTRIES = {
     "US": "United States", "KR": "South Korea", "IT": "Italy", "SE": "Sweden", "IN": "India",
 }
 EVENT_LABELS = {
-    "AllianceReported": "Reported", "StageChanged": "Stage changed", "AllianceCorroborated": "Corroborated",
+    "AllianceReported": "Reported", "StageChanged": "Stage changed", "AllianceCorroborated": "Corroborated", "AllianceNamed": "Named",
     "AllianceEnded": "Ended", "ReportRetracted": "Retraction", "ReportCorrected": "Correction",
     "CompanyMilestone": "Company milestone",
 }

@@ -33,7 +33,8 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from .deals import extract
+from .lexicon import alliance_names
 from .model import Deal
 from .score import score
 
-__all__ = ["Deal", "extract", "score"]
+__all__ = ["Deal", "alliance_names", "extract", "score"]

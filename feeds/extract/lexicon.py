@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Iterator
 if TYPE_CHECKING:
     from .gate import Hits
 
-__all__ = ["ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
+__all__ = ["alliance_names", "ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
 
 KINDS = ("licensing_explicit", "joint_venture", "acquisition", "equity_investment", "licensing", "strategic_explicit",
          "co_development", "partnership_expanded", "technology_supply", "strategic_cooperation")
@@ -194,6 +194,24 @@ VENTURE = re.compile("|".join(re.escape(n) for n in sorted(_VENTURE_OF, key=len,
 def venture_parents(text: str, start: int = 0, end: int | None = None) -> list[frozenset[str]]:
     """Parent pairs of the named joint ventures in text[start:end]."""
     return [_VENTURE_OF[m.group(0).lower()] for m in VENTURE.finditer(text, start, len(text) if end is None else end)]
+
+
+# Alliances known by their own name, for the log's alias events (feeds/decide.py): the named
+# joint ventures above plus multi-party alliances that are no venture ("鸿蒙智行" is Huawei's
+# alliance with Seres, Chery, BAIC, JAC and SAIC). Extraction does not use these.
+_ALLIANCE_NAMES: dict[tuple[str, ...], frozenset[str]] = {
+    **{names: frozenset(parents) for names, parents in _VENTURE_PARENTS.items()},
+    ("HIMA", "鸿蒙智行", "Harmony Intelligent Mobility Alliance"):
+        frozenset({"huawei", "seres", "chery", "baic", "jac", "saic-motor"}),
+}
+_NAME_OF: dict[str, tuple[str, frozenset[str]]] = {n.lower(): (n, parents) for names, parents in _ALLIANCE_NAMES.items() for n in names}
+_ALLIANCE_NAME = re.compile(r"(?<![A-Za-z])(?:" + "|".join(re.escape(n) for n in sorted(_NAME_OF, key=len, reverse=True)) + r")(?![A-Za-z])", re.I)
+
+
+def alliance_names(text: str) -> list[tuple[str, frozenset[str]]]:
+    """(name as the table spells it, parties' ids) for each alliance name in `text`, first seen first."""
+    seen = dict.fromkeys(_NAME_OF[m.group(0).lower()] for m in _ALLIANCE_NAME.finditer(text))
+    return list(seen)
 
 
 @dataclass(frozen=True, slots=True)
