@@ -367,7 +367,10 @@ def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage:
                      if u.dates and not u.title and u.cues.kinds and not u.cues.stages - {stage}), None)
     if date is None and any(u.news for u in acting):
         date = lead_date
-    if date is None:  # "The agreement was signed on Monday in Hefei": a later sentence about the act
+    if date is None:  # "The agreement was signed on Monday in Hefei": another sentence about the act
+        date = next((d.value for u in acting if u.cues.stages for d in u.dates
+                     if not discourse.past_anchored([d], published)), None)
+    if date is None:
         date = next((d.value for u in detail if u.cues.stages for d in u.dates
                      if not discourse.past_anchored([d], published)), None)
     return date
