@@ -504,12 +504,17 @@ def _roles(text: str, regions: list[discourse.Region]) -> Iterator[tuple[Span, s
             yield sentence, role
 
 
+def _names_or_reference(text: str, sentence: Span, inside: list[Mention], hits: Hits) -> bool:
+    """Two companies, or a word that refers back to them."""
+    return len({m.company_id for m in inside}) >= 2 or bool(GATE.search(hits, "REFERENCE", text, sentence.start, sentence.end)
+                                                            or GATE.search(hits, "VENTURE", text, sentence.start, sentence.end))
+
+
 def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str, news_parties: set[str], hits: Hits) -> bool:
     """Cheap tests before the full analysis: two companies, or a word that refers back to them;
     in the body, also two of the lead's companies (detail) or a word for an act (a new deal)."""
     named = {m.company_id for m in inside}
-    if len(named) < 2 and not (GATE.search(hits, "REFERENCE", text, sentence.start, sentence.end)
-                               or GATE.search(hits, "VENTURE", text, sentence.start, sentence.end)):
+    if not _names_or_reference(text, sentence, inside, hits):
         return False
     if role != discourse.BODY or len(named & news_parties) >= 2:
         return True
@@ -539,7 +544,7 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     hits = GATE.hits(text)
     for index, (sentence, role) in enumerate(roles):
         inside = mentions[bisect_left(starts, sentence.start):bisect_left(starts, sentence.end)]
-        if not _worth_reading(text, sentence, inside, role, news_parties, hits):
+        if not _names_or_reference(text, sentence, inside, hits):
             continue  # (a necessary condition: dropping listed names below only removes mentions)
         inside = _sentence_mentions(text, sentence, inside, hits)
         if not _worth_reading(text, sentence, inside, role, news_parties, hits):

@@ -133,7 +133,8 @@ _FUTURE_AFTER = re.compile(r"\s+(?:from|starting|beginning|next|later)\b|起|开
 # "但双方尚未达成任何协议", "though no agreement has been reached": the unit reports no signing.
 _NOT_YET = re.compile(r"(?:尚未|未能|还没有|仍未)(?!披露|公布|透露)|(?i:\bno (?:\w+ )?(?:agreement|deal|decision)\b|\bnot yet\b(?! (?:been )?(?:disclosed|announced|revealed|made public))|\bha(?:s|ve)(?:n't| not) (?:yet )?been (?:reached|signed|agreed))")
 # Any stage or launch word: a cheap first test for a later sentence that might report an act of its own.
-ACT = re.compile("|".join(f"(?:{rx.pattern})" for rx in _STAGE_RX.values()) + "|" + _LAUNCH.pattern)
+# (each stage pattern is a plain alternation, so joining keeps one flat alternation the prefilter can split)
+ACT = re.compile("|".join(rx.pattern for rx in _STAGE_RX.values()) + "|" + _LAUNCH.pattern)
 LOI = re.compile(r"意向书|备忘录|(?i:\bletter of intent\b|\bmemorandum\b)|\bMoU\b|\bLOI\b")
 # Sentences recalling earlier history ("此前，吉利曾与沃尔沃合作") add context, not new deals.
 BACKGROUND = re.compile(r"此前|早前|曾经|曾与|曾在|股东包括|投资方包括|(?i:\bpreviously\b|\bformerly\b|\bin the past\b|\bhad earlier\b|"
