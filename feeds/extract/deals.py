@@ -518,7 +518,10 @@ def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str, 
         return False
     if role != discourse.BODY or len(named & news_parties) >= 2:
         return True
-    return GATE.search(hits, "ACT", text, sentence.start, sentence.end) is not None
+    key = ("act", sentence.start, sentence.end)
+    if key not in hits.memo:
+        hits.memo[key] = GATE.search(hits, "ACT", text, sentence.start, sentence.end) is not None
+    return bool(hits.memo[key])
 
 
 def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
@@ -544,8 +547,9 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     hits = GATE.hits(text)
     for index, (sentence, role) in enumerate(roles):
         inside = mentions[bisect_left(starts, sentence.start):bisect_left(starts, sentence.end)]
-        if not _names_or_reference(text, sentence, inside, hits):
-            continue  # (a necessary condition: dropping listed names below only removes mentions)
+        # the same test before and after dropping listed names (which only removes mentions)
+        if not _worth_reading(text, sentence, inside, role, news_parties, hits):
+            continue
         inside = _sentence_mentions(text, sentence, inside, hits)
         if not _worth_reading(text, sentence, inside, role, news_parties, hits):
             continue

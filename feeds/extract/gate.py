@@ -138,7 +138,7 @@ def _balanced(source: str) -> bool:
 class Hits:
     """Where the triggers of each part of each pattern occur in one text."""
 
-    __slots__ = ("_gate", "_all", "_positions", "_owners", "_spans", "_by_name")
+    __slots__ = ("_gate", "_all", "_positions", "_owners", "_spans", "_by_name", "memo")
 
     def __init__(self, gate: "Gate", everything: bool = False,
                  occurrences: list[tuple[int, tuple[int, ...]]] | None = None) -> None:
@@ -149,6 +149,7 @@ class Hits:
         self._owners = [ids for _, ids in occurrences]
         self._spans: dict[tuple[int, int], dict[str, list[re.Pattern[str]]]] = {}
         self._by_name: dict[str, list[int]] = {}  # per pattern name, where any of its triggers occurs
+        self.memo: dict[tuple, object] = {}  # per-article results callers choose to keep (a sentence's veto)
 
     def _somewhere(self, name: str, start: int, end: int) -> bool:
         """A trigger of `name` lies in [start, end): one bisection, no per-span work."""

@@ -74,6 +74,15 @@ def veto(sentence: str, hits: "Hits | None" = None, offset: int = 0) -> str | No
     """The name of the first non-deal category the sentence falls into, else None. `hits`
     (for the article the sentence was cut from at `offset`) skips patterns that cannot match."""
     end = offset + len(sentence)
+    if hits is not None and ("veto", offset, end) in hits.memo:
+        return hits.memo[("veto", offset, end)]  # type: ignore[return-value]
+    found = _veto(sentence, hits, offset, end)
+    if hits is not None:
+        hits.memo[("veto", offset, end)] = found
+    return found
+
+
+def _veto(sentence: str, hits: "Hits | None", offset: int, end: int) -> str | None:
     # blanked to the same length, so positions still match the article's prefilter hits
     text = _HARMLESS.sub(lambda m: " " * len(m.group(0)), sentence) if hits is None or hits.may("harmless", offset, end) else sentence
     for name, rx in VETOES.items():
