@@ -376,6 +376,14 @@ def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage:
     return date
 
 
+def _venture_product(acting: list[_Unit], group: _Group, text: str) -> bool:
+    """A named venture of these parents launching a model ("上汽大众ID.ERA亮相", "光束汽车推出新车"):
+    a product of an existing partnership, not a new act of it, unless a stage word says more."""
+    if any(u.cues.stages for u in acting) or not any(u.cues.launch for u in acting):
+        return False
+    return any(group.parties == parents for parents in lexicon.venture_parents(text))
+
+
 def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
     """The headline and lead name no act: no stage, and at most a bare 'partnership' ("its
     partnership with Leapmotor was not affected") or a supply stated in passing ("which uses
@@ -433,7 +441,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     confidence += 0.05 if any(not u.title for u in group.units) else 0.0
     if not news:
         confidence = min(confidence, 0.5)  # the body alone: background until a person says otherwise
-    elif _weak(news, group, text, full):
+    elif _weak(news, group, text, full) or _venture_product(acting, group, text):
         confidence = min(confidence, 0.55)
     ordered = sorted(best_units or acting, key=lambda u: u.title)
     evidence = ordered[0].span
@@ -476,7 +484,9 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) 
         first, last = mentions[run[0]], mentions[run[-1]]
         named = {mentions[i].company_id for i in run}
         subject = len(text[sentence.start:first.start].strip()) <= 3  # "Nissan, Honda and Mitsubishi sign ..."
-        if discourse.ENUM_BEFORE.search(text[max(sentence.start, first.start - 14):first.start]) \
+        before = text[max(sentence.start, first.start - 30):first.start]
+        if discourse.ENUM_BEFORE.search(before[-14:]) \
+                or (len(named) >= 2 and discourse.OBJECTS_BEFORE.search(before)) \
                 or discourse.ENUM_AFTER.match(text[last.end:min(sentence.end, last.end + 6)]) \
                 or (len(named) >= 3 and not joint and not subject):
             dropped.update(run)

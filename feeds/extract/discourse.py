@@ -89,6 +89,8 @@ DESCRIPTION = re.compile(
     r"(?i:\b(?:a|the|its|their|his) (?:[\w-]+ ){0,3}(?:joint )?(?:venture|alliance|partnership|unit|subsidiary|brand|affiliate) (?:of|between|led by|owned by)\b|"
     r"'s? (?:[\w-]+ ){0,2}(?:partner|ally|supplier|customer|client|parent(?: company)?|owner)s?\b|\b(?:partner|supplier|customer|client|parent company|owner) of\b|"
     r"\bwhich (?:has|had|have) (?:\w+ ){0,2}(?:partnered|worked|teamed|invested|cooperated|collaborated)\b|"
+    # possessive, so existing: "its BMW Brilliance venture with Brilliance Auto"
+    r"(?<!to )(?<!into )\b(?:its|their) (?:[\w-]+ ){0,3}(?:joint )?(?:venture|partnership|alliance|tie-up|cooperation|collaboration) with\b|"
     r"\b(?:jointly |wholly |majority[- ]|partly )?owned by\b|\bbacked by\b|\bcontrolled by\b|\bowns\b|\bhold(?:s)? (?:a|the|about|around|\d)|\bwhich (?:also )?(?:owns|holds|makes|sells|builds)\b)")
 
 # Several companies acting together, as opposed to a list of companies each doing its own thing.
@@ -96,6 +98,11 @@ JOINT = re.compile(r"共同|联合|三方|四方|多方|合资|(?i:\bjoint(?:ly)
 
 # Lists of companies named as examples, rivals or a ranking: "rivals such as A and B", "比亚迪、理想等品牌".
 ENUM_BEFORE = re.compile(r"(?i:\b(?:such as|including|like|rivals?|competitors?|peers|ahead of|behind|than|outpacing|overtaking|beating|versus|vs\.?)\s+(?:the\s+)?$)|(?:超过|超越|领先于?|落后于?|高于|低于|包括|例如|比如|诸如)\s*$")
+# Two or more companies named as the customers or sources of something ("which will supply BMW and
+# Mercedes-Benz", "chips from Nvidia and Qualcomm"): objects of one verb, not partners of each other.
+OBJECTS_BEFORE = re.compile(r"(?i:\b(?:suppl(?:y|ies|ying|ied)|serv(?:e|es|ing|ed)|deliver(?:s|ing|ed)?|sell(?:s|ing)?|sold|"
+                            r"ship(?:s|ping|ped)?|provid(?:e|es|ing|ed)|customers?|clients?|from|to|uses?|using|equip(?:s|ped|ping)?)"
+                            r"\s+(?:[\w-]+\s+){0,2}$)|(?:供应|供货|配套|提供给|交付给|卖给|出口到|客户包括|客户有|客户)\s*$")
 ENUM_AFTER = re.compile(r"^\s*(?:等|等等|在内|相比|相较|之后|之前|分列)")
 
 # A sentence that names its own time as long before publication recalls history; in the lead only

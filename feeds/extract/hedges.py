@@ -50,7 +50,10 @@ VETOES: dict[str, re.Pattern[str]] = {
         # sales and export figures, price moves
         r"\b(?:sold|delivered|exported|shipped|registered)\s+(?:a record\s+|more than\s+|over\s+|about\s+|nearly\s+|almost\s+|some\s+|just\s+)?[\d,.]+|"
         r"\bsales (?:of [^.;]{0,30})?(?:rose|fell|jumped|dropped|grew|declined|slumped|surged|climbed|slipped|were|was|hit|reached)\b|"
-        r"\bcut(?:s|ting)? (?:the )?prices?\b|\bprices? cuts?\b|\bslash\w* prices?\b)|"
+        r"\bcut(?:s|ting)? (?:the )?prices?\b|\bprices? cuts?\b|\bslash\w* prices?\b|"
+        # earnings: "profit rose 50%, helped by ... its stake in Volvo Cars"
+        r"\b(?:profits?|revenues?|earnings|net income|net loss|operating income|margins?) (?:[\w-]+ ){0,2}(?:rose|fell|jumped|dropped|grew|declined|slumped|surged|climbed|slipped|widened|narrowed|doubled|tripled)\b)|"
+        r"(?:营收|净利润|利润|营业收入|毛利率)(?:同比)?(?:增长|下滑|下降|上涨|大增|翻倍)|"
         r"(?:出口|交付|销售|卖出|售出)(?:了|汽车|新车|整车)?(?:超过|约|近)?[\d.]+万?辆|(?:交付|销售|出口)(?:新车)?[\d.]+|降价|优惠"),
     # stock moves: "shares rose 6%", "股价上涨"
     "market": re.compile(

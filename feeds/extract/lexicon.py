@@ -115,7 +115,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\binvest\w*\b(?:[^.;]|(?<=\d)\.(?=\d)){0,40}\bin (?:their|its) (?:\w+ ){0,3}(?:joint )?venture\b)", r"(?i:\b(?:additional|further) investment\b)",
         r"(?i:\bextend)", r"(?i:\bextension\b)", r"(?i:\bdeepen)", r"(?i:\bupgrad)", r"(?i:\bexpand)", r"(?i:\bbroaden)", r"(?i:\bwiden)", r"(?i:\bstrengthen)", r"加强", r"(?:再度|再次)(?:携手|合作|牵手|联手)", r"(?i:\bcapital (?:increase|injection)\b)", r"(?i:\binject\w* (?:more |additional |fresh |new )?(?:capital|funds|cash)\b)",
         r"(?i:\bin proportion to their (?:stakes|holdings|shareholdings)\b)", r"(?i:\bnew round\b)", r"(?i:\bfurther (?:cooperation|collaboration|partnership)\b)",
-        r"(?i:\brenew)", r"(?i:\b(?:raise[sd]?|raising|increase[sd]?|increasing)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,12}\b(?:stake|holding)\b)", r"(?i:\bstep(?:s|ped)? up\b)"),
+        r"(?i:\brenew)", r"(?i:\badd(?:s|ed|ing)? (?:[\w-]+ ){0,4}to (?:its|their|the) (?:[\w-]+ )?(?:partnership|alliance|cooperation|collaboration|deal|agreement|pact)\b)", r"(?i:\b(?:raise[sd]?|raising|increase[sd]?|increasing)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,12}\b(?:stake|holding)\b)", r"(?i:\bstep(?:s|ped)? up\b)"),
     "agreement_signed": _rx(
         r"签署", r"签订", r"签约", r"签下", r"达成", r"意向书", r"备忘录", r"框架协议", r"协议",
         r"(?i:\bsign(?:s|ed|ing)?\b)", r"(?i:\bagreement\b)", r"(?i:\bagreed\b)", r"\bMoU\b", r"(?i:\bmemorandum\b)", r"(?i:\bletter of intent\b)"),
