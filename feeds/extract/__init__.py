@@ -7,11 +7,14 @@
 No I/O beyond loading the shipped registry (feeds/data/companies.json); automata and regexes
 are built once per process (per registry for the matcher).
 
-Pipeline, one module per step: normalize (traditional -> simplified, full-width -> ASCII,
-length-preserving) -> mentions (Aho-Corasick, longest match, brands and JV names resolved to
-owners) -> segment (sentences, clauses) -> hedges (sentence vetoes: denial, speculation,
-lawsuit, recall, executive move, sales/ranking) -> lexicon (kind/stage cues) -> dates ->
-deals (pairing parties by clause, merging across title/body, choosing kind/stage/date).
+Pipeline, one module per step: discourse.layout (headline, lead, body) -> normalize
+(traditional -> simplified, full-width -> ASCII, length-preserving) -> mentions (Aho-Corasick,
+longest match, brands and JV names resolved to owners) -> gate (one literal prefilter pass for
+every cue pattern) -> segment (sentences, clauses) -> hedges (sentence vetoes: denial,
+speculation, lawsuit, recall, executive move, sales/ranking/earnings, stock moves) -> discourse
+(background: past-anchored, descriptions of ownership, enumerations) -> lexicon (kind/stage
+cues) -> dates -> deals (pairing parties by clause, headline and lead first, the body only as
+detail or, for its own acts, under review; choosing kind/stage/date and a confidence).
 
 Decisions worth knowing:
 - Joint-venture names (上汽大众, 华晨宝马, Dongfeng Nissan) resolve to the partner whose
