@@ -138,15 +138,16 @@ def _balanced(source: str) -> bool:
 class Hits:
     """Where the triggers of each part of each pattern occur in one text."""
 
-    __slots__ = ("_gate", "_all", "_positions", "_owners", "_spans", "_by_name", "memo")
+    __slots__ = ("_gate", "_all", "_positions", "_owners", "_names", "_spans", "_by_name", "memo")
 
     def __init__(self, gate: "Gate", everything: bool = False,
-                 occurrences: list[tuple[int, tuple[int, ...]]] | None = None) -> None:
+                 occurrences: list[tuple[int, tuple[int, ...], tuple[str, ...]]] | None = None) -> None:
         self._gate = gate
         self._all = everything
         occurrences = sorted(occurrences or ())
-        self._positions = [pos for pos, _ in occurrences]
-        self._owners = [ids for _, ids in occurrences]
+        self._positions = [occ[0] for occ in occurrences]
+        self._owners = [occ[1] for occ in occurrences]
+        self._names = [occ[2] for occ in occurrences]
         self._spans: dict[tuple[int, int], dict[str, list[re.Pattern[str]]]] = {}
         self._by_name: dict[str, list[int]] = {}  # per pattern name, where any of its triggers occurs
         self.memo: dict[tuple, object] = {}  # per-article results callers choose to keep (a sentence's veto)
@@ -154,10 +155,13 @@ class Hits:
     def _somewhere(self, name: str, start: int, end: int) -> bool:
         """A trigger of `name` lies in [start, end): one bisection, no per-span work."""
         if not self._by_name and self._positions:
-            names = self._gate.part_name
-            for pos, ids in zip(self._positions, self._owners):
-                for p in ids:
-                    self._by_name.setdefault(names[p], []).append(pos)
+            by_name = self._by_name
+            for pos, names in zip(self._positions, self._names):
+                for n in names:
+                    if n in by_name:
+                        by_name[n].append(pos)
+                    else:
+                        by_name[n] = [pos]
         found = self._by_name.get(name, ())
         i = bisect_left(found, start)
         return i < len(found) and found[i] < end
@@ -235,7 +239,8 @@ class Gate:
         self.always = frozenset(always)
         self._automaton = ahocorasick.Automaton()
         for word, ids in owners.items():
-            self._automaton.add_word(word, (len(word), tuple(ids)))
+            names = tuple(dict.fromkeys(self.part_name[p] for p in ids))
+            self._automaton.add_word(word, (len(word), tuple(ids), names))
         self._empty = not owners
         if owners:
             self._automaton.make_automaton()
@@ -248,9 +253,9 @@ class Gate:
         lowered = text.lower()
         if len(lowered) != len(text):  # a character whose lower case is longer: no prefilter
             return Hits(self, everything=True)
-        occurrences: list[tuple[int, tuple[int, ...]]] = []
+        occurrences: list[tuple[int, tuple[int, ...], tuple[str, ...]]] = []
         if not self._empty:
-            occurrences = [(end - length + 1, ids) for end, (length, ids) in self._automaton.iter(lowered)]
+            occurrences = [(end - length + 1, ids, names) for end, (length, ids, names) in self._automaton.iter(lowered)]
         return Hits(self, occurrences=occurrences)
 
     def search(self, hits: Hits, name: str, text: str, start: int, end: int) -> re.Match[str] | None:
