@@ -374,3 +374,21 @@ def stream_of(event: Event) -> str:
         if v:
             return f"{prefix}-{v}"
     raise MalformedEvent(f"{event.type_name} has no subject to derive a stream from")
+
+
+@dataclass(frozen=True, slots=True)
+class AllianceNamed(Event):
+    """A venture's or alliance's own name was seen for it (HIMA/鸿蒙智行, Horse Powertrain):
+    searchable, shown on the alliance's page, and a mention of it stands for its parties."""
+
+    type_name: ClassVar[str] = "AllianceNamed"
+    alliance_id: str
+    name: str
+    citation: Citation | None = None
+
+    def validate(self) -> None:
+        _require(bool(self.name.strip()), "an alliance name must not be empty")
+
+
+EVENT_CLASSES = (*EVENT_CLASSES, AllianceNamed)
+REGISTRY[AllianceNamed.type_name] = AllianceNamed

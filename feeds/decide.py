@@ -3,7 +3,12 @@
     new parties            -> AllianceReported (a new alliance)
     known parties, news    -> StageChanged (a new stage or a new kind of cooperation)
     known parties, same    -> AllianceCorroborated (a further source, never a second alliance)
+    known, earlier stage   -> AllianceCorroborated, marked as a report of an earlier stage: stages never
+                              silently go backwards ("agreement signed" after "established")
+    known, ended           -> StageChanged to "ended" on an explicit reversal ("talks collapsed", 终止)
+    contradiction          -> DealQueued: a live stage reported for an alliance that has ended
     same article again     -> nothing (the idempotency keys derive from the article and the claim)
+    an alliance's own name -> AllianceNamed (HIMA/鸿蒙智行, Horse Powertrain), once per alliance and name
     low confidence         -> DealQueued (the review queue; no alliance changes until a person decides)
 """
 from __future__ import annotations
@@ -16,7 +21,7 @@ from urllib.parse import urlsplit
 
 from events.envelope import NewEvent
 from events.projections.alliance import AllianceState
-from events.types import AllianceCorroborated, AllianceReported, CompanyRegistered, DealQueued, StageChanged
+from events.types import AllianceCorroborated, AllianceNamed, AllianceReported, CompanyRegistered, DealQueued, StageChanged
 from events.values import Citation, FuzzyDate, Precision
 
 from .registry import Registry, company_id
@@ -25,6 +30,20 @@ if TYPE_CHECKING:  # extraction is imported only where it runs (a poll of unchan
     from .extract import Deal
 
 DEFAULT_THRESHOLD = 0.6
+# How far along its life an alliance is; expansion and production both come after establishment.
+_PROGRESS = {"talks": 0, "agreement_signed": 1, "established": 2, "production": 3, "expanded": 3, "ended": 4}
+
+
+def is_earlier_stage(stage: str, current: str | None) -> bool:
+    """A live stage before the alliance's current live stage: news of the past, not a move back."""
+    if current is None or current == "ended" or stage == "ended":
+        return False
+    return _PROGRESS.get(stage, 0) < _PROGRESS.get(current, 0)
+
+
+def contradicts(stage: str, current: str | None) -> bool:
+    """A live stage reported for an alliance that has ended: a revival or a mistake, for a person to say."""
+    return current == "ended" and stage != "ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +144,16 @@ def alliance_events(c: Claim, alliances: Mapping[str, AllianceState], names: Map
         same = [e for e in existing.entries if e.citation and e.citation.get("url") == c.citation.url]
         if any(e.stage == c.stage and (e.kind in (None, c.kind)) for e in same):
             return []  # this source already said exactly this
+    latest = max((e for e in existing.entries if e.stage), key=lambda e: e.sort_key, default=None)
     if c.stage == existing.stage and c.kind in existing.kinds and c.loi == existing.loi:
-        latest = max((e for e in existing.entries if e.stage), key=lambda e: e.sort_key, default=None)
         ev = AllianceCorroborated(existing.alliance_id, c.citation, corroborates=latest.key if latest else None,
                                   summary=summary)
+        return [NewEvent(ev, c.valid, f"claim:{c.key}:corroborated")]
+    if is_earlier_stage(c.stage, existing.stage):
+        note = (f"{summary} — reports an earlier stage ({c.stage.replace('_', ' ')}) than the alliance's "
+                f"current one ({(existing.stage or '').replace('_', ' ')}): recorded as a corroboration; the stage stays")
+        ev = AllianceCorroborated(existing.alliance_id, c.citation, corroborates=latest.key if latest else None,
+                                  summary=note)
         return [NewEvent(ev, c.valid, f"claim:{c.key}:corroborated")]
     ev = StageChanged(existing.alliance_id, c.stage, c.citation, loi=c.loi,
                       kind=None if c.kind in existing.kinds else c.kind, confidence=c.confidence, summary=summary)
@@ -143,6 +168,23 @@ def queued(c: Claim, article_id: str | None) -> NewEvent:
     return NewEvent(ev, c.valid, f"claim:{c.key}:queued")
 
 
+def name_events(article: Mapping[str, Any], alliances: Mapping[str, AllianceState]) -> list[NewEvent]:
+    """AllianceNamed for each alliance name the article uses whose alliance (exactly its parties)
+    is in the log and does not carry that name yet."""
+    from .extract import alliance_names  # imported where it runs, like the rest of extraction
+    from .extract.normalize import normalize
+
+    text = normalize(" ".join(str(article.get(k) or "") for k in ("title", "summary", "content")))
+    out = []
+    for name, parties in alliance_names(text):
+        st = find_alliance(tuple(sorted(parties)), alliances)
+        if st is None or name in st.names:
+            continue
+        ev = AllianceNamed(st.alliance_id, name, citation_for(article, name))
+        out.append(NewEvent(ev, None, f"alliance-name:{st.alliance_id}:{name.casefold()}"))
+    return out
+
+
 def decide(deals: Iterable[Deal], article: Mapping[str, Any], *, alliances: Mapping[str, AllianceState],
            known_companies: set[str], registry: Registry, threshold: float = DEFAULT_THRESHOLD,
            names: Mapping[str, str] | None = None, today: date | None = None) -> list[NewEvent]:
@@ -152,7 +194,8 @@ def decide(deals: Iterable[Deal], article: Mapping[str, Any], *, alliances: Mapp
     for deal in deals:
         c = claim_of(deal, article, today)
         out += registrations(c.parties, known_companies, registry)
-        if c.confidence < threshold:
+        existing = find_alliance(c.parties, working)
+        if c.confidence < threshold or (existing is not None and contradicts(c.stage, existing.stage)):
             out.append(queued(c, str(article.get("id")) if article.get("id") is not None else None))
             continue
         evs = alliance_events(c, working, names)
@@ -161,4 +204,4 @@ def decide(deals: Iterable[Deal], article: Mapping[str, Any], *, alliances: Mapp
             if isinstance(n.event, AllianceReported):
                 working[n.event.alliance_id] = AllianceState(n.event.alliance_id, parties=n.event.parties,
                                                              kinds=(n.event.kind,), stage=n.event.stage, reported=True)
-    return out
+    return out + name_events(article, working)

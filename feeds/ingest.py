@@ -9,9 +9,11 @@ the idempotency keys (derived from article and claim) make a repeated batch harm
 """
 from __future__ import annotations
 
+from collections import ChainMap
+
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping, Sequence, cast
 
 from events.envelope import NewEvent, Recorded
 from events.projections import alliance as alliance_proj
@@ -56,9 +58,10 @@ class Article:
                 "content": self.content, "lang": self.lang}
 
     def source(self) -> dict[str, Any]:
-        """What the decider cites (feed title or host as publisher, title, URL, date)."""
+        """What the decider cites (feed title or host as publisher, title, URL, date) and reads for venture names."""
         return {"id": self.id, "url": self.url, "title": self.title, "published": self.published,
-                "feed_title": self.feed_title, "feed_url": self.feed_url}
+                "feed_title": self.feed_title, "feed_url": self.feed_url, "summary": self.summary,
+                "content": self.content}
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape (`alliances articles --json`)."""
@@ -96,7 +99,10 @@ def decide_all(articles: Sequence[Article], deals: Sequence[Sequence[Deal]], reg
     names = {c.id: c.name for c in registry.companies()}
     out: list[NewEvent] = []
     for article, found in zip(articles, deals, strict=True):
-        if not found:
+        if not found:  # no deal, but it may still name a known venture (HIMA, 零跑国际)
+            named = decider.name_events(article.source(), working.view())
+            working.absorb(named)
+            out += named
             continue
         events = decider.decide(found, article.source(), alliances=working.relevant(found), known_companies=known,
                                 registry=registry, threshold=threshold, names=names, today=today)
@@ -122,6 +128,7 @@ class _Working:
     def __init__(self, alliances: Mapping[str, AllianceState]) -> None:
         self.alliances = alliances
         self.changed: dict[str, AllianceState] = {}
+        self._view = ChainMap(self.changed, cast("dict[str, AllianceState]", alliances))  # read-only use, no copy
         self._by_parties: dict[frozenset[str], set[str]] = {}
         for aid, st in alliances.items():
             self._by_parties.setdefault(frozenset(st.parties), set()).add(aid)
@@ -130,6 +137,10 @@ class _Working:
 
     def get(self, aid: str) -> AllianceState | None:
         return self.changed.get(aid) or self.alliances.get(aid)
+
+    def view(self) -> Mapping[str, AllianceState]:
+        """Every alliance as the batch leaves it (for the rare full lookups: names of ventures)."""
+        return self._view
 
     def relevant(self, deals: Iterable[Deal]) -> dict[str, AllianceState]:
         """Every alliance the decider could match for these deals (canonical id or same party set)."""

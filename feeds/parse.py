@@ -123,8 +123,9 @@ def _entry_language(entry: Mapping[str, Any], feed_language: str | None, text: s
 def _entry(entry: Mapping[str, Any], feed_language: str | None) -> ParsedEntry:
     """Reduce one feedparser entry to a ParsedEntry."""
     title = to_text(entry.get("title"))
-    summary = to_text(entry.get("summary"))
-    content = " ".join(to_text(block.get("value")) for block in entry.get("content") or () if block.get("value"))
+    # paragraphs survive as blank lines: extraction reads the lead apart from the body
+    summary = to_text(entry.get("summary"), paragraphs=True)
+    content = "\n\n".join(to_text(block.get("value"), paragraphs=True) for block in entry.get("content") or () if block.get("value"))
     if content == summary:
         content = ""  # RSS often repeats <description> as the only content block
     published = _to_datetime(entry.get("published_parsed")) or _to_datetime(entry.get("updated_parsed"))

@@ -18,13 +18,35 @@ def _strip(text: str) -> str:
     return html.unescape(nh3.clean(text, tags=set(), attributes={}, strip_comments=True))
 
 
-def to_text(html_or_text: str | None) -> str:
-    """Strip every tag (script/style bodies included), unescape entities and collapse whitespace."""
+# Tags that end a paragraph or a line: their boundaries become paragraph breaks when asked.
+_BLOCK = re.compile(r"<\s*/?\s*(?:p|br|li|ul|ol|div|h[1-6]|blockquote|tr|table|section|article|figure|figcaption|pre|hr)\b[^>]*>",
+                    re.IGNORECASE)
+_BREAK = "\n\n"
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+
+
+def _strip_keeping_blocks(text: str) -> str:
+    return _strip(_BLOCK.sub(_BREAK, text))
+
+
+def _paragraphs(text: str) -> str:
+    """Whitespace collapsed inside each paragraph; paragraphs separated by one blank line."""
+    parts = (" ".join(p.split()) for p in _PARAGRAPHS.split(text))
+    return _BREAK.join(p for p in parts if p)
+
+
+def to_text(html_or_text: str | None, paragraphs: bool = False) -> str:
+    """Strip every tag (script/style bodies included), unescape entities and collapse whitespace.
+
+    With `paragraphs`, HTML paragraphs, line breaks, list items and other blocks (and blank
+    lines in plain text) become paragraph breaks ("\n\n"), so that extraction can tell the
+    lead of an article from its body; whitespace inside a paragraph is still collapsed."""
     if not html_or_text:
         return ""
-    text = _strip(html_or_text)
+    strip = _strip_keeping_blocks if paragraphs else _strip
+    text = strip(html_or_text)
     if _LOOKS_LIKE_TAG.search(text):
         # Double-encoded HTML ("&amp;lt;b&amp;gt;") is common in real feeds (feedparser's corpus has
         # bozo_double-encoded-html.xml); one unescape leaves live markup, so strip once more.
-        text = _strip(text)
-    return " ".join(text.split())
+        text = strip(text)
+    return _paragraphs(text) if paragraphs else " ".join(text.split())

@@ -67,11 +67,13 @@ def _deal_json(d: Any) -> dict[str, Any]:
 @click.pass_context
 def extract_cmd(ctx: click.Context, file: IO[bytes], gold: IO[bytes] | None) -> None:
     """Read news items as JSON Lines (FILE or stdin) and write the deals each reports."""
-    registry = _tracker(ctx).pipeline.registry()
+    tracker = _tracker(ctx)
+    registry = tracker.pipeline.registry()
     if gold is not None:
         items, errors = _read_jsonl(gold)
         predicted = {str(i.get("id")): extract(i, registry) for i in items}
-        click.echo(json.dumps(score(items, predicted), indent=2))
+        # "applied": the deals at or above the review threshold, which change the live state
+        click.echo(json.dumps(score(items, predicted, tracker.settings.review_threshold), indent=2))
     else:
         items, errors = _read_jsonl(file)
         for item in items:

@@ -79,7 +79,8 @@ class TrackerQueries:
                 only: Collection[str] | None = None) -> Listing:
         model, views = self._queries.views(as_of, known_at)
         ids = sorted(views) if only is None else sorted(i for i in only if i in views)
-        rows = [ListedAlliance(alliance_json(st, n, model.companies), _latest(st), st.since_key, st.updated_key)
+        rows = [ListedAlliance(alliance_json(st, n, model.companies), _latest(st), st.since_key, st.updated_key,
+                               tuple(st.names))
                 for st, n in (views[i] for i in ids)]
         return Listing(model.position, rows, _CompanyDocs(model.companies))
 

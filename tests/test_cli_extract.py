@@ -91,3 +91,15 @@ def test_review_list_json_shows_queued_candidates(env):
     assert run(env, "review", "confirm", cid, "--stage", "established").returncode == 0
     state = json.loads(run(env, "state", "--json").stdout)
     assert [(r["id"], r["stage"]) for r in state] == [("momenta--nissan", "established")]
+
+
+def test_score_also_reports_the_deals_applied_without_review_at_the_configured_threshold(env, tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    lines = (json.dumps({**item, "deals": []}, ensure_ascii=False) for item in ITEMS)
+    gold.write_text("\n".join(lines), encoding="utf-8")
+    applied = json.loads(run(env, "extract", "--score", str(gold)).stdout)["applied"]
+    assert (applied["threshold"], applied["no_deal_items"], applied["no_deal_items_with_applied_deal"]) == (0.6, 2, 1)
+    out = run({**env, "ALLIANCES_REVIEW_THRESHOLD": "0.99"}, "extract", "--score", str(gold)).stdout
+    strict = json.loads(out)["applied"]
+    assert (strict["threshold"], strict["no_deal_items_with_applied_deal"], strict["no_deal_false_rate"]) == (
+        0.99, 0, 0.0)

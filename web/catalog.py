@@ -188,6 +188,7 @@ class Catalog:
                 names += list(c["aliases"])
                 if c["country"]:
                     countries.add(c["country"])
+        names += list(listed.names)  # the alliance's own names: HIMA, 鸿蒙智行, Horse Powertrain
         r.update(
             _search="\n".join([r["id"], *names]).casefold(),
             _party_ids=frozenset(p["id"] for p in r["parties"]),

@@ -20,6 +20,7 @@ COUNTRIES = {
 }
 EVENT_LABELS = {
     "AllianceReported": "Reported", "StageChanged": "Stage changed", "AllianceCorroborated": "Corroborated",
+    "AllianceNamed": "Named",
     "AllianceEnded": "Ended", "ReportRetracted": "Retraction", "ReportCorrected": "Correction",
     "CompanyMilestone": "Company milestone",
 }

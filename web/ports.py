@@ -46,6 +46,7 @@ class ListedAlliance:
     latest: int  # position of the latest event about it
     since_key: SortKey | None
     updated_key: SortKey | None
+    names: tuple[str, ...] = ()  # the alliance's own names (HIMA, 鸿蒙智行): searchable
 
 
 @dataclass(frozen=True, slots=True)

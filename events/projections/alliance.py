@@ -21,7 +21,7 @@ from ..values import FuzzyDate
 
 ALLIANCE_EVENT_TYPES = frozenset({
     "AllianceReported", "StageChanged", "AllianceCorroborated", "AllianceEnded",
-    "ReportRetracted", "ReportCorrected", "CompanyMilestone",
+    "ReportRetracted", "ReportCorrected", "CompanyMilestone", "AllianceNamed",
 })
 _FAR = "9999-12-31"
 
@@ -80,6 +80,11 @@ class AllianceState:
     def events(self) -> int:
         return len(self.entries)
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The alliance's own names (AllianceNamed entries), first seen first."""
+        return tuple(dict.fromkeys(e.summary for e in self.entries if e.type == "AllianceNamed" and e.key not in self.retracted))
+
 
 # --- entries --------------------------------------------------------------------------
 
@@ -112,6 +117,8 @@ def entry_from(position: int, key: str, type_name: str, dates: tuple[str | None,
         return Entry(*base, None, False, None, (), p.get("reason", ""), cite, p["supersedes"], None, fix)
     if type_name == "CompanyMilestone":
         return Entry(*base, None, False, None, (p["company_id"],), p.get("description", ""), cite)
+    if type_name == "AllianceNamed":  # the name rides in the summary; no stage, kind or parties
+        return Entry(*base, None, False, None, (), p["name"], cite)
     raise TypeError(f"{type_name} is not an alliance event")
 
 

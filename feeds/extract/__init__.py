@@ -7,11 +7,14 @@
 No I/O beyond loading the shipped registry (feeds/data/companies.json); automata and regexes
 are built once per process (per registry for the matcher).
 
-Pipeline, one module per step: normalize (traditional -> simplified, full-width -> ASCII,
-length-preserving) -> mentions (Aho-Corasick, longest match, brands and JV names resolved to
-owners) -> segment (sentences, clauses) -> hedges (sentence vetoes: denial, speculation,
-lawsuit, recall, executive move, sales/ranking) -> lexicon (kind/stage cues) -> dates ->
-deals (pairing parties by clause, merging across title/body, choosing kind/stage/date).
+Pipeline, one module per step: discourse.layout (headline, lead, body) -> normalize
+(traditional -> simplified, full-width -> ASCII, length-preserving) -> mentions (Aho-Corasick,
+longest match, brands and JV names resolved to owners) -> gate (one literal prefilter pass for
+every cue pattern) -> segment (sentences, clauses) -> hedges (sentence vetoes: denial,
+speculation, lawsuit, recall, executive move, sales/ranking/earnings, stock moves) -> discourse
+(background: past-anchored, descriptions of ownership, enumerations) -> lexicon (kind/stage
+cues) -> dates -> deals (pairing parties by clause, headline and lead first, the body only as
+detail or, for its own acts, under review; choosing kind/stage/date and a confidence).
 
 Decisions worth knowing:
 - Joint-venture names (上汽大众, 华晨宝马, Dongfeng Nissan) resolve to the partner whose
@@ -25,14 +28,16 @@ Decisions worth knowing:
 - A deal needs two different companies and a kind cue in a sentence that is not vetoed; a
   company acting alone never makes a deal.
 - "10日" means that day in the publication month (the previous month if the day is later
-  than publication); a weekday means the most recent such day strictly before publication;
+  than publication); a weekday means the latest such day not after publication ("on Thursday"
+  in an article published on a Thursday is that day; "last Thursday" is the one before);
   "last week"/"上周" is reported at month precision; dates after publication, and bounds
   ("to 2040", "from September", "至2041年"), are never event dates.
 """
 from __future__ import annotations
 
 from .deals import extract
+from .lexicon import alliance_names
 from .model import Deal
 from .score import score
 
-__all__ = ["Deal", "extract", "score"]
+__all__ = ["Deal", "alliance_names", "extract", "score"]

@@ -10,6 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .gate import Hits
 
 __all__ = ["EventDate", "find_dates"]
 
@@ -178,14 +182,16 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
         if g[0] in ("本周", "这周"):
             day = pub - dt.timedelta(days=pub.weekday()) + dt.timedelta(days=target)
             return day.isoformat() if day <= pub else None
-        back = (pub.weekday() - target) % 7 or 7
+        back = (pub.weekday() - target) % 7  # "周四" published on a Thursday is that day
         return (pub - dt.timedelta(days=back)).isoformat()
     if kind == "cn_same":
         return anchor
     if kind == "en_weekday":
         if g[0] in ("this", "next"):
             return None
-        back = (pub.weekday() - _WEEKDAYS[g[1].lower()]) % 7 or 7
+        back = (pub.weekday() - _WEEKDAYS[g[1].lower()]) % 7
+        if g[0] == "last":
+            back = back or 7  # "last Thursday" published on a Thursday is a week before
         return (pub - dt.timedelta(days=back)).isoformat()
     word = m.group(0).lower()
     if word in _FUTURE_WORDS:
@@ -212,10 +218,18 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
     return None
 
 
-def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str | None = None) -> list[EventDate]:
-    """Event dates inside text[start:end], in order; `anchor` seeds relative offsets."""
+# Every pattern, by name, for the literal prefilter (gate.py).
+PATTERNS: dict[str, re.Pattern[str]] = {f"date:{kind}": rx for kind, rx in _PATTERNS}
+
+
+def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str | None = None,
+               gate: "Hits | None" = None) -> list[EventDate]:
+    """Event dates inside text[start:end], in order; `anchor` seeds relative offsets; `gate`
+    (the article's prefilter hits) skips patterns that cannot match."""
     hits: list[tuple[int, int, str, re.Match[str]]] = []
     for kind, pattern in _PATTERNS:
+        if gate is not None and not gate.may(f"date:{kind}", start, end):
+            continue
         for m in pattern.finditer(text, start, end):
             if any(m.start() < e and s < m.end() for s, e, _, _ in hits):
                 continue
@@ -226,7 +240,10 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
         before = text[max(start, s - 16):s]
         if _BOUND_BEFORE.search(before) or _BOUND_AFTER.match(text, e, end):
             continue
-        value = _resolve(kind, m, published, anchor)
+        try:
+            value = _resolve(kind, m, published, anchor)
+        except (OverflowError, ValueError):  # "on Tuesday" published on 0001-01-01
+            value = None
         if value is None or value > published.isoformat()[:len(value)]:
             continue  # unresolvable, or after publication: a plan, not the reported event
         out.append(EventDate(s, value))

@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import weakref
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from typing import Iterator
+from dataclasses import dataclass, field, replace
 
 from feeds.registry import Registry
-from . import lexicon
+from . import dates as dates_module, discourse, hedges, lexicon
 from .dates import EventDate, find_dates
+from .gate import Gate, Hits
 from .hedges import FLAT_DENIAL, veto
 from .mentions import Mention, matcher_for
 from .model import Deal
@@ -26,6 +29,11 @@ from .segment import Span, clauses, sentences
 __all__ = ["extract"]
 
 _STAGE_RANK = {s: i for i, s in enumerate(lexicon.STAGES)}
+# One literal prefilter for every pattern run per sentence or clause (see gate.py).
+GATE = Gate({**lexicon.PATTERNS, **hedges.PATTERNS, **dates_module.PATTERNS,
+             "ACT": lexicon.ACT, "REFERENCE": lexicon.REFERENCE, "VENTURE": lexicon.VENTURE,
+             "BACKGROUND": discourse.BACKGROUND, "DESCRIPTION": discourse.DESCRIPTION, "JOINT": discourse.JOINT,
+             "DISTRIBUTIVE": lexicon.DISTRIBUTIVE, "FLAT_DENIAL": FLAT_DENIAL, "OWNERS": lexicon.OWNERS})
 _KIND_RANK = {k: i for i, k in enumerate(lexicon.KINDS)}
 
 
@@ -39,6 +47,13 @@ class _Unit:
     cues: lexicon.UnitCues
     dates: list[EventDate]
     parties: frozenset[str]
+    role: str = discourse.LEAD  # title | lead | body: where the sentence stands in the article
+    shared: bool = False  # read for several party groups at once ("A分别与B、C签约"): their own sentences say more
+
+    @property
+    def news(self) -> bool:
+        """Headline and lead state the news; the body adds detail."""
+        return self.role != discourse.BODY
 
 
 @dataclass(slots=True)
@@ -99,20 +114,47 @@ def _clause_spans(text: str, sentence: Span, mentions: list[Mention]) -> list[Sp
     return merged
 
 
-def _groups_for_sentence(text: str, index: int, title: bool, sentence: Span, mentions: list[Mention],
-                         published: dt.date, anchor: str | None) -> tuple[list[_Group], list[_Unit], str | None]:
-    """Groups formed in one sentence, plus its party-poor units that may refer back."""
-    dates = find_dates(text, sentence.start, sentence.end, published, anchor) if published else []
+_STATE_KINDS = frozenset({"technology_supply", "strategic_cooperation"})
+
+
+def _acts_outside(text: str, sentence: Span, hits: Hits | None = None) -> bool:
+    """An act outside the descriptions: "X, the venture of A and B, started production",
+    "CYVN, backed by Abu Dhabi, will invest in NIO"."""
+    cues = lexicon.scan(discourse.DESCRIPTION.sub(lambda m: " " * len(m.group(0)), text[sentence.start:sentence.end]), hits, sentence.start)
+    return bool(cues.stages or cues.launch or cues.kinds - _STATE_KINDS)
+
+
+def _background(text: str, sentence: Span, dates: list[EventDate], published: dt.date | None, role: str,
+                hits: Hits | None = None) -> bool:
+    """A sentence that recalls history, is anchored well before publication, or only describes
+    who owns what."""
+    news = role != discourse.BODY
+    hits = hits or GATE.hits(text)
+    if GATE.search(hits, "BACKGROUND", text, sentence.start, sentence.end) or discourse.past_anchored(dates, published, news) \
+            or discourse.since_earlier_year(text, sentence.start, sentence.end, published):
+        return True
+    return bool(GATE.search(hits, "DESCRIPTION", text, sentence.start, sentence.end)) and not _acts_outside(text, sentence, hits)
+
+
+def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, mentions: list[Mention],
+                         now: dt.date | None, anchor: str | None, published: dt.date | None, hits: Hits
+                         ) -> tuple[list[_Group], list[_Unit], str | None]:
+    """Groups formed in one sentence, plus its party-poor units that may refer back. `now` is
+    the publication date against which old dates mark background (None: no such test)."""
+    title = role == discourse.TITLE
+    dates = find_dates(text, sentence.start, sentence.end, published, anchor, hits) if published else []
     if dates:
         anchor = dates[-1].value
-    if veto(text[sentence.start:sentence.end]):
+    if veto(text[sentence.start:sentence.end], hits, sentence.start):
         return [], [], anchor
-    background = bool(lexicon.BACKGROUND.search(text, sentence.start, sentence.end))
+    if _background(text, sentence, dates, now, role, hits):
+        return [], [], anchor
+    background = False
     units = []
     for span in _clause_spans(text, sentence, mentions):
-        cues = lexicon.scan(text[span.start:span.end])
+        cues = lexicon.scan(text[span.start:span.end], hits, span.start)
         units.append(_Unit(span, index, title, cues, [d for d in dates if span.start <= d.start < span.end],
-                           _ids(mentions, span)))
+                           _ids(mentions, span), role))
     all_parties = _ids(mentions, sentence)
     # "closed its purchase of 10% of Horse Powertrain, the business jointly owned by Renault and
     # Geely": the appositive names the owners of the object; they join the buyer's deal.
@@ -125,11 +167,12 @@ def _groups_for_sentence(text: str, index: int, title: bool, sentence: Span, men
             unit.cues = lexicon.UnitCues(frozenset(), unit.cues.stages, unit.cues.launch, unit.cues.loi)
     hub_pairs = _distributive_pairs(text, sentence, units, mentions, all_parties)
     if hub_pairs:
-        groups = [_Group(pair, list(units), False) for pair in hub_pairs]
+        shared = [replace(u, shared=True) for u in units]
+        groups = [_Group(pair, list(shared), False) for pair in hub_pairs]
         for g in groups:
             g.background = background
         return groups, [], anchor
-    groups = appositive + [_Group(u.parties, [u], True) for u in units if len(u.parties) >= 2]
+    groups = appositive + [g for u in units if len(u.parties) >= 2 for g in _clause_groups(text, sentence, u, mentions)]
     if not groups and len(all_parties) >= 2:
         groups = [_Group(all_parties, list(units), False)]
     for g in groups:
@@ -161,15 +204,49 @@ def _groups_for_sentence(text: str, index: int, title: bool, sentence: Span, men
             g.units.append(unit)
     loose = []
     if not groups:
-        sentence_cues = lexicon.scan(text[sentence.start:sentence.end])
+        sentence_cues = lexicon.scan(text[sentence.start:sentence.end], hits, sentence.start)
         if not sentence_cues.empty:
             # "光束汽车 ... 量产下线" refers to the venture whose parents another sentence names
             ventures = lexicon.venture_parents(text, sentence.start, sentence.end)
-            if ventures and all_parties <= ventures[0]:
-                loose.append(_Unit(sentence, index, title, sentence_cues, dates, ventures[0]))
+            if ventures and all_parties <= ventures[0] and sentence_cues.stages & _VENTURE_ACTS:
+                # the venture's own name stands for its parents: "光束汽车…量产下线"
+                groups.append(_Group(ventures[0], [_Unit(sentence, index, title, sentence_cues, dates, ventures[0], role)], False))
+            elif ventures and all_parties <= ventures[0]:
+                loose.append(_Unit(sentence, index, title, sentence_cues, dates, ventures[0], role))
             elif lexicon.REFERENCE.search(text, sentence.start, sentence.end):
-                loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties))
+                loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties, role))
     return groups, loose, anchor
+
+
+# "... with Hyundai and extended its licence with Ford": a second verb for the second partner
+_AND_THEN = re.compile(r"\band\b|并|同时|还|又|另")
+
+
+def _clause_groups(text: str, sentence: Span, unit: _Unit, mentions: list[Mention]) -> list[_Group]:
+    """One group per clause; but a subject dealing with several others in one clause, with
+    nothing joint about it ("CATL signed a supply deal with Hyundai and extended its licence
+    with Ford"), deals with each of them."""
+    inside = [m for m in mentions if unit.span.start <= m.start < unit.span.end]
+    hub = inside[0].company_id if inside else None
+    others = [m for m in inside if m.company_id != hub]
+    if len(unit.parties) != 3 or discourse.JOINT.search(text, sentence.start, sentence.end) \
+            or _LIST_GAP.fullmatch(text, inside[0].end, inside[1].start) \
+            or _LIST_GAP.fullmatch(text, others[0].end, others[-1].start) \
+            or not _AND_THEN.search(text, others[0].end, others[-1].start):
+        return [_Group(unit.parties, [unit], True)]
+    # each partner takes its own half of the clause ("agreed to supply ... to Hyundai | and extended
+    # its licence with Ford"); a date given once serves both
+    cut = _AND_THEN.search(text, others[0].end, others[-1].start).start()
+    halves = (Span(unit.span.start, cut), Span(cut, unit.span.end))
+    groups = []
+    for half, partner in zip(halves, (others[0].company_id, others[-1].company_id)):
+        dates = [d for d in unit.dates if half.start <= d.start < half.end] or unit.dates
+        part = replace(unit, span=half, cues=lexicon.scan(text[half.start:half.end]), dates=dates, parties=frozenset((hub, partner)))
+        groups.append(_Group(part.parties, [part], True))
+    return groups
+
+
+_VENTURE_ACTS = frozenset({"production", "established", "ended"})
 
 
 def _distributive_pairs(text: str, sentence: Span, units: list[_Unit], mentions: list[Mention],
@@ -221,7 +298,7 @@ def _merge(groups: list[_Group]) -> list[_Group]:
     merged = [g for g in by_parties.values() if not g.background]
     result = []
     for g in merged:
-        subsets = [h.parties for h in merged if h.parties < g.parties]
+        subsets = [h.parties for h in merged if h.parties < g.parties and any(u.news for u in h.units)]
         if len(subsets) >= 2 and frozenset().union(*subsets) == g.parties:
             continue  # a headline naming everyone; the specific groups carry the deals
         if all(u.title for u in g.units) and any(g.parties < h.parties for h in merged):
@@ -248,26 +325,16 @@ def _supplies_carmaker(group: _Group, sectors: dict[str, str], text: str) -> boo
     return any(_PRODUCT.search(text, u.span.start, u.span.end) for u in group.units)
 
 
-def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
-            ventures: bool = True) -> Deal | None:
-    """The deal a party group reports, or None when nothing names a deal kind."""
-    kinds: set[str] = set()
-    loi = False
+def _supply_state(unit: _Unit) -> bool:
+    """'uses CATL batteries', '搭载英伟达芯片': a supply relation stated in passing, no act."""
+    return unit.cues.kinds <= {"technology_supply", "strategic_cooperation"} and not unit.cues.stages and not unit.cues.launch
+
+
+def _stage_of(units: list[_Unit], kind: str) -> tuple[str | None, list[_Unit]]:
+    """The highest-ranked stage the units report, and the units that report it."""
     best_stage: str | None = None
     best_units: list[_Unit] = []
-    for unit in group.units:
-        kinds |= unit.cues.kinds
-        loi = loi or unit.cues.loi
-    if not kinds:
-        return None
-    if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in group.units):
-        kinds.add("joint_venture")  # the parents acting through their named venture
-    kind = min(kinds, key=_KIND_RANK.__getitem__)
-    if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):
-        kind = "technology_supply"
-    kind = {"strategic_explicit": "strategic_cooperation", "partnership_expanded": "strategic_cooperation",
-            "licensing_explicit": "licensing"}.get(kind, kind)
-    for unit in group.units:
+    for unit in units:
         stages = set(unit.cues.stages)
         if unit.cues.launch:
             stages.add("established" if kind == "joint_venture" else "production")
@@ -276,24 +343,107 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
                 best_stage, best_units = stage, [unit]
             elif stage == best_stage:
                 best_units.append(unit)
-    stage = best_stage or "agreement_signed"
-    ordered = sorted(best_units or group.units, key=lambda u: u.title)  # body before title
-    # The date belongs to the clause, else the sentence, that reported the deciding stage;
-    # another event's date elsewhere in the item is not this one's.
-    date = next((u.dates[0].value for u in ordered if u.dates), None)
+    return best_stage, best_units
+
+
+def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage: str, lead_date: str | None,
+             published: dt.date | None, detail: list[_Unit]) -> str | None:
+    """The date of the sentence that reports the act; else the lead's date of the same event."""
+    ordered = sorted(best_units or acting, key=lambda u: u.title)  # body before title
+    # "agreed on Wednesday ..., expanding a partnership that began last year": the recent date,
+    # from the clause that reports the stage, else from its sentence
+    sentences_of_stage = {u.sentence for u in ordered}
+    candidates = [d.value for u in ordered for d in u.dates] + \
+        [d.value for u in acting if u.sentence in sentences_of_stage and u not in ordered for d in u.dates]
+    recent = [v for v in candidates if not discourse.past_anchored([EventDate(0, v)], published)]
+    date = recent[0] if recent else next((u.dates[0].value for u in ordered if u.dates), None)
     if date is None:
         sentences_of_stage = {u.sentence for u in ordered}
-        date = next((u.dates[0].value for u in sorted(group.units, key=lambda u: u.title)
+        date = next((u.dates[0].value for u in sorted(acting, key=lambda u: u.title)
                      if u.dates and u.sentence in sentences_of_stage), None)
     if date is None and ordered and all(u.title for u in ordered):
-        # the headline gave the stage; the body sentence that retells the deal gives its date
+        # the headline gave the stage; the sentence that retells the deal gives its date
         date = next((u.dates[0].value for u in group.units
                      if u.dates and not u.title and u.cues.kinds and not u.cues.stages - {stage}), None)
+    if date is None and any(u.news for u in acting):
+        date = lead_date
+    if date is None:  # "The agreement was signed on Monday in Hefei": another sentence about the act
+        date = next((d.value for u in acting if u.cues.stages for d in u.dates
+                     if not discourse.past_anchored([d], published)), None)
+    if date is None:
+        date = next((d.value for u in detail if u.cues.stages for d in u.dates
+                     if not discourse.past_anchored([d], published)), None)
+    return date
+
+
+def _venture_product(acting: list[_Unit], group: _Group, text: str) -> bool:
+    """A named venture of these parents launching a model ("上汽大众ID.ERA亮相", "光束汽车推出新车"):
+    a product of an existing partnership, not a new act of it, unless a stage word says more."""
+    if any(u.cues.stages for u in acting) or not any(u.cues.launch for u in acting):
+        return False
+    return any(group.parties == parents for parents in lexicon.venture_parents(text))
+
+
+def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
+    """The headline and lead name no act: no stage, and at most a bare 'partnership' ("its
+    partnership with Leapmotor was not affected") or a supply stated in passing ("which uses
+    CATL batteries"); or, in a full article, only the headline states the deal."""
+    if full and all(u.title for u in news):
+        return True
+    if any(u.cues.stages or u.cues.launch for u in news):
+        return False
+    if all(u.cues.kinds <= {"strategic_cooperation"} for u in news):
+        return True
+    return all(_supply_state(u) for u in news) and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news)
+
+
+def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
+            ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None,
+            full: bool = False) -> Deal | None:
+    """The deal a party group reports, or None when nothing names a deal kind.
+
+    Kind, stage and date come from the headline and lead when they state them; body sentences
+    only fill in what the lead leaves open. A deal the body alone reports, or one with only a
+    bare 'cooperation' cue, stays below the review threshold."""
+    news = [u for u in group.units if u.news]
+    detail = [u for u in group.units if not u.news and not _supply_state(u)]
+    acting = news or detail
+    if not acting:
+        return None
+    if any(not u.shared and len(u.parties) >= 2 for u in acting):
+        acting = [u for u in acting if not u.shared]  # a sentence of its own says more
+    kinds: set[str] = set().union(*(u.cues.kinds for u in acting))
+    if news and kinds <= {"strategic_cooperation"}:
+        kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
+    if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):
+        kinds.add("joint_venture")  # the parents acting through their named venture
+    elif "equity_investment" in kinds and any(p < group.parties for u in acting for p in lexicon.venture_parents(text, u.span.start, u.span.end)):
+        kinds.discard("joint_venture")  # a third company buying into the parents' venture: an investment
+    if not kinds:
+        return None
+    loi = any(u.cues.loi for u in acting)
+    kind = min(kinds, key=_KIND_RANK.__getitem__)
+    if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):
+        kind = "technology_supply"
+    elif kind == "technology_supply" and any(sectors.get(p) == "mobility" for p in group.parties):
+        kind = "strategic_cooperation"  # a robotaxi platform and a software maker: a partnership, not a parts supply
+    kind = {"strategic_explicit": "strategic_cooperation", "partnership_expanded": "strategic_cooperation",
+            "licensing_explicit": "licensing"}.get(kind, kind)
+    best_stage, best_units = _stage_of(acting, kind)
+    if best_stage is None and news and detail:
+        best_stage, best_units = _stage_of(detail, kind)
+    stage = best_stage or "agreement_signed"
+    date = _date_of(group, acting, best_units, stage, lead_date, published, detail)
     confidence = 0.45
     confidence += 0.2 if kind != "strategic_cooperation" or kinds & {"strategic_explicit", "partnership_expanded"} else 0.05
     confidence += 0.15 if best_stage else 0.0
     confidence += 0.1 if group.same_clause else 0.0
     confidence += 0.05 if any(not u.title for u in group.units) else 0.0
+    if not news:
+        confidence = min(confidence, 0.5)  # the body alone: background until a person says otherwise
+    elif _weak(news, group, text, full) or _venture_product(acting, group, text):
+        confidence = min(confidence, 0.55)
+    ordered = sorted(best_units or acting, key=lambda u: u.title)
     evidence = ordered[0].span
     return Deal(
         parties=tuple(sorted(names[p] for p in group.parties)),
@@ -316,48 +466,151 @@ def _sectors(registry: Registry) -> dict[str, str]:
     return sectors
 
 
+_LIST_GAP = re.compile(r"\s*(?:,|，|、|and|&|与|和|及|以及|or)\s*(?:the\s+)?")
+
+
+def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) -> set[int]:
+    """Indexes of mentions that only list companies: examples, rivals, rankings ("rivals such as
+    A and B", "比亚迪、理想等品牌"), or three or more names in a row with nothing joint about them."""
+    dropped: set[int] = set()
+    runs: list[list[int]] = [[0]] if mentions else []
+    for i in range(1, len(mentions)):
+        if _LIST_GAP.fullmatch(text, mentions[i - 1].end, mentions[i].start):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    joint = GATE.search(hits, "JOINT", text, sentence.start, sentence.end) or GATE.search(hits, "DISTRIBUTIVE", text, sentence.start, sentence.end)
+    for run in runs:
+        first, last = mentions[run[0]], mentions[run[-1]]
+        named = {mentions[i].company_id for i in run}
+        subject = len(text[sentence.start:first.start].strip()) <= 3  # "Nissan, Honda and Mitsubishi sign ..."
+        before = text[max(sentence.start, first.start - 30):first.start]
+        if discourse.ENUM_BEFORE.search(before[-14:]) \
+                or (len(named) >= 2 and discourse.OBJECTS_BEFORE.search(before)) \
+                or discourse.ENUM_AFTER.match(text[last.end:min(sentence.end, last.end + 6)]) \
+                or (len(named) >= 3 and not joint and not subject):
+            dropped.update(run)
+    return dropped
+
+
+def _sentence_mentions(text: str, sentence: Span, inside: list[Mention], hits: Hits) -> list[Mention]:
+    """The sentence's mentions, without customers named through their models and listed names."""
+    if len(inside) < 2:
+        return inside
+    dropped = set(_customer_models(text, sentence, inside))
+    listed = _enumerated(text, sentence, inside, hits)
+    if not dropped and not listed:
+        return inside
+    return [m for i, m in enumerate(inside) if i not in listed and m not in dropped]
+
+
+def _roles(text: str, regions: list[discourse.Region]) -> Iterator[tuple[Span, str]]:
+    """Sentences with their roles; in a text with no paragraph breaks the first sentences are the lead."""
+    for region in regions:
+        for n, sentence in enumerate(sentences(text, region.start, region.end)):
+            role = region.role
+            if region.unbroken and n >= discourse.LEAD_SENTENCES:
+                role = discourse.BODY
+            yield sentence, role
+
+
+def _names_or_reference(text: str, sentence: Span, inside: list[Mention], hits: Hits) -> bool:
+    """Two companies, or a word that refers back to them."""
+    return len({m.company_id for m in inside}) >= 2 or bool(GATE.search(hits, "REFERENCE", text, sentence.start, sentence.end)
+                                                            or GATE.search(hits, "VENTURE", text, sentence.start, sentence.end))
+
+
+def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str, news_parties: set[str], hits: Hits) -> bool:
+    """Cheap tests before the full analysis: two companies, or a word that refers back to them;
+    in the body, also two of the lead's companies (detail) or a word for an act (a new deal)."""
+    named = {m.company_id for m in inside}
+    if not _names_or_reference(text, sentence, inside, hits):
+        return False
+    if role != discourse.BODY or len(named & news_parties) >= 2:
+        return True
+    key = ("act", sentence.start, sentence.end)
+    if key not in hits.memo:
+        hits.memo[key] = GATE.search(hits, "ACT", text, sentence.start, sentence.end) is not None
+    return bool(hits.memo[key])
+
+
 def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     """Deals reported by one news item (title + summary + optional content)."""
     registry = registry or Registry.default()
     matcher = matcher_for(registry)
-    raw_title = item.get("title") or ""
-    raw_body = "。".join(part for part in (item.get("summary"), item.get("content")) if part)
-    raw = f"{raw_title}\n{raw_body}" if raw_body else raw_title
+    raw, regions = discourse.layout(item)
     text = normalize(raw)  # same length as raw, so spans index both
     mentions = matcher.find(text)
     if len({m.company_id for m in mentions}) < 2:
         return []
+    starts = [m.start for m in mentions]
     published = _parse_date(item.get("published"))
-    title_end = len(raw_title)
     groups: list[_Group] = []
     loose: list[_Unit] = []
     hedged: list[tuple[str, frozenset[str]]] = []  # (veto, parties named) of denied or hedged sentences
-    index = 0
-    for region_start, region_end, is_title in ((0, title_end, True), (title_end + 1, len(text), False)):
-        anchor = None
-        for sentence in sentences(text, region_start, region_end):
-            dropped = _customer_models(text, sentence, mentions)
-            kept = [m for m in mentions if m not in dropped] if dropped else mentions
-            found, refers_back, anchor = _groups_for_sentence(text, index, is_title, sentence, kept, published, anchor)
-            said = text[sentence.start:sentence.end]
-            if FLAT_DENIAL.search(said):
-                hedged.append(("denial", _ids(kept, sentence)))
-            elif veto(said) == "speculation":
-                hedged.append(("speculation", _ids(kept, sentence)))
-            groups.extend(found)
-            loose.extend(refers_back)
-            index += 1
+    lead_dates: list[tuple[str, frozenset[str]]] = []  # dates the headline and lead give, with their parties
+    anchor = None
+    roles = list(_roles(text, regions))
+    # a short item (headline and a sentence or two) is all news, however old the date it gives
+    full = any(role == discourse.BODY for _, role in roles)
+    news_parties: set[str] = set()  # the companies of the headline's and lead's deals
+    hits = GATE.hits(text)
+    for index, (sentence, role) in enumerate(roles):
+        inside = mentions[bisect_left(starts, sentence.start):bisect_left(starts, sentence.end)]
+        # the same test before and after dropping listed names (which only removes mentions)
+        if not _worth_reading(text, sentence, inside, role, news_parties, hits):
+            continue
+        inside = _sentence_mentions(text, sentence, inside, hits)
+        if not _worth_reading(text, sentence, inside, role, news_parties, hits):
+            continue
+        found, refers_back, anchor = _groups_for_sentence(text, index, role, sentence, inside, published if full else None,
+                                                          anchor, published, hits)
+        said = text[sentence.start:sentence.end]
+        if GATE.search(hits, "FLAT_DENIAL", text, sentence.start, sentence.end):
+            hedged.append(("denial", _ids(inside, sentence)))
+        elif veto(said, hits, sentence.start) == "speculation":
+            hedged.append(("speculation", _ids(inside, sentence)))
+        if role != discourse.BODY:
+            lead_dates += [(d.value, g.parties) for g in found for u in g.units for d in u.dates]
+            news_parties.update(p for g in found for p in g.parties)
+        groups.extend(found)
+        loose.extend(refers_back)
     if not groups:
         return []
     for unit in loose:  # nearest group, preferring one named before the referring sentence
         owners = [g for g in groups if len(unit.parties) >= 2 and unit.parties <= g.parties]
         target = min(owners or groups, key=lambda g: min(abs(u.sentence - unit.sentence) + (0.5 if u.sentence > unit.sentence else 0)
                                                for u in g.units))
+        if not any(u.news for u in target.units):
+            unit = replace(unit, role=discourse.BODY)  # a lead sentence without names does not make background news
         target.units.append(unit)
-    ventures = lexicon.VENTURE.search(text) is not None
+    ventures = hits.search("VENTURE", text, 0, len(text)) is not None
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
-    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures) for group in merged)
+    merged = _news_first(merged)
+    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates),
+                       published, full)
+               for group in merged)
     return [deal for deal in decided if deal is not None]
+
+
+def _lead_date(group: _Group, lead_dates: list[tuple[str, frozenset[str]]]) -> str | None:
+    """The date the lead gives for this event: only when every dated lead sentence is about it."""
+    if not lead_dates or not all(parties <= group.parties or group.parties <= parties for _, parties in lead_dates):
+        return None
+    return lead_dates[0][0]
+
+
+def _news_first(groups: list[_Group]) -> list[_Group]:
+    """Body sentences about a subset or superset of a lead deal's parties are its detail, not a new deal."""
+    news = [g for g in groups if any(u.news for u in g.units)]
+    out = list(news)
+    for g in groups:
+        if g in news:
+            continue
+        if any(g.parties < n.parties or n.parties < g.parties for n in news):
+            continue
+        out.append(g)
+    return out
 
 
 def _cancelled(group: _Group, hedged: list[tuple[str, frozenset[str]]]) -> bool:

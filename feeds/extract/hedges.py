@@ -1,11 +1,15 @@
 """Sentences that must not yield a deal: denials, speculation, lawsuits, recalls,
-executive moves and sales/ranking comparisons. Checked per sentence, because a hedge
+executive moves, sales/ranking comparisons and stock moves. Checked per sentence, because a hedge
 or a denial usually governs the whole sentence ("X said a report that it is in talks
 with Y was untrue"), not just the clause it sits in.
 """
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .gate import Hits
 
 __all__ = ["veto", "VETOES"]
 
@@ -35,14 +39,26 @@ VETOES: dict[str, re.Pattern[str]] = {
     "lawsuit": re.compile(r"起诉|诉讼|侵权|专利纠纷|对簿公堂|索赔|仲裁|(?i:\bsu(?:es|ed|ing)\b|\blawsuit|\blitigation|\binfring|\bcourt\b|\barbitration)"),
     "recall": re.compile(r"召回|(?i:\brecall)"),
     "executive": re.compile(
-        r"出任|任命|履新|离职|辞任|辞职|高管.{0,6}(?:加盟|跳槽)|加盟.{0,10}(?:担任|出任)|"
+        r"出任|任命|履新|离职|辞任|辞职|前.{1,12}高管|高管.{0,6}(?:加盟|跳槽)|加盟.{0,10}(?:担任|出任)|"
         r"(?i:\bappoint|\bnames? (?:a |the )?(?:former|new)\b|\bnamed\b[^.;]{0,40}\b(?:chief|president|CEO|head)\b|\bhire[sd]?\b|"
         r"\b(?:picks?|picked|taps?|tapped|selects?|selected|chooses?|chose|hires?|hired)\b[^.;]{0,20}\b(?:CEO|chief|president|chairman|boss|head of)\b|"
-        r"\bsteps? down\b|\bresign|\bjoins? [^.;]{0,30}\bas (?:its |the )?(?:chief|president|CEO|head)\b)"),
+        r"\bsteps? down\b|\bresign|\bjoin(?:s|ed|ing)? (?:\w+ ){0,3}from\b|\bformer (?:\w+ ){0,2}(?:executive|chief|head|CEO|boss|president|engineer|designer|manager)\b|\bpoach|\bjoins? [^.;]{0,30}\bas (?:its |the )?(?:chief|president|CEO|head)\b)"),
     "ranking": re.compile(
         r"销量|交付量|排名|榜单|价格战|降价|下调.{0,8}售价|市场份额|同比增长|同比下滑|出口量|"
         r"(?i:\boutsell|\boutsold|\bovertak|\bbest-selling\b|\btop-selling\b|\btop seller\b|\bsold more\b|\bdelivered more\b|"
-        r"\bdeliveries\b|\bmarket share\b|\bprice war\b|\bprice cuts?\b|\bbeat\b[^.;]{0,20}\bforecasts?\b|\branking)"),
+        r"\bdeliveries\b|\bmarket share\b|\bprice war\b|\bprice cuts?\b|\bbeat\b[^.;]{0,20}\bforecasts?\b|\branking|"
+        # sales and export figures, price moves
+        r"\b(?:sold|delivered|exported|shipped|registered)\s+(?:a record\s+|more than\s+|over\s+|about\s+|nearly\s+|almost\s+|some\s+|just\s+)?[\d,.]+|"
+        r"\bsales (?:of [^.;]{0,30})?(?:rose|fell|jumped|dropped|grew|declined|slumped|surged|climbed|slipped|were|was|hit|reached)\b|"
+        r"\bcut(?:s|ting)? (?:the )?prices?\b|\bprices? cuts?\b|\bslash\w* prices?\b|"
+        # earnings: "profit rose 50%, helped by ... its stake in Volvo Cars"
+        r"\b(?:profits?|revenues?|earnings|net income|net loss|operating income|margins?) (?:[\w-]+ ){0,2}(?:rose|fell|jumped|dropped|grew|declined|slumped|surged|climbed|slipped|widened|narrowed|doubled|tripled)\b)|"
+        r"(?:营收|净利润|利润|营业收入|毛利率)(?:同比)?(?:增长|下滑|下降|上涨|大增|翻倍)|"
+        r"(?:出口|交付|销售|卖出|售出)(?:了|汽车|新车|整车)?(?:超过|约|近)?[\d.]+万?辆|(?:交付|销售|出口)(?:新车)?[\d.]+|降价|优惠"),
+    # stock moves: "shares rose 6%", "股价上涨"
+    "market": re.compile(
+        r"股价|市值|港股|美股|A股|涨停|跌停|收盘|收涨|收跌|跌幅|涨幅|下挫|(?:跌|涨)(?:超|逾|约)?\d|(?i:\bshares? (?:of [^.;]{0,30})?(?:rose|fell|jumped|dropped|gained|slid|surged|climbed|tumbled|sank|were|closed|traded|rallied)\b|"
+        r"\bstock (?:rose|fell|jumped|dropped|gained|slid|surged|climbed|tumbled|sank|price)\b|\bmarket (?:value|capitali[sz]ation)\b|\bpremarket\b)"),
 }
 
 
@@ -53,10 +69,26 @@ FLAT_DENIAL = re.compile(
     r"\bdismiss(?:es|ed)? (?:a |the )?(?:reports?|speculation)\b|\brejects? (?:a |the )?reports?\b)")
 
 
-def veto(sentence: str) -> str | None:
-    """The name of the first non-deal category the sentence falls into, else None."""
-    text = _HARMLESS.sub(" ", sentence)
+# Every pattern veto() runs, by name, for the literal prefilter (gate.py).
+PATTERNS: dict[str, re.Pattern[str]] = {"harmless": _HARMLESS, **{f"veto:{k}": rx for k, rx in VETOES.items()}}
+
+
+def veto(sentence: str, hits: "Hits | None" = None, offset: int = 0) -> str | None:
+    """The name of the first non-deal category the sentence falls into, else None. `hits`
+    (for the article the sentence was cut from at `offset`) skips patterns that cannot match."""
+    end = offset + len(sentence)
+    if hits is not None and ("veto", offset, end) in hits.memo:
+        return hits.memo[("veto", offset, end)]  # type: ignore[return-value]
+    found = _veto(sentence, hits, offset, end)
+    if hits is not None:
+        hits.memo[("veto", offset, end)] = found
+    return found
+
+
+def _veto(sentence: str, hits: "Hits | None", offset: int, end: int) -> str | None:
+    # blanked to the same length, so positions still match the article's prefilter hits
+    text = _HARMLESS.sub(lambda m: " " * len(m.group(0)), sentence) if hits is None or hits.may("harmless", offset, end) else sentence
     for name, rx in VETOES.items():
-        if rx.search(text):
+        if rx.search(text) if hits is None else hits.search(f"veto:{name}", text, 0, len(text), offset):
             return name
     return None

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
 
-__all__ = ["VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
+if TYPE_CHECKING:
+    from .gate import Hits
+
+__all__ = ["alliance_names", "ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
 
 KINDS = ("licensing_explicit", "joint_venture", "acquisition", "equity_investment", "licensing", "strategic_explicit",
          "co_development", "partnership_expanded", "technology_supply", "strategic_cooperation")
@@ -43,7 +47,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\binvest(?:s|ed|ing|ment)?\b(?:[^.;]|(?<=\d)\.(?=\d)){0,60}\bin\b)",
         r"(?i:\b(?:buy|buys|bought|take|takes|took|acquire|purchase|purchased)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,30}\d+(?:\.\d+)?\s?%)",
         r"(?i:\bpurchase of \d+(?:\.\d+)?\s?%)"),
-    "licensing": _rx(r"授权", r"许可", r"技术转让", r"(?i:\blicen[cs])"),
+    "licensing": _rx(r"(?<!出口)授权", r"(?<!出口)许可(?!证)", r"技术转让", r"(?i:(?<!export )(?<!import )(?<!driving )(?<!driver's )\blicen[cs](?!e plates?))"),
     # "licenses the Freelander name to", "licensing agreement", "品牌授权": the deal is the licence
     # even when it is granted to a joint venture.
     "licensing_explicit": _rx(r"(?:品牌|技术|商标|专利)(?:使用)?授权", r"授权.{0,12}(?:使用|生产|制造)", r"许可协议", r"(?i:\blicen(?:sing|se|ce) (?:agreement|deal|pact|contract)s?\b)", r"(?i:\bunder (?:a )?licen[cs]e\b)",
@@ -76,40 +80,42 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\b(?:built|made|manufactured|produced|assembled) by\b)",
         r"(?i:\bassembl(?:e|es|ing|ed)\b)",
         r"(?i:\bpartner)", r"(?i:\bcooperat)", r"(?i:\bcollaborat)", r"(?i:\balliance)", r"(?i:\bteam(?:s|ed)? up\b)",
-        r"(?i:\btie-?up)", r"(?i:\b(?:project|program|programme) with\b)", r"(?i:\bjoint (?:[\w-]+ ){0,2}(?:project|program|programme|plan|effort)s?\b)", r"(?i:\b(?:talks|negotiating|negotiations|discussions) with\b)", r"(?:展开|开启|启动|进行)了?(?:谈判|磋商|洽谈)", r"就.{0,30}(?:进行)?(?:谈判|磋商)", r"(?i:\bagreement)", r"(?i:\bdeals?\b)", r"(?i:\bcontract[- ]manufactur)", r"\bMoU\b", r"(?i:\bmemorandum)"),
+        r"(?i:\btie-?up)", r"(?i:\b(?:project|program|programme) with\b)", r"(?i:\bjoint (?:[\w-]+ ){0,2}(?:project|program|programme|plan|effort)s?\b)", r"(?i:\b(?:talks|negotiating|negotiations|discussions) with\b)", r"(?:展开|开启|启动|进行)了?(?:谈判|磋商|洽谈)", r"就.{0,30}(?:进行)?(?:谈判|磋商)", r"(?i:\bagreement)", r"(?i:\bdeals?\b)", r"(?i:\bpacts?\b)", r"(?i:\bcontract[- ]manufactur)", r"\bMoU\b", r"(?i:\bmemorandum)"),
 }
 
 _STAGE_RX: dict[str, re.Pattern[str]] = {
     "ended": _rx(
-        r"终止", r"退出", r"不再续签", r"不再续约", r"已(?:经)?到期", r"已于.{0,10}到期", r"(?i:\bnot (?:to )?renew)", r"(?i:\bexpired?\b)", r"结束(?:合作|合资)", r"解除", r"解散", r"清算", r"分道扬镳", r"出售.{0,10}(?:股份|股权)",
+        r"终止", r"退出", r"不再续签", r"不再续约", r"已(?:经)?到期", r"已于.{0,10}到期", r"(?i:\bnot (?:to )?renew)", r"(?i:(?<!due to )(?<!set to )(?<!will )(?<!would )\bexpired?\b)", r"结束(?:合作|合资)", r"解除", r"解散", r"清算", r"分道扬镳", r"出售.{0,10}(?:股份|股权)",
         r"(?i:\bend(?:s|ed|ing)?\b(?! of))", r"(?i:\bexit)", r"(?i:\bpull(?:s|ed|ing)? out\b)", r"(?i:\bterminat)",
         r"(?i:\bdissolv)", r"(?i:\bscrap)", r"(?i:\bwind(?:s|ing)? down\b)", r"(?i:\bunwind)", r"(?i:\b(?:wound|wind(?:s|ing)?) up\b)",
         r"(?i:\b(?:drop|drops|dropped|dropping|cancel\w*|shelve[sd]?|shelving|abandon\w*|axe[sd]?|axing)\b(?:[^.;]){0,40}\b(?:project|program|programme|plan|partnership|venture|deal|collaboration|alliance)s?\b)",
         r"(?i:\bstop(?:s|ped|ping)? (?:developing|building|producing|making|working|funding|cooperat))",
         r"(?i:\bwalk(?:s|ed|ing)? away from\b)", r"(?i:\bcall(?:s|ed|ing)? off\b)",
+        r"(?i:\b(?:talks|negotiations|deal|merger|plan|partnership) (?:\w+ ){0,2}(?:collapsed|collapses|fell apart|falls apart|fell through|broke down|breaks down)\b)", r"(?i:\bcollapse of\b)",
+        r"谈判破裂|合作破裂|告吹|破局",
         r"(?i:\bhalt(?:s|ed|ing)?\b(?:[^.;]){0,30}\b(?:project|program|programme|partnership|venture|collaboration)s?\b)", r"放弃.{0,10}(?:项目|合作|计划)", r"叫停", r"取消.{0,6}(?:合作|项目)",
         r"(?i:\b(?:sold|sells?|selling|divest(?:s|ed)?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,30}\bstake\b)"),
     "production": _rx(
-        r"下线", r"投产", r"量产(?!合作|协议|项目|定点)", r"开始生产", r"正式生产", r"开工生产", r"(?:开启|开始|正式|启动)交付", r"首批.{0,12}交付",
+        r"下线", r"投产", r"量产(?!合作|协议|项目|定点|车|版|阶段|规模|能力)", r"开始生产", r"正式生产", r"开工生产", r"(?:开启|开始|正式|启动)交付", r"首批.{0,12}交付",
         r"(?i:\b(?:began|begin|begins|start(?:s|ed)?) (?:deliver|offering|operat))", r"(?i:\bfirst deliveries\b)",
         r"(?i:\broll(?:s|ed|ing)? off\b)", r"(?i:\boff (?:the|its|a) (?:\w+ )?line\b)", r"(?i:\broll(?:s|ed)? out of (?:the|its) (?:\w+ )?(?:plant|factory|line)\b)",
         r"(?i:\b(?:leaves?|left|leaving) (?:the|its) (?:\w+ )?(?:assembly|production) lines?\b)",
         r"(?i:\b(?:start|began|begin|commenc)\w* (?:to )?(?:build|assembl|produc|manufactur|mak)\w*\b)", r"(?i:\bproduction (?:start|began|begin|commenc))",
         r"(?i:\b(?:start|began|begin|commenc)\w* (?:production|assembly|manufacturing|making)\b)",
         r"(?i:\b(?:assembly|production|manufacturing) of (?:[^.;]|(?<=\d)\.(?=\d)){0,40}\b(?:began|begins|started|starts)\b)",
-        r"(?i:\b(?:enter|entered|enters|went|goes|go) into production\b)", r"(?i:\benters? production\b)", r"(?i:\bmass production\b)"),
+        r"(?i:\b(?:enter|entered|enters|went|goes|go) into production\b)", r"(?i:\benters? production\b)", r"(?i:\b(?:mass|series|volume|serial) production\b)"),
     "established": _rx(
         r"成立(?!以来|于)", r"设立", r"组建", r"揭牌", r"注册成立", r"完成(?:了)?(?:对.{0,24}的)?.{0,4}(?:收购|注册|交割|投资|入股|增资)", r"正式运营", r"开业", r"创立",
-        r"(?i:\bestablished\b(?! by))", r"(?i:\bset up\b(?! by))", r"(?i:\bformed\b(?! by))", r"(?i:\bcompleted?\b)",
+        r"(?i:\bestablished\b(?! by| (?:[\w-]+ )?(?:carmakers?|automakers?|brands?|players?|companies|firms|manufacturers?|rivals?|names?|markets?|makers?|automotive)))", r"(?i:\bset up\b(?! by))", r"(?i:\bformed\b(?! by))", r"(?i:\bcompleted?\b)",
         r"(?i:\bclosed\b)", r"(?i:\bfounded\b(?! by))", r"(?i:\bcomplet(?:es|ing)\b)", r"(?i:\bfinali[sz](?:e|es|ed|ing)\b)", r"(?i:\bwrap(?:s|ped)? up\b)",
         r"(?i:\bclos(?:es|ing) (?:its|the|a|an) (?:[^.;]){0,30}\b(?:acquisition|purchase|investment|deal|transaction)\b)",
         r"(?i:\b(?:become|becomes|became|becoming) (?:a|an|the) (?:\w+ ){0,2}(?:shareholder|investor|stakeholder)\b)", r"(?:已|正式)成为.{0,12}股东"),
     "expanded": _rx(
-        r"深化", r"升级", r"扩大", r"新一轮", r"(?:扩展|拓展|延伸)(?:至|到)", r"在原有.{0,16}(?:合作)?基础上", r"加深", r"(?<!不再)(?<!不)续签", r"(?<!不再)(?<!不)续约", r"延长", r"延期", r"增持", r"追加投资", r"增资", r"加码",
+        r"深化(?!合作协议)", r"升级(?!合作协议)", r"扩大", r"新一轮", r"(?:扩展|拓展|延伸)(?:至|到)", r"在原有.{0,16}(?:合作)?基础上", r"加深", r"(?<!不再)(?<!不)续签", r"(?<!不再)(?<!不)续约", r"延长", r"延期", r"增持", r"追加投资", r"增资", r"加码",
         r"(?i:\binvest\w*\b(?:[^.;]|(?<=\d)\.(?=\d)){0,40}\bin (?:their|its) (?:\w+ ){0,3}(?:joint )?venture\b)", r"(?i:\b(?:additional|further) investment\b)",
         r"(?i:\bextend)", r"(?i:\bextension\b)", r"(?i:\bdeepen)", r"(?i:\bupgrad)", r"(?i:\bexpand)", r"(?i:\bbroaden)", r"(?i:\bwiden)", r"(?i:\bstrengthen)", r"加强", r"(?:再度|再次)(?:携手|合作|牵手|联手)", r"(?i:\bcapital (?:increase|injection)\b)", r"(?i:\binject\w* (?:more |additional |fresh |new )?(?:capital|funds|cash)\b)",
         r"(?i:\bin proportion to their (?:stakes|holdings|shareholdings)\b)", r"(?i:\bnew round\b)", r"(?i:\bfurther (?:cooperation|collaboration|partnership)\b)",
-        r"(?i:\brenew)", r"(?i:\b(?:raise[sd]?|raising|increase[sd]?|increasing)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,12}\b(?:stake|holding)\b)", r"(?i:\bstep(?:s|ped)? up\b)"),
+        r"(?i:\brenew)", r"(?i:\badd(?:s|ed|ing)? (?:[\w-]+ ){0,4}to (?:its|their|the) (?:[\w-]+ )?(?:partnership|alliance|cooperation|collaboration|deal|agreement|pact)\b)", r"(?i:\b(?:raise[sd]?|raising|increase[sd]?|increasing)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,12}\b(?:stake|holding)\b)", r"(?i:\bstep(?:s|ped)? up\b)"),
     "agreement_signed": _rx(
         r"签署", r"签订", r"签约", r"签下", r"达成", r"意向书", r"备忘录", r"框架协议", r"协议",
         r"(?i:\bsign(?:s|ed|ing)?\b)", r"(?i:\bagreement\b)", r"(?i:\bagreed\b)", r"\bMoU\b", r"(?i:\bmemorandum\b)", r"(?i:\bletter of intent\b)"),
@@ -117,7 +123,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
 }
 
 # A product "launch" establishes a venture but starts production of a car: decided per deal.
-_LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|ed)?\b)|推出|发布|亮相|首发|正式上市|上市销售|新车上市|开启预售")
+_LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|ed)?\b)|推出|发布(?!公告|声明|消息|会|财报|业绩|数据|报告|了公告|的公告)|亮相|首发|正式上市|上市销售|新车上市|开启预售")
 # Signing verbs survive in a talks clause; the noun "agreement" alone does not.
 _SIGN_VERB = re.compile(r"签署|签订|签约|(?i:\bsign(?:s|ed)\b)")
 # Markers before a stage word that push it into the future ("计划成立", "will form", "to set up").
@@ -126,6 +132,9 @@ _FUTURE = re.compile(r"(?:将|计划|拟|预计|准备|打算|有望|将于|明�
 _FUTURE_AFTER = re.compile(r"\s+(?:from|starting|beginning|next|later)\b|起|开始")
 # "但双方尚未达成任何协议", "though no agreement has been reached": the unit reports no signing.
 _NOT_YET = re.compile(r"(?:尚未|未能|还没有|仍未)(?!披露|公布|透露)|(?i:\bno (?:\w+ )?(?:agreement|deal|decision)\b|\bnot yet\b(?! (?:been )?(?:disclosed|announced|revealed|made public))|\bha(?:s|ve)(?:n't| not) (?:yet )?been (?:reached|signed|agreed))")
+# Any stage or launch word: a cheap first test for a later sentence that might report an act of its own.
+# (each stage pattern is a plain alternation, so joining keeps one flat alternation the prefilter can split)
+ACT = re.compile("|".join(rx.pattern for rx in _STAGE_RX.values()) + "|" + _LAUNCH.pattern)
 LOI = re.compile(r"意向书|备忘录|(?i:\bletter of intent\b|\bmemorandum\b)|\bMoU\b|\bLOI\b")
 # Sentences recalling earlier history ("此前，吉利曾与沃尔沃合作") add context, not new deals.
 BACKGROUND = re.compile(r"此前|早前|曾经|曾与|曾在|股东包括|投资方包括|(?i:\bpreviously\b|\bformerly\b|\bin the past\b|\bhad earlier\b|"
@@ -138,8 +147,13 @@ HUB_AFTER = re.compile(r"分别与|分别和|各自与|(?i:\b(?:separately|each)
 # An appositive naming the owners of the object of a deal ("…, jointly owned by Renault and Geely").
 OWNERS = re.compile(r"(?i:\b(?:jointly |wholly )?owned (?:jointly )?by\b|\b(?:set up|formed|founded|established|created) (?:jointly )?by\b|"
                     r"\ba (?:\w+ )?(?:joint )?venture (?:of|between)\b)|由.{0,20}(?:共同)?(?:持股|持有|出资|成立|组建|控股)")
+# A supply as an act, not a relation stated in passing: a choice, an order, a contract, a future use.
+SUPPLY_ACT = re.compile(r"将|拟|计划|签|选用|选择|定点|订单|合同|协议|首搭|首发|宣布|达成|(?i:\bwill\b|\bto (?:use|supply|provide|deploy|equip|source|buy|adopt|fit|build)\b|"
+                        r"\bagree|\bsign|\bdeal\b|\bcontract|\border|\bpick|\bselect|\bchose|\bchoose|\btap|\bwin|\bwon\b|\baward|\bnominat|\bannounc)")
 # Words that refer back to the parties of an earlier sentence.
-REFERENCE = re.compile(r"双方|三方|两家|两者|二者|合资公司|该合资|合资企业|(?i:\bthe two\b|\bboth (?:companies|sides|firms)\b|\bthe partners\b|\bthe pair\b|\bthe (?:joint )?venture\b|\bthe alliance\b)")
+REFERENCE = re.compile(r"双方|三方|两家|两者|二者|合资公司|该合资|合资企业|(?:该|此次|本次|这项|这笔|上述)(?:协议|合作|交易|投资|签约)|"
+                       r"(?i:\bthe two\b|\bboth (?:companies|sides|firms)\b|\bthe partners\b|\bthe pair\b|\bthe (?:joint )?venture\b|\bthe alliance\b|"
+                       r"\bthe (?:\w+ )?(?:agreement|deal|pact|contract|memorandum|transaction|investment|partnership|tie-up)\b)")
 
 
 # Joint ventures known by their own name, with the parents that own them. A group whose
@@ -183,6 +197,24 @@ def venture_parents(text: str, start: int = 0, end: int | None = None) -> list[f
     return [_VENTURE_OF[m.group(0).lower()] for m in VENTURE.finditer(text, start, len(text) if end is None else end)]
 
 
+# Alliances known by their own name, for the log's alias events (feeds/decide.py): the named
+# joint ventures above plus multi-party alliances that are no venture ("鸿蒙智行" is Huawei's
+# alliance with Seres, Chery, BAIC, JAC and SAIC). Extraction does not use these.
+_ALLIANCE_NAMES: dict[tuple[str, ...], frozenset[str]] = {
+    **{names: frozenset(parents) for names, parents in _VENTURE_PARENTS.items()},
+    ("HIMA", "鸿蒙智行", "Harmony Intelligent Mobility Alliance"):
+        frozenset({"huawei", "seres", "chery", "baic", "jac", "saic-motor"}),
+}
+_NAME_OF: dict[str, tuple[str, frozenset[str]]] = {n.lower(): (n, parents) for names, parents in _ALLIANCE_NAMES.items() for n in names}
+_ALLIANCE_NAME = re.compile(r"(?<![A-Za-z])(?:" + "|".join(re.escape(n) for n in sorted(_NAME_OF, key=len, reverse=True)) + r")(?![A-Za-z])", re.I)
+
+
+def alliance_names(text: str) -> list[tuple[str, frozenset[str]]]:
+    """(name as the table spells it, parties' ids) for each alliance name in `text`, first seen first."""
+    seen = dict.fromkeys(_NAME_OF[m.group(0).lower()] for m in _ALLIANCE_NAME.finditer(text))
+    return list(seen)
+
+
 @dataclass(frozen=True, slots=True)
 class UnitCues:
     """Kind and stage cues found in one clause or sentence."""
@@ -211,9 +243,27 @@ def _acquisition_is_stake(text: str) -> bool:
     return bool(_STAKE.search(text))
 
 
-def scan(text: str) -> UnitCues:
-    """Cues in one unit of text (already normalised)."""
-    kinds = {k for k, rx in _KIND_RX.items() if rx.search(text)}
+# Every pattern scan() runs, by name, for the literal prefilter (gate.py).
+PATTERNS: dict[str, re.Pattern[str]] = {**{f"kind:{k}": rx for k, rx in _KIND_RX.items()},
+                                        **{f"stage:{k}": rx for k, rx in _STAGE_RX.items()}, "launch": _LAUNCH}
+
+
+def scan(text: str, hits: "Hits | None" = None, offset: int = 0) -> UnitCues:
+    """Cues in one unit of text (already normalised). `hits` (for the article the unit was cut
+    from at `offset`) skips the patterns that cannot match."""
+    live = hits.named_in(offset, offset + len(text)) if hits is not None else None
+
+    def found(name: str, rx: re.Pattern[str]) -> bool:
+        if live is None:
+            return rx.search(text) is not None
+        return any(part.search(text) for part in live.get(name, ()))
+
+    def each(name: str, rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        if live is None:
+            return rx.finditer(text)
+        return (m for part in live.get(name, ()) for m in part.finditer(text))
+
+    kinds = {k for k, rx in _KIND_RX.items() if found(f"kind:{k}", rx)}
     if "acquisition" in kinds and _acquisition_is_stake(text):
         kinds.discard("acquisition")
         kinds.add("equity_investment")
@@ -224,7 +274,7 @@ def scan(text: str) -> UnitCues:
     talks = bool(_STAGE_RX["talks"].search(text))
     not_yet = bool(_NOT_YET.search(text))
     for stage, rx in _STAGE_RX.items():
-        for m in rx.finditer(text):
+        for m in each(f"stage:{stage}", rx):
             if stage in ("production", "established") and (talks or _FUTURE.search(text, max(0, m.start() - 14), m.start())):
                 continue
             if stage == "agreement_signed" and talks and not _SIGN_VERB.search(m.group(0)):
@@ -234,7 +284,7 @@ def scan(text: str) -> UnitCues:
             stages.add(stage)
             break
     launch = False
-    for m in _LAUNCH.finditer(text):
+    for m in each("launch", _LAUNCH):
         if not talks and not _FUTURE.search(text, max(0, m.start() - 14), m.start()) \
                 and not _FUTURE_AFTER.match(text, m.end()):
             launch = True

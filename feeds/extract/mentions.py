@@ -59,10 +59,10 @@ class Matcher:
                 key = normalize(surface.strip())
                 if len(key) < 2 or key in automaton:
                     continue  # first owner wins; one-letter keys would be noise
-                automaton.add_word(key, (len(key), company.id, key))
+                automaton.add_word(key, (len(key), company.id, key, _is_word_char(key[0]), _is_word_char(key[-1])))
         for phrase in _BLOCKERS:
             key = normalize(phrase)
-            automaton.add_word(key, (len(key), "", key))
+            automaton.add_word(key, (len(key), "", key, _is_word_char(key[0]), _is_word_char(key[-1])))
         automaton.make_automaton()
         self._automaton = automaton
         self.names = names
@@ -71,23 +71,24 @@ class Matcher:
         """Mentions in `text` (already normalised), longest match first, then leftmost."""
         found: list[tuple[int, int, str, str]] = []
         n = len(text)
-        for end_idx, (length, cid, key) in self._automaton.iter(text):
+        for end_idx, (length, cid, key, word_start, word_end) in self._automaton.iter(text):
             start = end_idx - length + 1
             end = end_idx + 1
-            if _is_word_char(key[0]) and start > 0 and _is_word_char(text[start - 1]):
+            # a name that starts or ends with a letter must not sit inside a longer word
+            if word_start and start > 0 and _is_word_char(text[start - 1]):
                 continue
-            if _is_word_char(key[-1]) and end < n and _is_word_char(text[end]):
+            if word_end and end < n and _is_word_char(text[end]):
                 continue
             found.append((start, end, cid, key))
         if not found:
             return []
         found.sort(key=lambda m: (m[0] - m[1], m[0]))
-        taken: list[tuple[int, int]] = []
+        taken = bytearray(n)  # 1 where a longer (or earlier) match already stands
         chosen: list[Mention] = []
         for start, end, cid, key in found:
-            if any(start < e and s < end for s, e in taken):
+            if 1 in taken[start:end]:
                 continue
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
             if cid:
                 chosen.append(Mention(start, end, cid, key))
         chosen.sort(key=lambda m: m.start)

@@ -6,6 +6,8 @@ one character, so offsets in the normalised text equal offsets in the original.
 """
 from __future__ import annotations
 
+import re
+
 _TRADITIONAL = (
     "車長寧時賓馳寶馬豐來鵬華為亞達聯與資產廠電動個張業簽協議戰開發術線終東風廣眾團蘭藍億納緯鋰創軟訊騰數據們國際權購併機無龍鐵紀這並對將會還進過後從雙約擴級續擬認傳謠訴讓標麗體橫貿導點賽處問極領嵐圖維義萊層學號種內網錢萬幣區門駕艙鴻貨應礎轉輛關係歐陸屬滬濟頭總經營價儲舉辦實現於說話報稱證鈴鋒齊輝偉爾驅匯麥邁羅蘿蔔訂啟雲聲視曠湯蘋衝樂優鋼鐘顯晉壓驗賣買額戶輪廈蘇瑪傑裏裡邊陣貴節復態質統計劃畫輕靈圓澤鉑順奧韓遠興環歷曆週間預獲擁衛聞島瀋陽漢鎮灣臺雜誌員務變臨夥條並綫純廠"
 )
@@ -20,6 +22,11 @@ _TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF5B) if chr(cp - 0xFEE
 _TABLE[0x3000] = 0x20
 
 
+_MAPPED = re.compile("[" + re.escape("".join(chr(c) for c in _TABLE)) + "]")
+
+
 def normalize(text: str) -> str:
     """Map traditional Chinese and full-width characters to their plain forms, length-preserving."""
+    if text.isascii() or not _MAPPED.search(text):
+        return text  # nothing to map, and str.translate costs a dictionary lookup per character
     return text.translate(_TABLE)

@@ -3,6 +3,10 @@
 Deals are matched per item by their party set; pair scores use every unordered pair
 of parties of every deal, per item, so a three-party deal found as two of its pairs
 still earns partial credit. Kind/stage/date/LOI accuracies are over matched deals.
+
+`applied` scores only the deals that would change the live state without review
+(confidence >= the review threshold), and counts the items that report no deal yet yield
+such an applied deal: the false-alliance rate a reader of the status page sees.
 """
 from __future__ import annotations
 
@@ -30,8 +34,29 @@ def _pairs(deals: Iterable[Deal | dict]) -> set[frozenset[str]]:
     return {frozenset(p) for d in deals for p in combinations(sorted(set(_field(d, "parties"))), 2)}
 
 
-def score(gold: list[dict], predicted: dict[str, list[Deal]]) -> dict:
-    """Party-set and pair precision/recall/F1 plus field accuracies over matched deals."""
+APPLY_THRESHOLD = 0.6  # feeds.decide.DEFAULT_THRESHOLD; deals below it go to the review queue
+
+
+def score(gold: list[dict], predicted: dict[str, list[Deal]], threshold: float = APPLY_THRESHOLD) -> dict:
+    """Party-set and pair precision/recall/F1, field accuracies over matched deals, and the
+    same for the deals applied without review."""
+    result = _score(gold, predicted)
+    applied = {k: [d for d in v if _field(d, "confidence") >= threshold] for k, v in predicted.items()}
+    ap = _score(gold, applied)
+    no_deal = [item["id"] for item in gold if not item.get("deals")]
+    false_items = [i for i in no_deal if applied.get(i)]
+    result["applied"] = {
+        "threshold": threshold,
+        "party_sets": ap["party_sets"], "pairs": ap["pairs"],
+        "kind_accuracy": ap["kind_accuracy"], "stage_accuracy": ap["stage_accuracy"],
+        "date_accuracy": ap["date_accuracy"], "matched": ap["matched"],
+        "no_deal_items": len(no_deal), "no_deal_items_with_applied_deal": len(false_items),
+        "no_deal_false_rate": round(len(false_items) / len(no_deal), 4) if no_deal else 0.0,
+    }
+    return result
+
+
+def _score(gold: list[dict], predicted: dict[str, list[Deal]]) -> dict:
     set_tp = set_pred = set_gold = 0
     pair_tp = pair_pred = pair_gold = 0
     matched: list[tuple[dict, Deal | dict]] = []

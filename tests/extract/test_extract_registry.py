@@ -58,7 +58,7 @@ def test_default_registry_is_cached():
 
 REQUIRED = """Bosch Continental ZF Valeo Denso Magna Qualcomm Nvidia Mobileye Intel AMD SenseTime iFlytek Tencent Alibaba
 Baidu ByteDance Huawei Xiaomi DJI Zhuoyu Hesai RoboSense WeRide Pony.ai Momenta CATL BYD Gotion CALB Sunwoda SVOLT
-Farasis Panasonic Renault Nissan Mitsubishi Honda Toyota Mazda Subaru Suzuki Hyundai Kia Ford Stellantis Volkswagen
+Farasis Panasonic Renault Nissan Mitsubishi Honda Toyota Mazda Subaru Suzuki Hyundai Ford Stellantis Volkswagen
 Audi Porsche BMW Mercedes-Benz Polestar Lotus smart Mahindra Proton VinFast Lucid Rivian Tesla Uber Lyft Aramco CYVN
 FAW Dongfeng Changan GAC BAIC JAC Chery Geely Seres Leapmotor XPeng NIO Neta""".split()
 REQUIRED_MULTIWORD = ["Black Sesame", "Horizon Robotics", "EVE Energy", "LG Energy Solution", "Samsung SDI", "SK On",
@@ -68,6 +68,12 @@ REQUIRED_MULTIWORD = ["Black Sesame", "Horizon Robotics", "EVE Energy", "LG Ener
 def test_registry_covers_the_companies_the_issue_lists(registry):
     names = {c.name for c in registry.companies()}
     assert set(REQUIRED + REQUIRED_MULTIWORD) <= names
+
+
+@pytest.mark.parametrize("surface", ["Kia", "起亚", "Kia Motors", "东风悦达起亚"])
+def test_a_brand_of_a_group_resolves_to_the_group(surface, registry):
+    """Kia is Hyundai Motor Group's (issue 13), as Zeekr is Geely's: one party, not a second one."""
+    assert [m.company_id for m in find_mentions(surface, registry)] == ["hyundai"]
 
 
 @pytest.mark.parametrize("alias,owner", [("VW", "volkswagen"), ("GM", "general-motors"), ("JLR", "jaguar-land-rover"),

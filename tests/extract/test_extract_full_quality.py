@@ -1,0 +1,82 @@
+"""Full-length articles (issue 13): the levels the extractor reached, asserted as regression tests.
+
+Counting only the deals applied without review (confidence >= 0.6). The blind sets were written
+by writers who never saw the rules; their first scores, the scores after tuning on fullA and
+nodeal 1 only, and the held-out sets' scores are in the README. The thresholds below are the
+levels measured at the end (rounded down), not the issue's targets where those were missed:
+held-out fullB stage accuracy is 0.83 (target 0.85) and nodeal 3 yields 4 applied deals from 70
+items (target: at most 1 in 100 no-deal articles).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from feeds.extract import Deal, extract, score
+
+from .conftest import HELDOUT, load_jsonl
+
+# name, items, no-deal items, then minimum deal-set precision, recall, kind, stage and date accuracy
+FULL_SETS = [
+    ("full_dev.jsonl", 46, 22, 1.00, 1.00, 0.83, 1.00, 0.95),
+    ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.86, 0.89, 0.86),   # tuning set
+    ("full_blindB.jsonl", 50, 25, 0.92, 0.85, 0.95, 0.83, 0.95),   # held out
+]
+# name, items, most no-deal items allowed to yield an applied deal
+NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 4)]
+
+
+def _applied(name: str) -> tuple[list[dict], dict]:
+    items = load_jsonl(HELDOUT.with_name(name))
+    return items, score(items, {item["id"]: extract(item) for item in items})["applied"]
+
+
+@pytest.mark.parametrize("name,size,no_deal,precision,recall,kind,stage,date", FULL_SETS)
+def test_full_articles_keep_their_applied_deal_levels(name, size, no_deal, precision, recall, kind, stage, date):
+    items, applied = _applied(name)
+    assert (len(items), applied["no_deal_items"]) == (size, no_deal)
+    assert applied["party_sets"]["precision"] >= precision, applied
+    assert applied["party_sets"]["recall"] >= recall, applied
+    assert applied["kind_accuracy"] >= kind and applied["stage_accuracy"] >= stage and applied["date_accuracy"] >= date, applied
+    assert applied["no_deal_items_with_applied_deal"] == 0, applied
+
+
+@pytest.mark.parametrize("name,size,allowed", NO_DEAL_SETS)
+def test_no_deal_articles_rarely_yield_an_applied_deal(name, size, allowed):
+    items, applied = _applied(name)
+    assert len(items) == size and all(not item["deals"] for item in items)
+    assert applied["no_deal_items_with_applied_deal"] <= allowed, applied
+
+
+def test_all_no_deal_full_articles_together_stay_under_two_in_a_hundred():
+    """260 no-deal full articles (the three no-deal sets and the no-deal halves of A and B): 4 measured."""
+    false = total = 0
+    for name in [n for n, *_ in NO_DEAL_SETS] + ["full_blindA.jsonl", "full_blindB.jsonl"]:
+        _, applied = _applied(name)
+        false += applied["no_deal_items_with_applied_deal"]
+        total += applied["no_deal_items"]
+    assert total == 260 and false / total <= 0.02
+
+
+def test_applied_scores_count_only_confident_deals_and_no_deal_items():
+    gold: list[dict[str, Any]] = [{"id": "a", "deals": [{"parties": ["A", "B"], "kind": "joint_venture", "stage": "talks", "loi": False, "date": "2024"}]},
+            {"id": "b", "deals": []}, {"id": "c", "deals": []}]
+    predicted = {"a": [Deal(("A", "B"), "joint_venture", "talks", False, "2024", 0.9, ""),
+                       Deal(("A", "C"), "licensing", "talks", False, None, 0.5, "")],
+                 "b": [Deal(("A", "B"), "licensing", "talks", False, None, 0.55, "")],
+                 "c": [Deal(("C", "D"), "licensing", "talks", False, None, 0.6, "")]}
+    result = score(gold, predicted)
+    assert result["party_sets"]["precision"] == 0.25
+    applied = result["applied"]
+    assert applied["party_sets"] == {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(0.6667, abs=1e-4)}
+    assert (applied["kind_accuracy"], applied["stage_accuracy"], applied["date_accuracy"]) == (1.0, 1.0, 1.0)
+    assert (applied["no_deal_items"], applied["no_deal_items_with_applied_deal"], applied["no_deal_false_rate"]) == (2, 1, 0.5)
+    assert applied["threshold"] == 0.6
+
+
+def test_the_threshold_of_applied_scores_can_be_set():
+    gold = [{"id": "a", "deals": []}]
+    predicted = {"a": [Deal(("A", "B"), "licensing", "talks", False, None, 0.7, "")]}
+    assert score(gold, predicted, threshold=0.8)["applied"]["no_deal_items_with_applied_deal"] == 0
+    assert score(gold, predicted)["applied"]["no_deal_items_with_applied_deal"] == 1
