@@ -392,6 +392,8 @@ def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
         return True
     if any(u.cues.stages or u.cues.launch for u in news):
         return False
+    if full and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news):
+        return True  # a full article whose headline and lead name a kind of deal but no act of it
     if all(u.cues.kinds <= {"strategic_cooperation"} for u in news):
         return True
     return all(_supply_state(u) for u in news) and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news)
