@@ -384,6 +384,43 @@ def _venture_product(acting: list[_Unit], group: _Group, text: str) -> bool:
     return any(group.parties == parents for parents in lexicon.venture_parents(text))
 
 
+# A milestone of a venture is news of the partnership ("首款车下线", "its first production outside China").
+_FIRST = re.compile(r"首款|首批|首台|首辆|首个|首家|首次|首车|(?i:\bfirst\b)")
+
+
+def _venture_business(acting: list[_Unit], group: _Group, text: str, mentions: list[Mention]) -> bool:
+    """A named venture of these parents acting as a company of its own ("上汽通用表示，新车将于7月投产",
+    "北汽集团与现代汽车的合资企业北京现代宣布组织调整", "GAC Honda closes a line"): its models,
+    plants and managers are its business, not an act of the partnership, unless it is a first or a
+    founding. The parents act themselves when a sentence names both outside the venture's name and
+    the description of who owns it ("长安与宁德时代终止合资项目")."""
+    if not any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting) \
+            or any(u.cues.stages & {"established", "talks", "agreement_signed"} for u in acting) \
+            or any(_FIRST.search(text, u.span.start, u.span.end) for u in acting):
+        return False
+    return not any(group.parties <= _named_outside_descriptions(text, u.span, mentions) for u in acting)
+
+
+_CLAUSE_END = re.compile(r"[,，;；。]")
+_VENTURE_NOUN = re.compile(r"(?:合资|合营)(?:企业|公司|品牌)?\s*$|(?i:\bventure,?\s*$)")
+
+
+def _named_outside_descriptions(text: str, span: Span, mentions: list[Mention]) -> set[str]:
+    """Companies a unit names other than in a venture's name or in a description of its owners
+    ("SAIC-GM, a venture of SAIC and GM,", "由上汽与通用各持股50%的", "北汽与现代的合资企业北京现代")."""
+    covered = []
+    for m in lexicon.VENTURE.finditer(text, span.start, span.end):
+        covered.append(m.span())
+        if _VENTURE_NOUN.search(text, span.start, m.start()):
+            covered.append((span.start, m.start()))
+    for rx in (discourse.DESCRIPTION, lexicon.OWNERS):
+        for m in rx.finditer(text, span.start, span.end):
+            stop = _CLAUSE_END.search(text, m.end(), span.end)
+            covered.append((m.start(), stop.start() if stop else span.end))
+    return {m.company_id for m in mentions if span.start <= m.start < span.end
+            and not any(a <= m.start < b for a, b in covered)}
+
+
 def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
     """The headline and lead name no act: no stage, and at most a bare 'partnership' ("its
     partnership with Leapmotor was not affected") or a supply stated in passing ("which uses
@@ -401,7 +438,7 @@ def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
 
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
             ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None,
-            full: bool = False) -> Deal | None:
+            full: bool = False, mentions: list[Mention] | None = None) -> Deal | None:
     """The deal a party group reports, or None when nothing names a deal kind.
 
     Kind, stage and date come from the headline and lead when they state them; body sentences
@@ -443,7 +480,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     confidence += 0.05 if any(not u.title for u in group.units) else 0.0
     if not news:
         confidence = min(confidence, 0.5)  # the body alone: background until a person says otherwise
-    elif _weak(news, group, text, full) or _venture_product(acting, group, text):
+    elif _weak(news, group, text, full) or _venture_product(acting, group, text) \
+            or (full and _venture_business(news, group, text, mentions or [])):
         confidence = min(confidence, 0.55)
     ordered = sorted(best_units or acting, key=lambda u: u.title)
     evidence = ordered[0].span
@@ -590,7 +628,7 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
     merged = _news_first(merged)
     decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates),
-                       published, full)
+                       published, full, mentions)
                for group in merged)
     return [deal for deal in decided if deal is not None]
 
