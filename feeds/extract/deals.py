@@ -436,6 +436,15 @@ def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
     return all(_supply_state(u) for u in news) and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news)
 
 
+_VENTURE_WORD = re.compile(r"合资|合营|(?i:\bjoint[- ]venture)")
+
+
+def _exits_venture(acting: list[_Unit], text: str) -> bool:
+    """A partner selling out of, or leaving, what the article calls a joint venture."""
+    return any(_VENTURE_WORD.search(text, u.span.start, u.span.end) for u in acting) \
+        or len(_VENTURE_WORD.findall(text)) >= 2
+
+
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
             ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None,
             full: bool = False, mentions: list[Mention] | None = None) -> Deal | None:
@@ -472,6 +481,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if best_stage is None and news and detail:
         best_stage, best_units = _stage_of(detail, kind)
     stage = best_stage or "agreement_signed"
+    if stage == "ended" and kind in ("equity_investment", "acquisition") and _exits_venture(acting, text):
+        kind = "joint_venture"  # "exits Denza … the joint venture", "退出广汽三菱合资公司": the venture ends
     date = _date_of(group, acting, best_units, stage, lead_date, published, detail)
     confidence = 0.45
     confidence += 0.2 if kind != "strategic_cooperation" or kinds & {"strategic_explicit", "partnership_expanded"} else 0.05
