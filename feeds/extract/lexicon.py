@@ -115,7 +115,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\binvest\w*\b(?:[^.;]|(?<=\d)\.(?=\d)){0,40}\bin (?:their|its) (?:\w+ ){0,3}(?:joint )?venture\b)", r"(?i:\b(?:additional|further) investment\b)",
         r"(?i:\bextend)", r"(?i:\bextension\b)", r"(?i:\bdeepen)", r"(?i:\bupgrad)", r"(?i:\bexpand)", r"(?i:\bbroaden)", r"(?i:\bwiden)", r"(?i:\bstrengthen)", r"加强", r"(?:再度|再次)(?:携手|合作|牵手|联手)", r"(?i:\bcapital (?:increase|injection)\b)", r"(?i:\binject\w* (?:more |additional |fresh |new )?(?:capital|funds|cash)\b)",
         r"(?i:\bin proportion to their (?:stakes|holdings|shareholdings)\b)", r"(?i:\bnew round\b)", r"(?i:\bfurther (?:cooperation|collaboration|partnership)\b)",
-        r"(?i:\brenew)", r"(?i:\badd(?:s|ed|ing)? (?:[\w-]+ ){0,4}to (?:its|their|the) (?:[\w-]+ )?(?:partnership|alliance|cooperation|collaboration|deal|agreement|pact)\b)", r"(?i:\b(?:raise[sd]?|raising|increase[sd]?|increasing)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,12}\b(?:stake|holding)\b)", r"(?i:\bstep(?:s|ped)? up\b)"),
+        r"(?i:\brenew)", r"(?i:\badd(?:s|ed|ing)? (?:[\w-]+ ){0,4}to (?:its|their|the) (?:[\w-]+ )?(?:partnership|alliance|cooperation|collaboration|deal|agreement|pact)\b)", r"(?i:\b(?:raise[sd]?|raising|increase[sd]?|increasing|lift(?:s|ed|ing)?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,12}\b(?:stake|holding)\b)", r"(?i:\bstep(?:s|ped)? up\b)"),
     "agreement_signed": _rx(
         r"签署", r"签订", r"签约", r"签下", r"达成", r"意向书", r"备忘录", r"框架协议", r"协议",
         r"(?i:\bsign(?:s|ed|ing)?\b)", r"(?i:\bagreement\b)", r"(?i:\bagreed\b)", r"\bMoU\b", r"(?i:\bmemorandum\b)", r"(?i:\bletter of intent\b)"),
@@ -128,6 +128,10 @@ _LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|
 _SIGN_VERB = re.compile(r"签署|签订|签约|(?i:\bsign(?:s|ed)\b)")
 # Markers before a stage word that push it into the future ("计划成立", "will form", "to set up").
 _FUTURE = re.compile(r"(?:将|计划|拟|预计|准备|打算|有望|将于|明年|年内|(?i:\bwill\b|\bplans?\b|\bplanned\b|\bto\b|\bwould\b|\bexpect\w*|\baims?\b|\bintends?\b|\bset to\b))[^。，,.;]{0,10}$")
+# A stage as the purpose of another act ("成立合资公司，推进Robotaxi量产", "将专注于…的规模化量产",
+# "a venture aimed at mass production"): the goal, not the stage reached.
+_PURPOSE = re.compile(r"(?:推进|推动|专注于|致力于|旨在|以期|助力|加速|目标是)[^。，,;；]{0,30}$|"
+                      r"(?i:\b(?:aim(?:s|ed|ing)? (?:at|to)|focus(?:es|ed|ing)? on|in order to|with a view to)\b[^.;,]{0,30}$)")
 # A launch "from 2026" or "starting next year" is a plan, not a launch.
 _FUTURE_AFTER = re.compile(r"\s+(?:from|starting|beginning|next|later)\b|起|开始")
 # "但双方尚未达成任何协议", "though no agreement has been reached": the unit reports no signing.
@@ -275,7 +279,8 @@ def scan(text: str, hits: "Hits | None" = None, offset: int = 0) -> UnitCues:
     not_yet = bool(_NOT_YET.search(text))
     for stage, rx in _STAGE_RX.items():
         for m in each(f"stage:{stage}", rx):
-            if stage in ("production", "established") and (talks or _FUTURE.search(text, max(0, m.start() - 14), m.start())):
+            if stage in ("production", "established") and (talks or _FUTURE.search(text, max(0, m.start() - 14), m.start())
+                                                           or _PURPOSE.search(text, max(0, m.start() - 40), m.start())):
                 continue
             if stage == "agreement_signed" and talks and not _SIGN_VERB.search(m.group(0)):
                 continue
