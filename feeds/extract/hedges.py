@@ -16,8 +16,8 @@ __all__ = ["veto", "VETOES"]
 # Phrases that look like negation or hedging but are routine in real deal reports.
 _HARMLESS = re.compile(r"未披露|尚未披露|未透露|未公布|did not disclose|were not disclosed|was not disclosed|undisclosed|declined to disclose|not only|"
                        # a confirmed negotiation qualified by "but no agreement yet" is still talks
-                       r"(?:但|不过)(?:双方|两家公司|目前)?(?:尚未|还未|仍未|暂未)达成(?:任何|最终)?(?:协议|交易)|"
-                       r"(?:\bbut|\bthough|\balthough|\byet),? no (?:final )?(?:agreement|deal|decision) (?:has|had) (?:yet )?been (?:reached|made|signed)|"
+                       r"(?:但|不过)(?:双方|两家公司|目前){0,2}(?:尚未|还未|仍未|暂未)(?:达成|签署)(?:任何)?(?:具有约束力的|正式|最终)?(?:协议|交易)|"
+                       r"(?:\bbut|\bthough|\balthough|\byet),? no (?:final |binding |definitive )?(?:agreement|deal|decision) (?:has|had) (?:yet )?been (?:reached|made|signed)|"
                        # "ahead of customer deliveries" is a product plan, not a sales figure
                        r"\b(?:customer|first|initial) deliveries\b", re.I)
 
