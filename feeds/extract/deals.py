@@ -186,6 +186,12 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
         owners = [g for g in groups if unit.parties <= g.parties] if unit.parties else groups
         previous = [g for g in groups if g.same_clause and g.units[0].span.start < unit.span.start]
         if not owners and len(unit.parties) == 1 and unit.cues.kinds and previous \
+                and _JOINS.search(text, unit.span.start, unit.span.end):
+            # "Honda and Nissan agreed ..., and Mitsubishi signed a memorandum to join their
+            # partnership": the newcomer joins the previous clause's parties
+            groups.append(_Group(previous[-1].parties | unit.parties, [unit], True))
+            continue
+        if not owners and len(unit.parties) == 1 and unit.cues.kinds and previous \
                 and lexicon.ALSO.search(text, unit.span.start, unit.span.end):
             # "Nissan will invest in Ampere, and Mitsubishi will also take a stake": the newcomer
             # takes the place of the previous clause's subject.
@@ -218,6 +224,8 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     return groups, loose, anchor
 
 
+# A newcomer joining the partnership of the parties just named ("to join their partnership", "加入双方的合作").
+_JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
 # "... with Hyundai and extended its licence with Ford": a second verb for the second partner
 _AND_THEN = re.compile(r"\band\b|并|同时|还|又|另")
 
