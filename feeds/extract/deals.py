@@ -172,8 +172,13 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
         for g in groups:
             g.background = background
         return groups, [], anchor
-    groups = appositive + [g for u in units if len(u.parties) >= 2 for g in _clause_groups(text, sentence, u, mentions)]
-    if not groups and len(all_parties) >= 2:
+    unnamed = _ANAPHORIC_SUBJECT.match(text, sentence.start) is not None
+    groups = appositive + [g for u in units if len(u.parties) >= 2 and not (unnamed and u.span.start == sentence.start)
+                           for g in _clause_groups(text, sentence, u, mentions)]
+    if not groups and len(all_parties) >= 2 and not unnamed:
+        # (not when the subject is a company referred to, not named: "The Chinese robotaxi firm will
+        # offer rides through Uber … and mass-produces vehicles developed with Toyota" — it deals with
+        # each, and the companies named in its clauses are not partners of each other)
         groups = [_Group(all_parties, list(units), False)]
     for g in groups:
         g.background = background
@@ -224,6 +229,8 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     return groups, loose, anchor
 
 
+# A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
+_ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|carmaker|automaker|startup|start-up|group|maker|developer|supplier|operator)\b(?!s))|该公司|这家公司|该企业|这家企业)")
 # A newcomer joining the partnership of the parties just named ("to join their partnership", "加入双方的合作").
 _JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
 # "... with Hyundai and extended its licence with Ford": a second verb for the second partner
