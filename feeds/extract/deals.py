@@ -230,7 +230,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
 
 
 # A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
-_ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|carmaker|automaker|startup|start-up|group|maker|developer|supplier|operator)\b(?!s))|该公司|这家公司|该企业|这家企业)")
+_ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|carmaker|automaker|startup|start-up|group|maker|developer|supplier|operator)\b(?!s|['’]))|该公司|这家公司|该企业|这家企业)")
 # A newcomer joining the partnership of the parties just named ("to join their partnership", "加入双方的合作").
 _JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
 # "... with Hyundai and extended its licence with Ford": a second verb for the second partner
