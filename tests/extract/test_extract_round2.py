@@ -1,0 +1,79 @@
+"""Round-2 general fixes for full articles (issue 13): weak deals go to review, a venture's own
+business is not an act of its partnership, and a few discourse cues. Texts are our own."""
+from __future__ import annotations
+
+from feeds.extract import Deal, extract
+
+FILLER = "\n\nAnalysts expect a busy year for the industry.\n\nThe market grew in the first half."
+
+
+def _article(title: str, lead: str, published: str = "2025-06-20", body: str = FILLER) -> list[Deal]:
+    return extract({"id": "t", "published": published, "title": title, "summary": lead, "content": lead + body})
+
+
+def _applied(deals: list[Deal]) -> list[tuple[tuple[str, ...], str, str]]:
+    return [(d.parties, d.kind, d.stage) for d in deals if d.confidence >= 0.6]
+
+
+def test_a_full_article_naming_a_kind_of_deal_but_no_act_sends_it_to_review():
+    deals = _article("BMW chief on Great Wall", "The BMW chief discussed the role of the Great Wall joint venture in an interview.")
+    assert deals and _applied(deals) == []
+
+
+def test_a_full_article_whose_lead_announces_a_future_act_is_applied():
+    deals = _article("Nvidia to supply chips to Xiaomi", "Nvidia will supply its driving chips to Xiaomi for a new SUV, the companies said.")
+    assert _applied(deals) == [(("Nvidia", "Xiaomi"), "technology_supply", "agreement_signed")]
+
+
+def test_a_named_venture_launching_a_routine_model_is_its_business_not_news_of_the_partnership():
+    deals = _article("上汽通用发布新款MPV", "6月20日，上汽集团与通用汽车的合资企业上汽通用宣布，新款MPV在金桥工厂正式投产下线。")
+    assert _applied(deals) == []
+
+
+def test_a_venture_closing_a_plant_goes_to_review():
+    deals = _article("GAC Honda shuts a line", "GAC Honda, the joint venture of GAC and Honda, said on Friday it would end production on one line.")
+    assert _applied(deals) == []
+
+
+def test_the_first_car_of_a_named_venture_is_still_news():
+    deals = _article("上汽奥迪首款车量产下线", "6月20日，上汽奥迪首款车型在上海工厂正式量产下线。", body="\n\n上汽奥迪由上汽集团与奥迪共同组建。" + FILLER)
+    assert _applied(deals) == [(("Audi", "SAIC Motor"), "joint_venture", "production")]
+
+
+def test_parents_acting_themselves_on_their_venture_are_news():
+    deals = _article("长安与宁德时代终止合资项目", "11月6日，长安汽车与宁德时代宣布终止时代长安合资项目。")
+    assert _applied(deals) == [(("CATL", "Changan"), "joint_venture", "ended")]
+
+
+def test_a_partner_selling_out_of_a_joint_venture_ends_a_joint_venture():
+    deals = _article("Mercedes-Benz exits Denza", "Mercedes-Benz is pulling out of Denza after agreeing to sell its stake to BYD on Tuesday.",
+                     published="2024-09-04", body="\n\nDenza was set up as a joint venture.\n\nThe joint venture grew." + FILLER)
+    assert _applied(deals) == [(("BYD", "Mercedes-Benz"), "joint_venture", "ended")]
+
+
+def test_a_stage_named_as_the_purpose_of_an_act_is_not_the_stage_reached():
+    deals = _article("丰田与小马智行成立合资公司 推进Robotaxi量产", "8月27日，丰田与小马智行宣布合资公司完成注册，将专注于自动驾驶出租车的规模化量产。",
+                     published="2024-08-27")
+    assert _applied(deals) == [(("Pony.ai", "Toyota"), "joint_venture", "established")]
+
+
+def test_lifting_a_stake_is_an_expansion():
+    deals = _article("CYVN lifts NIO stake", "CYVN lifted its stake in NIO with a new investment on Monday, NIO said.", published="2023-12-19")
+    assert _applied(deals) == [(("CYVN", "NIO"), "equity_investment", "expanded")]
+
+
+def test_talks_without_a_binding_agreement_yet_are_still_talks():
+    deals = _article("吉利与雷诺展开谈判", "雷诺与吉利周四确认，双方正就吉利入股雷诺巴西进行谈判，但目前尚未签署任何具有约束力的协议。", published="2025-07-11")
+    assert _applied(deals) == [(("Geely", "Renault"), "equity_investment", "talks")]
+
+
+def test_a_company_joining_the_partnership_of_two_others_makes_a_deal_of_all_three():
+    deals = _article("Honda and Nissan sign research pact", "Honda and Nissan agreed on Thursday to jointly research software, "
+                     "and Mitsubishi Motors signed a memorandum to join their partnership framework.", published="2024-08-01")
+    assert (("Honda", "Mitsubishi", "Nissan"), "strategic_cooperation", "agreement_signed") in _applied(deals)
+    assert (("Honda", "Nissan"), "co_development", "agreement_signed") in _applied(deals)
+
+
+def test_companies_named_in_the_clauses_of_an_unnamed_subject_are_not_partners():
+    deals = _article("Pony.ai signs Uber deal", "The Chinese robotaxi firm will offer rides through Uber and has started building cars developed with Toyota.")
+    assert not any(d.parties == ("Toyota", "Uber") for d in deals)
