@@ -233,6 +233,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
 _ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|carmaker|automaker|startup|start-up|group|maker|developer|supplier|operator)\b(?!s|['’]))|该公司|这家公司|该企业|这家企业)")
 # A newcomer joining the partnership of the parties just named ("to join their partnership", "加入双方的合作").
 _JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
+_PARTICIPLE = re.compile(r"\s*(?:and\s+)?[a-z]+ing\b")
 # "... with Hyundai and extended its licence with Ford": a second verb for the second partner
 _AND_THEN = re.compile(r"\band\b|并|同时|还|又|另")
 
@@ -244,7 +245,14 @@ def _clause_groups(text: str, sentence: Span, unit: _Unit, mentions: list[Mentio
     inside = [m for m in mentions if unit.span.start <= m.start < unit.span.end]
     hub = inside[0].company_id if inside else None
     others = [m for m in inside if m.company_id != hub]
-    if len(unit.parties) != 3 or discourse.JOINT.search(text, sentence.start, sentence.end) \
+    subject = next((m for m in mentions if sentence.start <= m.start < sentence.end), None)
+    if len(unit.parties) == 2 and subject is not None and subject.company_id not in unit.parties \
+            and _PARTICIPLE.match(text, unit.span.start) and not _LIST_GAP.fullmatch(text, inside[0].end, inside[-1].start) \
+            and _AND_THEN.search(text, inside[0].end, inside[-1].start):
+        # "Uber struck two deals, launching a service with Pony.ai and expanding its alliance with
+        # WeRide": the participles continue the sentence's subject, which deals with each
+        hub, others = subject.company_id, [inside[0], inside[-1]]
+    elif len(unit.parties) != 3 or discourse.JOINT.search(text, sentence.start, sentence.end) \
             or _LIST_GAP.fullmatch(text, inside[0].end, inside[1].start) \
             or _LIST_GAP.fullmatch(text, others[0].end, others[-1].start) \
             or not _AND_THEN.search(text, others[0].end, others[-1].start):

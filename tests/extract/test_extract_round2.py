@@ -77,3 +77,9 @@ def test_a_company_joining_the_partnership_of_two_others_makes_a_deal_of_all_thr
 def test_companies_named_in_the_clauses_of_an_unnamed_subject_are_not_partners():
     deals = _article("Pony.ai signs Uber deal", "The Chinese robotaxi firm will offer rides through Uber and has started building cars developed with Toyota.")
     assert not any(d.parties == ("Toyota", "Uber") for d in deals)
+
+
+def test_participles_after_a_comma_continue_the_subject_which_deals_with_each_partner():
+    deals = _article("Uber adds robotaxi partners", "Uber on Monday struck two robotaxi deals, launching a joint service with Pony.ai "
+                     "and expanding its alliance with WeRide to more cities.", published="2025-03-18")
+    assert {d.parties for d in deals} == {("Pony.ai", "Uber"), ("Uber", "WeRide")}
