@@ -298,9 +298,14 @@ _FOR_BEFORE = re.compile(r"(?i:\bfor (?:its |their |the )?(?:[\w-]+ ){0,2})$|(?:
 _MODEL_AFTER = re.compile(r"(?i:\s*(?:[\w-]+ )?(?:models?|vehicles|cars|SUVs?|sedans?)\b)|(?:品牌)?(?:旗下)?(?:多款|新款)?车型")
 
 
+# "..., following a similar deal at Ford", "a separate agreement with Honda": the company of another deal.
+_OTHER_DEAL_BEFORE = re.compile(r"(?i:\b(?:similar|separate|comparable|the same kind of|parallel|rival|competing) (?:[\w-]+ ){0,2}"
+                                r"(?:deals?|agreements?|pacts?|contracts?|arrangements?) (?:at|with|by|for|struck by|signed by|reached (?:at|with|by)) $)")
+
+
 def _customer_models(text: str, sentence: Span, mentions: list[Mention]) -> list[Mention]:
     inside = [m for m in mentions if sentence.start <= m.start < sentence.end]
-    dropped = []
+    dropped = [m for m in inside if _OTHER_DEAL_BEFORE.search(text, max(sentence.start, m.start - 60), m.start)]
     for m in inside:
         if _MODEL_AFTER.match(text, m.end) and _FOR_BEFORE.search(text, max(sentence.start, m.start - 30), m.start) \
                 and len({x.company_id for x in inside if x.company_id != m.company_id}) >= 2:

@@ -5,7 +5,7 @@ by writers who never saw the rules; their first scores and the scores after each
 are in the README. Round 1: fullA, fullB, nodeal 1-3; round 2: fullC, nodeal 4-5 (all read for
 the second round of general fixes). The thresholds below are the levels measured at the end
 (rounded down), not the issue's targets where those were missed: nodeal 3 still yields 3 applied
-deals from 70 items and nodeal 5 yields 2 from 100 (target: at most 1 in 100 no-deal articles).
+deals from 70 items and nodeal 5 yields 1 from 100 (target: at most 1 in 100 no-deal articles).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ FULL_SETS = [
 ]
 # name, items, most no-deal items allowed to yield an applied deal
 NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 3),
-                ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 2)]
+                ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 1)]
 
 
 def _applied(name: str) -> tuple[list[dict], dict]:
@@ -52,13 +52,13 @@ def test_no_deal_articles_rarely_yield_an_applied_deal(name, size, allowed):
 
 
 def test_all_no_deal_full_articles_together_stay_near_one_in_a_hundred():
-    """485 no-deal full articles (the five no-deal sets and the no-deal halves of A, B and C): 5 measured."""
+    """485 no-deal full articles (the five no-deal sets and the no-deal halves of A, B and C): 4 measured."""
     false = total = 0
     for name in [n for n, *_ in NO_DEAL_SETS] + ["full_blindA.jsonl", "full_blindB.jsonl", "full_blindC.jsonl"]:
         _, applied = _applied(name)
         false += applied["no_deal_items_with_applied_deal"]
         total += applied["no_deal_items"]
-    assert total == 485 and false <= 5
+    assert total == 485 and false <= 4
 
 
 def test_applied_scores_count_only_confident_deals_and_no_deal_items():

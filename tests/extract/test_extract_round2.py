@@ -83,3 +83,9 @@ def test_participles_after_a_comma_continue_the_subject_which_deals_with_each_pa
     deals = _article("Uber adds robotaxi partners", "Uber on Monday struck two robotaxi deals, launching a joint service with Pony.ai "
                      "and expanding its alliance with WeRide to more cities.", published="2025-03-18")
     assert {d.parties for d in deals} == {("Pony.ai", "Uber"), ("Uber", "WeRide")}
+
+
+def test_a_company_named_as_the_party_of_a_similar_other_deal_is_not_a_partner():
+    deals = _article("Stellantis reaches labour deal", "Stellantis reached a tentative agreement with its union on Saturday, following a similar deal at Ford.",
+                     published="2023-10-30")
+    assert not any("Ford" in d.parties for d in deals)
