@@ -17,16 +17,20 @@ from feeds.extract import Deal, extract, score
 
 from .conftest import HELDOUT, load_jsonl
 
-# name, items, no-deal items, then minimum deal-set precision, recall, kind, stage and date accuracy
+# name, items, no-deal items, then minimum deal-set precision, recall, kind, stage and date accuracy, and the most
+# no-deal items allowed to yield an applied deal. Round 3 (D, nodeal 6 and 7) is at its first reading: nobody has
+# tuned on it (README), so its misses are the honest estimate for unseen news.
 FULL_SETS = [
-    ("full_dev.jsonl", 46, 22, 1.00, 1.00, 0.83, 1.00, 0.95),
-    ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.89, 0.86),
-    ("full_blindB.jsonl", 50, 25, 0.96, 0.89, 0.96, 0.92, 0.96),
-    ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.85, 0.96, 0.92),
+    ("full_dev.jsonl", 46, 22, 1.00, 1.00, 0.83, 1.00, 0.95, 0),
+    ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.89, 0.86, 0),
+    ("full_blindB.jsonl", 50, 25, 0.96, 0.89, 0.96, 0.92, 0.96, 0),
+    ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.85, 0.96, 0.92, 0),
+    ("full_blindD.jsonl", 50, 25, 0.93, 0.96, 0.88, 0.88, 0.81, 1),
 ]
 # name, items, most no-deal items allowed to yield an applied deal
 NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 3),
-                ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 1)]
+                ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 1),
+                ("nodeal_blind6.jsonl", 100, 1), ("nodeal_blind7.jsonl", 100, 6)]
 
 
 def _applied(name: str) -> tuple[list[dict], dict]:
@@ -34,14 +38,15 @@ def _applied(name: str) -> tuple[list[dict], dict]:
     return items, score(items, {item["id"]: extract(item) for item in items})["applied"]
 
 
-@pytest.mark.parametrize("name,size,no_deal,precision,recall,kind,stage,date", FULL_SETS)
-def test_full_articles_keep_their_applied_deal_levels(name, size, no_deal, precision, recall, kind, stage, date):
+@pytest.mark.parametrize("name,size,no_deal,precision,recall,kind,stage,date,allowed", FULL_SETS)
+def test_full_articles_keep_their_applied_deal_levels(name, size, no_deal, precision, recall, kind, stage, date,
+                                                      allowed):
     items, applied = _applied(name)
     assert (len(items), applied["no_deal_items"]) == (size, no_deal)
     assert applied["party_sets"]["precision"] >= precision, applied
     assert applied["party_sets"]["recall"] >= recall, applied
     assert applied["kind_accuracy"] >= kind and applied["stage_accuracy"] >= stage and applied["date_accuracy"] >= date, applied
-    assert applied["no_deal_items_with_applied_deal"] == 0, applied
+    assert applied["no_deal_items_with_applied_deal"] <= allowed, applied
 
 
 @pytest.mark.parametrize("name,size,allowed", NO_DEAL_SETS)
@@ -51,14 +56,16 @@ def test_no_deal_articles_rarely_yield_an_applied_deal(name, size, allowed):
     assert applied["no_deal_items_with_applied_deal"] <= allowed, applied
 
 
-def test_all_no_deal_full_articles_together_stay_near_one_in_a_hundred():
-    """485 no-deal full articles (the five no-deal sets and the no-deal halves of A, B and C): 4 measured."""
+def test_all_no_deal_full_articles_together_stay_at_their_measured_rate():
+    """710 no-deal full articles (the seven no-deal sets and the no-deal halves of A-D): 12 measured, 8 of them in
+    round 3 at its first reading (3.6% there; the target of 1% is not met on unseen news)."""
     false = total = 0
-    for name in [n for n, *_ in NO_DEAL_SETS] + ["full_blindA.jsonl", "full_blindB.jsonl", "full_blindC.jsonl"]:
+    halves = ["full_blindA.jsonl", "full_blindB.jsonl", "full_blindC.jsonl", "full_blindD.jsonl"]
+    for name in [n for n, *_ in NO_DEAL_SETS] + halves:
         _, applied = _applied(name)
         false += applied["no_deal_items_with_applied_deal"]
         total += applied["no_deal_items"]
-    assert total == 485 and false <= 4
+    assert total == 710 and false <= 12
 
 
 def test_applied_scores_count_only_confident_deals_and_no_deal_items():
