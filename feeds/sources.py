@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import text
-
 from events.store import EventStore
-from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedRemoved, from_payload
+from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedRemoved
 
 __all__ = ["FEED_EVENT_TYPES", "FeedState", "apply", "feed_id_for", "fold", "normalise_url", "read_feed_events"]
 
@@ -95,9 +92,4 @@ def fold(events: Iterable[tuple[Event, int]], start: Mapping[str, FeedState] | N
 
 def read_feed_events(store: EventStore, after: int = 0) -> list[tuple[int, Event, int]]:
     """(position, event, stream version) of every feed event after `after`, in log order (uses the type index)."""
-    names = ", ".join(f"'{t}'" for t in FEED_EVENT_TYPES)
-    sql = text(f"SELECT position, type, schema_version, payload, stream_version FROM events"
-               f" WHERE position > :a AND type IN ({names}) ORDER BY position")
-    with store.engine.connect() as conn:
-        rows = conn.execute(sql, {"a": after}).all()
-    return [(int(p), from_payload(t, int(sv), json.loads(payload)), int(v)) for p, t, sv, payload, v in rows]
+    return [(r.position, r.event, r.stream_version) for r in store.read(after=after, types=FEED_EVENT_TYPES)]

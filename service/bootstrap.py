@@ -6,9 +6,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from events.engine import check_connection, make_engine
-from events.projector import Projector
 from events.queries import Queries
+from events.runner import Runner
 from events.store import EventStore
+from events.subscribers import REGISTRY
 from feeds import tables as feed_tables
 from feeds.service import FeedService
 
@@ -35,12 +36,13 @@ class Tracker:
         feed_tables.migrate(engine)
 
     @cached_property
-    def projector(self) -> Projector:
-        return Projector(self.store)
+    def projector(self) -> Runner:
+        """The subscriber runner over every registered projection (`catch_up()`, `rebuild(names)`)."""
+        return REGISTRY.runner(self.store)
 
     @cached_property
     def queries(self) -> Queries:
-        return Queries(self.store)
+        return Queries(self.store, self.projector)
 
     @cached_property
     def feeds(self) -> FeedService:

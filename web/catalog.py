@@ -1,9 +1,9 @@
-"""The status table's data: alliance rows per (log position, as_of, known_at), cached in memory.
+"""The status table's data: alliance rows per (read-model version, as_of, known_at), cached in memory.
 
-Queries keeps the landscape in memory and catches up with one cheap "last position" query;
-this module adds what the page needs on top (search text, countries, sort keys, the position
-of each alliance's latest event) once per log position, so a request only filters, sorts
-(from pre-sorted orders) and slices.
+The rows come from the read model's documents (`Queries.alliance_docs`, indexed SQL); this
+module adds what the page needs on top (search text, countries, sort keys, the position of each
+alliance's latest event) once per read-model version, so a request only filters, sorts (from
+pre-sorted orders) and slices. The cache is an optimisation: a fresh process answers from SQL.
 """
 from __future__ import annotations
 
@@ -111,96 +111,58 @@ class Filters:
 
 
 class Catalog:
-    """Caches a few snapshots (the present plus recently asked-for dates).
-
-    When the log grows by a few events, the present snapshot is updated in place of a rebuild:
-    only the alliances those events touch get new rows (and lose their cached HTML).
-    """
-
-    NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded"})  # these change names on many rows
-    MAX_DELTA = 2000
+    """Caches a few snapshots (the present plus recently asked-for dates) for one read-model version."""
 
     def __init__(self, queries: Queries, size: int = 16) -> None:
         self.queries = queries
         self.size = size
         self._cache: OrderedDict[tuple[Any, ...], Snapshot] = OrderedDict()
-        self._present: Snapshot | None = None
         self._lock = threading.Lock()
 
     def snapshot(self, as_of: date | None = None, known_at: datetime | None = None) -> Snapshot:
-        position = self.queries.current().position  # one cheap "last position" query
-        key = (position, as_of, known_at)
-        present = as_of is None and known_at is None
+        version = self.queries.version()  # one cheap query on the checkpoints
+        key = (version, as_of, known_at)
         with self._lock:
             snap = self._cache.get(key)
             if snap is not None:
                 self._cache.move_to_end(key)
                 return snap
-            snap = self._update(self._present, position) if present and self._present is not None else None
-            if snap is None:
-                snap = self._build(position, as_of, known_at)
-            if present:
-                self._present = snap
+        snap = self._build(version[0], as_of, known_at)
+        with self._lock:
             self._cache[key] = snap
-            for old in [k for k in self._cache if k[0] != position]:  # older log positions are stale
+            for old in [k for k in self._cache if k[0] != version]:  # older versions are stale
                 del self._cache[old]
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
-            return snap
-
-    def _build(self, position: int, as_of: date | None, known_at: datetime | None) -> Snapshot:
-        model, views = self.queries.views(as_of, known_at)
-        rows = [self._row(st, n, model.companies) for _, (st, n) in sorted(views.items())]
-        return self._finish(position, rows, model.companies)
-
-    def _update(self, prev: Snapshot, position: int) -> Snapshot | None:
-        """The present snapshot moved forward by the events after prev.position (None: rebuild instead)."""
-        if position <= prev.position or position - prev.position > self.MAX_DELTA:
-            return None
-        touched: set[str] = set()
-        for rec in self.queries.store.read(after=prev.position, upto=position):
-            if rec.type in self.NAME_EVENTS:
-                return None
-            aid = getattr(rec.event, "alliance_id", None)
-            if aid:
-                touched.add(aid)
-        model, views = self.queries.views()
-        if model.position != position:
-            return None  # the log moved again meanwhile: a plain rebuild is simpler
-        by_id = {r["id"]: r for r in prev.rows}
-        for aid in touched:
-            view = views.get(aid)
-            if view is None:
-                by_id.pop(aid, None)
-            else:
-                by_id[aid] = self._row(view[0], view[1], model.companies)
-        snap = self._finish(position, [by_id[k] for k in sorted(by_id)], model.companies)
-        snap._html = {k: v for k, v in prev._html.items() if k[0] not in touched}
         return snap
 
+    def _build(self, position: int, as_of: date | None, known_at: datetime | None) -> Snapshot:
+        companies = self.queries.company_docs(known_at)
+        rows = [self._row(d, companies) for d in self.queries.alliance_docs(as_of, known_at)]
+        return self._finish(position, rows, companies)
+
     @staticmethod
-    def _row(st: Any, n: int, companies: dict[str, Any]) -> dict[str, Any]:
-        r = alliance_json(st, n, companies)
+    def _row(doc: dict[str, Any], companies: dict[str, Any]) -> dict[str, Any]:
+        r = alliance_json(doc, companies)
         names: list[str] = []
         countries: set[str] = set()
         for p in r["parties"]:
             c = companies.get(p["id"])
             names += [p["id"], p["name"], p["name_zh"]]
             if c is not None:
-                names += list(c.aliases)
-                if c.country:
-                    countries.add(c.country)
-        latest = max((e.position for e in st.entries), default=(st.updated_key or _FAR)[2])
+                names += list(c["aliases"])
+                if c["country"]:
+                    countries.add(c["country"])
         r.update(
             _search="\n".join([r["id"], *names]).casefold(),
             _party_ids=frozenset(p["id"] for p in r["parties"]),
             _party_names=frozenset(x.casefold() for x in names if x),
             _countries=frozenset(countries),
             _name=" + ".join(p["name"] for p in r["parties"]).casefold(),
-            _since=st.since_key or _FAR,
-            _updated=st.updated_key or _FAR,
+            _since=tuple(doc["since_key"]) if doc["since_key"] else _FAR,
+            _updated=tuple(doc["updated_key"]) if doc["updated_key"] else _FAR,
             _stage=STAGE_ORDER.get(r["stage"] or "", 99),
-            _latest=latest,
+            _latest=doc["latest"],
         )
         return r
 
@@ -211,7 +173,7 @@ class Catalog:
             for p in r["parties"]:
                 if p["id"] not in used:
                     c = companies.get(p["id"])
-                    used[p["id"]] = {**p, "country": c.country if c else ""}
+                    used[p["id"]] = {**p, "country": c["country"] if c else ""}
         return Snapshot(
             position=position, rows=rows,
             companies=sorted(used.values(), key=lambda p: p["name"].casefold()),

@@ -23,13 +23,12 @@ _lock = threading.Lock()
 
 def select(store: EventStore, after: int, limit: int, type_: str = "", stream: str = "") -> Iterator[Recorded]:
     """Up to `limit` events after `after`, optionally only one type and/or stream (prefix with '*')."""
-    batch = limit + 1 if not (type_ or stream) else 2000
-    it = store.read(after=after, batch=batch)
-    if type_ or stream:
-        prefix = stream[:-1] if stream.endswith("*") else None
-        it = (r for r in it if (not type_ or r.type == type_)
-              and (not stream or (r.stream_id.startswith(prefix) if prefix is not None else r.stream_id == stream)))
-    return islice(it, limit)
+    prefix = stream[:-1] if stream.endswith("*") else None
+    types = [type_] if type_ else None
+    if prefix is None:
+        return store.read(after=after, types=types, streams=[stream] if stream else None, limit=limit)
+    it = store.read(after=after, types=types, batch=2000)
+    return islice((r for r in it if r.stream_id.startswith(prefix)), limit)
 
 
 def verification(store: EventStore) -> Verification:
