@@ -8,7 +8,6 @@ log has ever implied, indexed by valid time and by log position.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
 
@@ -17,9 +16,9 @@ from sqlalchemy.engine import Connection
 
 from .projections import alliance as alliance_proj
 from .projections import company as company_proj
-from .projections.alliance import AllianceState, Entry
+from .projections.alliance import Aggregate, AllianceState, Entry
 from .projections.company import CompanyState
-from .rows import Doc, company_doc, company_from_doc, entry_doc, history, now_doc
+from .rows import Doc, absorb_doc, aggregate_doc, company_doc, company_from_doc, entry_doc, history
 from .runner import Batch
 from .schema import END_OF_TIME, OPEN
 from .store import EventStore
@@ -59,7 +58,7 @@ class Versioned:
                 where = " AND ".join(f"{k} = {ph}" for k in self.keys)
                 cur.executemany(f"UPDATE {self.table} SET recorded_to = {ph} WHERE {where} AND recorded_to = {OPEN}",
                                 self.closes)
-            rows = [_encode(r) for r in self.finished] + [(*_encode(r), OPEN) for r in self.opened.values()]
+            rows = [_encode(r) for r in self.finished] + [_encode((*r, OPEN)) for r in self.opened.values()]
             if rows:
                 cols = (*self.keys, *self.values, "recorded_from", "recorded_to")
                 cur.executemany(f"INSERT INTO {self.table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})",
@@ -69,35 +68,71 @@ class Versioned:
 
 
 def _encode(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(orjson.dumps(v).decode() if isinstance(v, dict) else v for v in row)
+    """Rows end (..., doc, recorded_from, recorded_to): the document goes in as JSON text."""
+    return (*row[:-3], orjson.dumps(row[-3]).decode(), row[-2], row[-1])
 
 
 # --- alliances ------------------------------------------------------------------------------
 
 
-@dataclass
 class _Alliance:
-    """One alliance as the projection last wrote it: the state and the rows it implies."""
+    """One alliance as the projection last wrote it: its timeline, running aggregates and rows.
 
-    state: AllianceState
-    now: Doc | None = None
-    history: dict[str, tuple[str, Doc]] = field(default_factory=dict)
-    entries: dict[int, tuple[str | None, Doc]] = field(default_factory=dict)
-    max_end: str = ""
-    undated: bool = False
-    latest: int = 0
+    Mutable on purpose: a rebuild applies a million entries, and copying an immutable state per
+    entry would make it quadratic in an alliance's length. The pure folds still define the result.
+    """
 
-    @classmethod
-    def of(cls, state: AllianceState, rows: bool, hist: bool) -> "_Alliance":
-        a = cls(state, max_end=max((e.end for e in state.entries if e.end), default=""),
-                undated=any(e.end is None for e in state.entries),
-                latest=max((e.position for e in state.entries), default=0))
-        if state.entries and rows:
-            a.now = now_doc(state, a.latest)
-            a.entries = {e.position: (e.end, entry_doc(state, e)) for e in state.entries}
-        if hist:
-            a.history = {f: (t, d) for f, t, d in history(state)}
-        return a
+    def __init__(self, state: AllianceState, rows: bool, hist: bool) -> None:
+        self.id = state.alliance_id
+        self.entries: list[Entry] = list(state.entries)
+        self.retracted: set[str] = set(state.retracted)
+        self.corrections: dict[str, dict[str, Any]] = dict(state.corrections)
+        self.acc: Aggregate | None = Aggregate(state)
+        self.max_end = max((e.end for e in state.entries if e.end), default="")
+        self.undated = any(e.end is None for e in state.entries)
+        self.latest = max((e.position for e in state.entries), default=0)
+        self.first_seen: dict[tuple[str, str], str] = {}  # source -> earliest last day (used while no bookkeeping)
+        for e in state.entries:
+            self._saw(e)
+        self.now: Doc | None = self.now_doc() if state.entries and rows else None
+        self.lines = {e.position: (e.end, self.line(e)) for e in state.entries} if rows else {}
+        self.history = {f: (t, d) for f, t, d in history(state)} if hist else {}
+
+    def add(self, e: Entry) -> None:
+        """`alliance.fold_entry`, in place."""
+        self.entries.append(e)
+        if e.type == "ReportRetracted":
+            self.retracted.add(e.supersedes)  # type: ignore[arg-type]
+            self.acc = None
+        elif e.type == "ReportCorrected":
+            sup = e.supersedes
+            self.corrections[sup] = alliance_proj.merge_fix(self.corrections.get(sup), e.fix or {}, e.position)  # type: ignore[index,arg-type]
+            self.acc = None
+        elif self.acc is not None and e.key not in self.retracted:
+            self.acc.add(alliance_proj.effective(e, self.corrections))
+        self._saw(e)
+        self.latest = max(self.latest, e.position)
+        self.max_end = max(self.max_end, e.end or "")
+        self.undated = self.undated or e.end is None
+
+    def _saw(self, e: Entry) -> None:
+        if e.citation and e.end and e.type not in _BOOKKEEPING:
+            src = alliance_proj.source_key(e.citation)
+            if e.end < self.first_seen.get(src, END_OF_TIME):
+                self.first_seen[src] = e.end
+
+    def state(self) -> AllianceState:
+        s = alliance_proj.summarize(self.id, tuple(self.entries), frozenset(self.retracted), dict(self.corrections))
+        self.acc = Aggregate(s)
+        return s
+
+    def now_doc(self) -> Doc:
+        if self.acc is None:
+            self.state()
+        return aggregate_doc(self.id, self.acc, len(self.entries), self.latest)  # type: ignore[arg-type]
+
+    def line(self, e: Entry) -> Doc:
+        return entry_doc(e, self.retracted, self.corrections)
 
 
 class AllianceProjection:
@@ -153,49 +188,71 @@ class AllianceProjection:
             if aid in groups:
                 groups[aid].append(e)
         for aid, es in groups.items():
-            state = alliance_proj.from_entries(aid, tuple(es))
-            self._cache[aid] = _Alliance.of(state, self.rows, self.hist)
+            self._cache[aid] = _Alliance(alliance_proj.from_entries(aid, tuple(es)), self.rows, self.hist)
 
     def _apply(self, aid: str, entry: Entry, t: dict[str, Versioned]) -> None:
         a = self._cache[aid]
-        st = alliance_proj.fold_entry(a.state if a.state.entries else None, entry, aid)
-        p = entry.position
+        first = a.first_seen.get(alliance_proj.source_key(entry.citation)) if entry.citation else None
         fast = (entry.end is not None and not a.undated and entry.end >= a.max_end and bool(a.history)
-                and entry.type not in _BOOKKEEPING and entry.key not in st.retracted and entry.key not in st.corrections)
-        a.state, a.latest = st, max(a.latest, p)
-        a.max_end = max(a.max_end, entry.end or "")
-        a.undated = a.undated or entry.end is None
+                and entry.type not in _BOOKKEEPING and entry.key not in a.retracted and entry.key not in a.corrections)
+        a.add(entry)
+        p = entry.position
         if self.rows:
             self._rows(aid, a, entry, t, p)
         if self.hist:
-            self._history(aid, a, entry, t["history"], p, fast)
+            self._history(aid, a, entry, t["history"], p, fast, first)
 
     def _rows(self, aid: str, a: _Alliance, entry: Entry, t: dict[str, Versioned], p: int) -> None:
-        new = now_doc(a.state, a.latest)
+        new = a.now_doc()
         t["now"].change((aid,), (a.now,) if a.now else None, (new,), p)
         a.now = new
         changed = [entry]
         if entry.type in _BOOKKEEPING:
-            changed += [e for e in a.state.entries if e.key == entry.supersedes]
+            changed += [e for e in a.entries if e.key == entry.supersedes]
         for e in changed:
-            old = a.entries.get(e.position)
-            row = (e.end, entry_doc(a.state, e))
+            old = a.lines.get(e.position)
+            row = (e.end, a.line(e))
             t["entries"].change((aid, e.position), old, row, p)
-            a.entries[e.position] = row
+            a.lines[e.position] = row
 
-    def _history(self, aid: str, a: _Alliance, entry: Entry, t: Versioned, p: int, fast: bool) -> None:
+    def _history(self, aid: str, a: _Alliance, entry: Entry, t: Versioned, p: int, fast: bool,
+                 first: str | None) -> None:
         if fast:
             last = max(a.history)
-            new: dict[str, tuple[str, Doc]] = {entry.end: (END_OF_TIME, now_doc(a.state, a.latest))}  # type: ignore[dict-item]
+            new: dict[str, tuple[str, Doc]] = {entry.end: (END_OF_TIME, a.now_doc())}  # type: ignore[dict-item]
             if entry.end != last:
                 new[last] = (entry.end, a.history[last][1])  # type: ignore[assignment]
         else:
-            new = {f: (to, d) for f, to, d in history(a.state)}
-            for f in set(a.history) - set(new):
+            late = self._late(a, entry, first)
+            new = late if late is not None else {f: (to, d) for f, to, d in history(a.state())}
+            for f in set() if late is not None else set(a.history) - set(new):
                 t.change((aid, f), a.history.pop(f), None, p)
         for f, row in new.items():
             t.change((aid, f), a.history.get(f), row, p)
             a.history[f] = row
+
+    @staticmethod
+    def _late(a: _Alliance, e: Entry, first: str | None) -> dict[str, tuple[str, Doc]] | None:
+        """The history rows a late, dated, live entry changes, counted from its day on without
+        refolding (None when that shortcut does not apply: undated entries, corrections, an earlier
+        report). `first`: the earliest last day of another entry citing the same source."""
+        points = sorted(a.history)
+        if (not points or a.undated or e.end is None or e.type in _BOOKKEEPING or e.key in a.retracted
+                or a.corrections or (e.type == "AllianceReported" and e.end < points[0])):
+            return None
+        src = e.citation is not None
+        out: dict[str, tuple[str, Doc]] = {}
+        if e.end > points[0] and e.end not in a.history:
+            before = max(f for f in points if f < e.end)
+            to, doc = a.history[before]
+            out[before] = (e.end, doc)
+            out[e.end] = (to, doc)
+            points = sorted([*points, e.end])
+        for f in points:
+            if f >= e.end:
+                to, doc = out.get(f) or a.history[f]
+                out[f] = (to, absorb_doc(doc, e, src and (first is None or first > f)))
+        return out
 
 
 def _entries(rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[str, Entry]]:

@@ -6,7 +6,7 @@ plus what readers sort and filter by (`since_key`, `updated_key`, `latest`, `rep
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from .projections.alliance import Aggregate, AllianceState, Entry, effective, live_entries
 from .projections.company import CompanyState, Milestone
@@ -22,6 +22,7 @@ def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int,
         "id": alliance_id, "parties": sorted(acc.parties), "kinds": sorted(acc.kinds), "stage": acc.stage,
         "loi": acc.loi, "since": acc.since, "updated": acc.updated, "events": events, "sources": len(sources),
         "corroborations": acc.corroborations, "reported": acc.reported,
+        "stage_key": list(k) if (k := _key(acc, "stage")) else None,
         "since_key": list(k) if (k := _key(acc, "since")) else None,
         "updated_key": list(k) if (k := _key(acc, "updated")) else None, "latest": latest,
     }
@@ -63,22 +64,41 @@ def history(s: AllianceState) -> list[tuple[str, str, Doc]]:
     return [(f, out[k + 1][0] if k + 1 < len(out) else END_OF_TIME, doc) for k, (f, _, doc) in enumerate(out)]
 
 
-def entry_doc(s: AllianceState, raw: Entry) -> Doc:
+def absorb_doc(doc: Doc, e: Entry, new_source: bool) -> Doc:
+    """A history document with one more live, dated entry counted: `Aggregate.add` on a document,
+    for an entry learned late that lands before later intervals (whose sources are only counted)."""
+    d = dict(doc)
+    if e.parties and e.type != "CompanyMilestone" and not set(e.parties) <= set(d["parties"]):
+        d["parties"] = sorted(set(d["parties"]) | set(e.parties))
+    if e.kind and e.kind not in d["kinds"]:
+        d["kinds"] = sorted([*d["kinds"], e.kind])
+    k = [e.start, e.end, e.position]
+    if e.stage and (d["stage_key"] is None or k > d["stage_key"]):
+        d.update(stage=e.stage, loi=e.loi, stage_key=k)
+    if d["since_key"] is None or k < d["since_key"]:
+        d.update(since=e.valid, since_key=k)
+    if d["updated_key"] is None or k > d["updated_key"]:
+        d.update(updated=e.valid, updated_key=k)
+    if e.type == "AllianceReported":
+        d["reported"] = True
+    elif e.type == "AllianceCorroborated":
+        d["corroborations"] += 1
+    d["sources"] += int(new_source)
+    d["events"] += 1
+    d["latest"] = max(d["latest"], e.position)
+    return d
+
+
+def entry_doc(raw: Entry, retracted: Collection[str], corrections: dict[str, dict[str, Any]]) -> Doc:
     """One timeline line: corrections applied, retraction flagged, with its sort key."""
-    e = effective(raw, s.corrections)
+    e = effective(raw, corrections)
     return {
         "position": e.position, "type": e.type, "date": e.valid, "recorded_at": e.recorded_at,
         "stage": e.stage, "loi": e.loi, "kind": e.kind, "parties": list(e.parties), "summary": e.summary,
         "citation": e.citation, "key": e.key, "supersedes": e.supersedes,
-        "retracted": raw.key in s.retracted, "corrected": raw.key in s.corrections,
+        "retracted": raw.key in retracted, "corrected": raw.key in corrections,
         "sort": [e.start or e.recorded_at[:10], e.end or e.recorded_at[:10], e.position],
     }
-
-
-def entry_docs(s: AllianceState, keys: Iterable[str] | None = None) -> dict[int, tuple[str | None, Doc]]:
-    """(raw last day, document) of every entry, or only of the entries with these idempotency keys."""
-    wanted = None if keys is None else set(keys)
-    return {e.position: (e.end, entry_doc(s, e)) for e in s.entries if wanted is None or e.key in wanted}
 
 
 def company_doc(c: CompanyState) -> Doc:

@@ -209,7 +209,7 @@ class Aggregate:
         elif t == "AllianceCorroborated":
             self.corroborations += 1
         if e.citation:
-            self.sources.add(_source_key(e.citation))
+            self.sources.add(source_key(e.citation))
         return self
 
     def state(self, alliance_id: str, entries: tuple[Entry, ...], retracted: frozenset[str],
@@ -226,7 +226,8 @@ def absorb(state: AllianceState, e: Entry) -> AllianceState:
     return Aggregate(state).add(e).state(state.alliance_id, state.entries, state.retracted, state.corrections)
 
 
-def _source_key(c: dict[str, Any]) -> tuple[str, str]:
+def source_key(c: dict[str, Any]) -> tuple[str, str]:
+    """Two citations are one source when they share a URL (else publisher and title)."""
     return (c["url"], "") if c.get("url") else (c.get("publisher", ""), c.get("title", ""))
 
 
