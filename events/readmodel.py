@@ -95,7 +95,6 @@ class _Alliance:
         for e in state.entries:
             self._saw(e)
         self.now: Doc | None = self.now_doc() if state.entries and rows else None
-        self.lines = {e.position: (e.end, self.line(e)) for e in state.entries} if rows else {}
         self.history = {f: (t, d) for f, t, d in history(state)} if hist else {}
 
     def add(self, e: Entry) -> None:
@@ -192,28 +191,28 @@ class AllianceProjection:
 
     def _apply(self, aid: str, entry: Entry, t: dict[str, Versioned]) -> None:
         a = self._cache[aid]
+        before = {e.position: (e.end, a.line(e)) for e in a.entries if e.key == entry.supersedes} \
+            if self.rows and entry.type in _BOOKKEEPING else {}
         first = a.first_seen.get(alliance_proj.source_key(entry.citation)) if entry.citation else None
         fast = (entry.end is not None and not a.undated and entry.end >= a.max_end and bool(a.history)
                 and entry.type not in _BOOKKEEPING and entry.key not in a.retracted and entry.key not in a.corrections)
         a.add(entry)
         p = entry.position
         if self.rows:
-            self._rows(aid, a, entry, t, p)
+            self._rows(aid, a, entry, t, p, before)
         if self.hist:
             self._history(aid, a, entry, t["history"], p, fast, first)
 
-    def _rows(self, aid: str, a: _Alliance, entry: Entry, t: dict[str, Versioned], p: int) -> None:
+    def _rows(self, aid: str, a: _Alliance, entry: Entry, t: dict[str, Versioned], p: int,
+              before: dict[int, tuple[str | None, Doc]]) -> None:
+        """The alliance's row and its timeline lines: the new entry's, and those of the entry it supersedes."""
         new = a.now_doc()
         t["now"].change((aid,), (a.now,) if a.now else None, (new,), p)
         a.now = new
-        changed = [entry]
-        if entry.type in _BOOKKEEPING:
-            changed += [e for e in a.entries if e.key == entry.supersedes]
-        for e in changed:
-            old = a.lines.get(e.position)
-            row = (e.end, a.line(e))
-            t["entries"].change((aid, e.position), old, row, p)
-            a.lines[e.position] = row
+        t["entries"].change((aid, p), None, (entry.end, a.line(entry)), p)
+        for e in a.entries:
+            if e.position in before:
+                t["entries"].change((aid, e.position), before[e.position], (e.end, a.line(e)), p)
 
     def _history(self, aid: str, a: _Alliance, entry: Entry, t: Versioned, p: int, fast: bool,
                  first: str | None) -> None:
