@@ -39,6 +39,7 @@ class Queries:
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._model: Landscape | None = None
 
     # --- versions and positions ------------------------------------------------------------
 
@@ -183,9 +184,15 @@ class Queries:
         return out
 
     def current(self) -> Landscape:
-        """The whole log folded in memory, for the decision side (extraction compares claims with the
-        alliances' timelines). Not an answer path: pages, the API and the CLI read the tables."""
-        return Landscape.from_rows(self.store.read_raw())
+        """The whole log folded in memory, kept up to date, for the decision side only (extraction
+        compares claims with the alliances' timelines). Not an answer path: pages, the API and the CLI
+        read the tables, so a web process never builds it."""
+        with self._lock:
+            if self._model is None:
+                self._model = Landscape.from_rows(self.store.read_raw())
+            if self.store.tail() > self._model.position:
+                self._model.apply_all(self.store.read(after=self._model.position))
+            return self._model
 
     # --- plumbing ----------------------------------------------------------------------------
 

@@ -43,19 +43,19 @@ class Pipeline:
 
     def registry(self) -> Registry:
         """The shipped registry plus every company and alias the log has learned (events win)."""
-        model = self.tracker.queries.current()
-        if self._registry and self._registry[0] == model.position:
+        version = self.tracker.queries.version()
+        if self._registry and self._registry[0] == version:
             return self._registry[1]
         reg = Registry.default()
-        for cid, c in model.companies.items():
+        for cid, c in self.tracker.queries.company_docs().items():
             known = reg.get(cid)
             if known is None:
-                reg = reg.with_company(Company(cid, c.name, c.name_zh, tuple(c.aliases), c.country, c.sector))
+                reg = reg.with_company(Company(cid, c["name"], c["name_zh"], tuple(c["aliases"]), c["country"], c["sector"]))
                 continue
-            for alias in c.aliases:
+            for alias in c["aliases"]:
                 if alias not in known.aliases and alias not in (known.name, known.name_zh):
                     reg = reg.with_alias(cid, alias)
-        self._registry = (model.position, reg)
+        self._registry = (version, reg)
         return reg
 
     def _names(self, registry: Registry) -> dict[str, str]:
@@ -116,7 +116,7 @@ class ReviewService:
 
     def list(self, *, status: str = "pending") -> list[dict[str, Any]]:
         """Candidates with their evidence, newest first."""
-        model = self.tracker.queries.current()
+        companies = self.tracker.queries.company_docs()
         names = {c.id: c for c in self.pipeline.registry().companies()}
         out = []
         for c in sorted(self._candidates().values(), key=lambda c: -c.position):
@@ -125,7 +125,7 @@ class ReviewService:
             q = c.queued
             out.append({
                 "candidate_id": c.candidate_id, "status": c.status,
-                "parties": [_party(p, model.companies, names) for p in q.parties],
+                "parties": [_party(p, companies, names) for p in q.parties],
                 "kind": q.kind, "stage": q.stage, "loi": q.loi, "date": q.date, "valid": c.valid,
                 "confidence": q.confidence, "article_id": q.article_id,
                 "citation": {k: getattr(q.citation, k) for k in ("publisher", "title", "url", "published", "evidence")},
@@ -181,7 +181,7 @@ class ReviewService:
 def _party(cid: str, companies: dict[str, Any], registry: dict[str, Company]) -> dict[str, str]:
     c = companies.get(cid)
     if c is not None:
-        return {"id": cid, "name": c.name, "name_zh": c.name_zh}
+        return {"id": cid, "name": c["name"], "name_zh": c["name_zh"]}
     r = registry.get(cid)
     return {"id": cid, "name": r.name if r else cid, "name_zh": r.name_zh if r else ""}
 
@@ -192,8 +192,7 @@ def add_alias(tracker: "Tracker", pipeline: Pipeline, company: str, alias: str) 
     cid = company_id(company)
     if registry.get(cid) is None:
         raise ValueError(f"unknown company {company!r}")
-    model = tracker.queries.current()
-    events = decider.registrations([cid], set(model.companies), registry)
+    events = decider.registrations([cid], set(tracker.queries.company_docs()), registry)
     events.append(NewEvent(AliasAdded(cid, alias.strip())))
     tracker.store.append(events)
     tracker.projector.catch_up()
