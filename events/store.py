@@ -109,12 +109,9 @@ class EventStore:
         return n, stream, payload_json, key, payload.get("citation")
 
     def _append_locked(self, conn: Connection, prepared: list[tuple[NewEvent, str, str, str, Any]], expected: dict[str, int]) -> list[Recorded]:
-        if self.is_postgres:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
         keys = [p[3] for p in prepared]
-        stored = self._by_keys(conn, keys)
+        stored, (position, prev_hash, last_at) = self._lock_and_look(conn, keys)
         fresh = [p for p in prepared if p[3] not in stored]
-        position, prev_hash, last_at = self._tail(conn)
         versions = self._versions_for(conn, {p[1] for p in fresh} | set(expected), prev_hash)
         for stream, want in expected.items():
             if fresh and versions.get(stream, 0) != want:
@@ -178,6 +175,35 @@ class EventStore:
             provenance=json.loads(prov) if isinstance(prov, str) else prov,
             prev_hash=row["prev_hash"], hash=row["hash"],
         )
+
+    def _lock_and_look(self, conn: Connection, keys: list[str]) -> tuple[dict[str, Recorded], tuple[int, str, str | None]]:
+        """Take the appenders' lock, then read the stored events with these keys and the chain's tail.
+
+        One round trip for a usual batch: on PostgreSQL the lock and the read go out pipelined (the
+        read runs, and takes its snapshot, only once the lock is held); keys and tail are one query.
+        """
+        if len(keys) > 500:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
+            return self._by_keys(conn, keys), self._tail(conn)
+        sql = (f"SELECT {_COLUMNS}, 0 FROM events WHERE idempotency_key IN ({', '.join([self._ph] * len(keys))})"
+               f" UNION ALL SELECT * FROM (SELECT {_COLUMNS}, 1 FROM events ORDER BY position DESC LIMIT 1) t")
+        if self.is_postgres:
+            raw = conn.connection.driver_connection
+            with raw.pipeline():  # type: ignore[union-attr]
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))  # type: ignore[union-attr]
+                cur = raw.execute(sql, tuple(keys))  # type: ignore[union-attr]
+            rows = cur.fetchall()
+        else:
+            rows = self._fetch(conn, sql, tuple(keys))
+        stored: dict[str, Recorded] = {}
+        tail: tuple[int, str, str | None] = (0, GENESIS, None)
+        for r in rows:
+            if r[-1]:
+                tail = (int(r[0]), r[14], r[10])
+            else:
+                stored[r[12]] = self._recorded(dict(zip(_NAMES, r)))
+        return stored, tail
 
     def _by_keys(self, conn: Connection, keys: list[str]) -> dict[str, Recorded]:
         found: dict[str, Recorded] = {}

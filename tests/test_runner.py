@@ -177,3 +177,19 @@ def test_batches_decode_typed_events(seen_table):
     (batch,) = got
     assert [r.event.type_name for r in batch.records] == ["AllianceReported", "StageChanged"]
     assert str(batch.records[1].valid) == "2025" and (batch.after, batch.end) == (0, 2)
+
+
+def test_other_packages_register_their_own_subscribers_beside_the_projections(seen_table):
+    """The registry is open: a subscriber registered from outside `events/` runs with the built-in ones."""
+    from events.subscribers import REGISTRY, Registry
+
+    store = seen_table
+    append(store, 2)
+    registry = Registry([lambda s: Recorder("feed-state")])
+    mine = Recorder("review-queue")
+    registry.register(lambda s: mine)
+    runner = registry.runner(store)
+    assert runner.names() == ["feed-state", "review-queue"]
+    runner.catch_up()
+    assert mine.seen == [1, 2]
+    assert REGISTRY.runner(store).names() == ["companies", "alliances", "history"]
