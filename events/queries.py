@@ -78,6 +78,9 @@ class Queries:
 
     def _alliance_docs(self, as_of: date | None, p: int) -> list[Doc]:
         ph = self._ph
+        if as_of is None and p == _NOW:
+            rows = self._rows(f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} ORDER BY alliance_id", ())
+            return [d for d in (orjson.loads(r[0]) for r in rows) if d["reported"]]
         if as_of is None:
             sql = (f"SELECT n.doc FROM alliance_now o JOIN alliance_now n ON n.alliance_id = o.alliance_id"
                    f" AND n.recorded_from = (SELECT MAX(m.recorded_from) FROM alliance_now m"
@@ -101,6 +104,9 @@ class Queries:
 
     def _company_docs(self, p: int) -> dict[str, Doc]:
         ph = self._ph
+        if p == _NOW:
+            return {d["id"]: d for d in (orjson.loads(r[0]) for r in
+                                         self._rows(f"SELECT doc FROM company_now WHERE recorded_to = {OPEN}", ()))}
         sql = (f"SELECT n.doc FROM company_now o JOIN company_now n ON n.company_id = o.company_id"
                f" AND n.recorded_from = (SELECT MAX(m.recorded_from) FROM company_now m"
                f" WHERE m.company_id = o.company_id AND m.recorded_from <= {ph})"
