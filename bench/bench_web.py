@@ -39,7 +39,8 @@ def build_store(data_dir: Path, n_alliances: int, n_events: int) -> None:
             tracker.store.append(batch)
             batch = []
     tracker.store.append(batch)
-    print(f"store: {n_events:,} events over {n_alliances:,} alliances in {time.perf_counter() - t0:.1f} s")
+    tracker.projector.catch_up()  # as `alliances seed` and the worker do: the read model is current
+    print(f"store and read model: {n_events:,} events over {n_alliances:,} alliances in {time.perf_counter() - t0:.1f} s")
     tracker.close()
 
 

@@ -30,10 +30,12 @@ class Queries:
     """Answers questions about the landscape, optionally as of a date and as known at a time."""
 
     def __init__(self, store: EventStore, runner: Runner | None = None, *, follow: bool = True,
-                 cache_size: int = 8) -> None:
-        """With `follow`, a read model behind the log is caught up (by `runner`, default: the registry's)
-        before answering; without, answers are as of the read model's checkpoints."""
+                 max_lag: int = 5_000, cache_size: int = 4) -> None:
+        """With `follow`, a read model up to `max_lag` events behind the log is caught up (by `runner`,
+        default: the registry's) before answering; further behind (a rebuild under way) or without
+        `follow`, answers are as of the read model's checkpoints and the worker catches up."""
         self.store = store
+        self.max_lag = max_lag
         self.runner = (runner or REGISTRY.runner(store)) if follow else None
         self._ph = "%s" if store.is_postgres else "?"
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
@@ -49,7 +51,7 @@ class Queries:
         When following the log, a read model behind the log is brought up to date first.
         """
         v = self._version()
-        if self.runner is not None and self.store.tail() > min(v):
+        if self.runner is not None and 0 < self.store.tail() - min(v) <= self.max_lag:
             self.runner.catch_up(READ_MODEL)
             v = self._version()
         return v
