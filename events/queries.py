@@ -85,22 +85,24 @@ class Queries:
             return [d for d in (orjson.loads(r[0]) for r in rows) if d["reported"]]
         if as_of is None:
             sql = (f"SELECT n.doc FROM alliance_now o JOIN alliance_now n ON n.alliance_id = o.alliance_id"
-                   f" AND n.recorded_from = (SELECT MAX(m.recorded_from) FROM alliance_now m"
-                   f" WHERE m.alliance_id = o.alliance_id AND m.recorded_from <= {ph})"
+                   f" AND n.recorded_from = (SELECT m.recorded_from FROM alliance_now m"
+                   f" WHERE m.alliance_id = o.alliance_id AND m.recorded_from <= {ph} ORDER BY m.recorded_from DESC LIMIT 1)"
                    f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph} ORDER BY o.alliance_id")
             docs = [orjson.loads(d) for (d,) in self._rows(sql, (p, p))]
             return [d for d in docs if d["reported"]]
         day = as_of.isoformat()
         if p == _NOW:
             sql = (f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
-                   f" AND h.recorded_to = {OPEN} AND h.valid_from = (SELECT MAX(b.valid_from) FROM alliance_history b"
-                   f" WHERE b.alliance_id = o.alliance_id AND b.recorded_to = {OPEN} AND b.valid_from <= {ph})"
+                   f" AND h.recorded_to = {OPEN} AND h.valid_from = (SELECT b.valid_from FROM alliance_history b"
+                   f" WHERE b.alliance_id = o.alliance_id AND b.recorded_to = {OPEN} AND b.valid_from <= {ph}"
+                   f" ORDER BY b.valid_from DESC LIMIT 1)"
                    f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id")
             return [orjson.loads(d) for (d,) in self._rows(sql, (day,))]
         sql = (f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
                f" AND h.recorded_from <= {ph} AND h.recorded_to > {ph}"
-               f" AND h.valid_from = (SELECT MAX(b.valid_from) FROM alliance_history b WHERE b.alliance_id = o.alliance_id"
-               f" AND b.valid_from <= {ph} AND b.recorded_from <= {ph} AND b.recorded_to > {ph})"
+               f" AND h.valid_from = (SELECT b.valid_from FROM alliance_history b WHERE b.alliance_id = o.alliance_id"
+               f" AND b.valid_from <= {ph} AND b.recorded_from <= {ph} AND b.recorded_to > {ph}"
+               f" ORDER BY b.valid_from DESC LIMIT 1)"
                f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id")
         return [orjson.loads(d) for (d,) in self._rows(sql, (p, p, day, p, p))]
 
@@ -110,8 +112,8 @@ class Queries:
             return {d["id"]: d for d in (orjson.loads(r[0]) for r in
                                          self._rows(f"SELECT doc FROM company_now WHERE recorded_to = {OPEN}", ()))}
         sql = (f"SELECT n.doc FROM company_now o JOIN company_now n ON n.company_id = o.company_id"
-               f" AND n.recorded_from = (SELECT MAX(m.recorded_from) FROM company_now m"
-               f" WHERE m.company_id = o.company_id AND m.recorded_from <= {ph})"
+               f" AND n.recorded_from = (SELECT m.recorded_from FROM company_now m"
+               f" WHERE m.company_id = o.company_id AND m.recorded_from <= {ph} ORDER BY m.recorded_from DESC LIMIT 1)"
                f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph}")
         docs = (orjson.loads(d) for (d,) in self._rows(sql, (p, p)))
         return {d["id"]: d for d in docs}
