@@ -163,6 +163,8 @@ def main() -> None:
     ap.add_argument("--alliances", type=int, default=10_000)
     ap.add_argument("--dates", choices=("chronological", "random"), default="chronological")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--url", help="measure an existing database (built by an earlier run with --keep)")
+    ap.add_argument("--keep", action="store_true", help="keep the database and print its URL")
     ap.add_argument("--probe", help=argparse.SUPPRESS)
     ap.add_argument("--web", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -170,6 +172,10 @@ def main() -> None:
         return probe(a.probe, a.queries)
     if a.web:
         return web(a.web)
+    if a.url:
+        for flag in ("--probe", "--web"):
+            subprocess.run([sys.executable, __file__, flag, a.url, "--queries", str(a.queries)], check=True)
+        return
     tmp = tempfile.mkdtemp(prefix="bench-readmodel-")
     pg_name = None
     if a.db == "sqlite":
@@ -181,9 +187,12 @@ def main() -> None:
         for flag in ("--probe", "--web"):
             subprocess.run([sys.executable, __file__, flag, url, "--queries", str(a.queries)], check=True)
     finally:
-        if pg_name:
-            _drop(pg_name)
-        subprocess.run(["rm", "-rf", tmp], check=False)
+        if a.keep:
+            print(f"kept: {url}")
+        else:
+            if pg_name:
+                _drop(pg_name)
+            subprocess.run(["rm", "-rf", tmp], check=False)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 "As of D" picks, per alliance, the history row whose valid interval holds D; "known at T" maps
 T to a log position P and picks the rows whose recorded range holds P; both together do both.
 Each is indexed SQL (one seek per alliance), so any process answers without folding the log.
-A small in-memory cache of whole answers is kept per read-model version; it is never required.
+Company documents are cached per read-model version (small); alliance answers are not: the web's
+catalog keeps the few snapshots it shows. No cache is ever required.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class Queries:
     """Answers questions about the landscape, optionally as of a date and as known at a time."""
 
     def __init__(self, store: EventStore, runner: Runner | None = None, *, follow: bool = True,
-                 max_lag: int = 5_000, cache_size: int = 4) -> None:
+                 max_lag: int = 5_000, cache_size: int = 2) -> None:
         """With `follow`, a read model up to `max_lag` events behind the log is caught up (by `runner`,
         default: the registry's) before answering; further behind (a rebuild under way) or without
         `follow`, answers are as of the read model's checkpoints and the worker catches up."""
@@ -70,8 +71,7 @@ class Queries:
 
     def alliance_docs(self, as_of: date | None = None, known_at: datetime | None = None) -> list[Doc]:
         """Row documents of every reported alliance (parties as ids), sorted by id."""
-        p = self.position(known_at)
-        return self._cached(("alliances", as_of, p), lambda: self._alliance_docs(as_of, p))
+        return self._alliance_docs(as_of, self.position(known_at))  # not cached: callers keep what they need
 
     def company_docs(self, known_at: datetime | None = None) -> dict[str, Doc]:
         """Every company's document as known at a time, by id."""

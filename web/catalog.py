@@ -113,7 +113,7 @@ class Filters:
 class Catalog:
     """Caches a few snapshots (the present plus recently asked-for dates) for one read-model version."""
 
-    def __init__(self, queries: Queries, size: int = 4) -> None:
+    def __init__(self, queries: Queries, size: int = 2) -> None:
         self.queries = queries
         self.size = size
         self._cache: OrderedDict[tuple[Any, ...], Snapshot] = OrderedDict()
