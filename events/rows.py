@@ -17,10 +17,10 @@ Doc = dict[str, Any]
 
 def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int, latest: int) -> Doc:
     """The document of an alliance from its aggregates (a state or an accumulator)."""
-    sources = acc.sources
+    sources = acc.source_count if isinstance(acc, Aggregate) else len(acc.sources)
     return {
         "id": alliance_id, "parties": sorted(acc.parties), "kinds": sorted(acc.kinds), "stage": acc.stage,
-        "loi": acc.loi, "since": acc.since, "updated": acc.updated, "events": events, "sources": len(sources),
+        "loi": acc.loi, "since": acc.since, "updated": acc.updated, "events": events, "sources": sources,
         "corroborations": acc.corroborations, "reported": acc.reported,
         "stage_key": list(k) if (k := _key(acc, "stage")) else None,
         "since_key": list(k) if (k := _key(acc, "since")) else None,
@@ -65,28 +65,10 @@ def history(s: AllianceState) -> list[tuple[str, str, Doc]]:
 
 
 def absorb_doc(doc: Doc, e: Entry, new_source: bool) -> Doc:
-    """A history document with one more live, dated entry counted: `Aggregate.add` on a document,
-    for an entry learned late that lands before later intervals (whose sources are only counted)."""
-    d = dict(doc)
-    if e.parties and e.type != "CompanyMilestone" and not set(e.parties) <= set(d["parties"]):
-        d["parties"] = sorted(set(d["parties"]) | set(e.parties))
-    if e.kind and e.kind not in d["kinds"]:
-        d["kinds"] = sorted([*d["kinds"], e.kind])
-    k = [e.start, e.end, e.position]
-    if e.stage and (d["stage_key"] is None or k > d["stage_key"]):
-        d.update(stage=e.stage, loi=e.loi, stage_key=k)
-    if d["since_key"] is None or k < d["since_key"]:
-        d.update(since=e.valid, since_key=k)
-    if d["updated_key"] is None or k > d["updated_key"]:
-        d.update(updated=e.valid, updated_key=k)
-    if e.type == "AllianceReported":
-        d["reported"] = True
-    elif e.type == "AllianceCorroborated":
-        d["corroborations"] += 1
-    d["sources"] += int(new_source)
-    d["events"] += 1
-    d["latest"] = max(d["latest"], e.position)
-    return d
+    """A history document with one more live, dated entry counted (`Aggregate.add` on the aggregate
+    the document describes), for an entry learned late that lands before later intervals."""
+    acc = Aggregate.resume(doc).add(e, new_source)
+    return aggregate_doc(doc["id"], acc, doc["events"] + 1, max(doc["latest"], e.position))
 
 
 def entry_doc(raw: Entry, retracted: Collection[str], corrections: dict[str, dict[str, Any]]) -> Doc:

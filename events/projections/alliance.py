@@ -179,7 +179,7 @@ class Aggregate:
     """
 
     __slots__ = ("parties", "kinds", "sources", "stage", "loi", "stage_k", "since", "since_k", "updated",
-                 "updated_k", "reported", "corroborations")
+                 "updated_k", "reported", "corroborations", "counted_sources")
 
     def __init__(self, s: AllianceState | None = None) -> None:
         self.parties: set[str] = set(s.parties) if s else set()
@@ -189,8 +189,27 @@ class Aggregate:
         self.since, self.since_k = (s.since, s.since_key) if s else (None, None)
         self.updated, self.updated_k = (s.updated, s.updated_key) if s else (None, None)
         self.reported, self.corroborations = (s.reported, s.corroborations) if s else (False, 0)
+        self.counted_sources = 0  # sources known only by number (an aggregate resumed from a read-model row)
 
-    def add(self, e: Entry) -> "Aggregate":
+    @classmethod
+    def resume(cls, doc: dict[str, Any]) -> "Aggregate":
+        """The aggregate a read-model document describes (its sources only as a count)."""
+        a = cls()
+        a.parties, a.kinds = set(doc["parties"]), set(doc["kinds"])
+        a.stage, a.loi = doc["stage"], doc["loi"]
+        a.stage_k, a.since_k, a.updated_k = (tuple(doc[k]) if doc[k] else None
+                                             for k in ("stage_key", "since_key", "updated_key"))
+        a.since, a.updated, a.reported, a.corroborations = doc["since"], doc["updated"], doc["reported"], doc["corroborations"]
+        a.counted_sources = doc["sources"]
+        return a
+
+    @property
+    def source_count(self) -> int:
+        return len(self.sources) + self.counted_sources
+
+    def add(self, e: Entry, new_source: bool | None = None) -> "Aggregate":
+        """Count one live, effective entry. `new_source`: whether its source is new here, when the
+        caller knows better than this aggregate's set (a resumed aggregate counts sources by number)."""
         t = e.type
         if e.parties and t != "CompanyMilestone":
             self.parties.update(e.parties)
@@ -208,8 +227,10 @@ class Aggregate:
             self.reported = True
         elif t == "AllianceCorroborated":
             self.corroborations += 1
-        if e.citation:
+        if e.citation and new_source is None:
             self.sources.add(source_key(e.citation))
+        elif new_source:
+            self.counted_sources += 1
         return self
 
     def state(self, alliance_id: str, entries: tuple[Entry, ...], retracted: frozenset[str],
