@@ -173,7 +173,7 @@ def main() -> None:
                                 env=env)
         try:
             base = f"http://127.0.0.1:{port}"
-            print(f"server: waitress, {a.threads} threads, first page (folds the log) in {wait_up(base + '/'):.1f} s")
+            print(f"server: waitress, {a.threads} threads, first page (builds the status snapshot from the read model) in {wait_up(base + '/'):.1f} s")
             targets = [("/", "status page, first 200 rows (the target)"),
                        ("/?stage=production&sort=updated&order=desc&page=3", "filtered + sorted, page 3"),
                        ("/?q=c12", "text search")]
