@@ -336,10 +336,14 @@ class EventStore:
             return int(conn.execute(text("SELECT COALESCE(MAX(position), 0) FROM events")).scalar_one())
 
     def position_at(self, known_at: datetime) -> int:
-        """The last position recorded at or before `known_at`: transaction time as a position."""
+        """The last position recorded at or before `known_at`: transaction time as a position.
+
+        Transaction time never runs backwards along positions, so this is the last row of the
+        `recorded_at` index up to T (one seek; MAX(position) would scan the range)."""
         with self.engine.connect() as conn:
-            q = text("SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= :t")
-            return int(conn.execute(q, {"t": utc_stamp(known_at)}).scalar_one())
+            q = text("SELECT position FROM events WHERE recorded_at <= :t ORDER BY recorded_at DESC, position DESC LIMIT 1")
+            row = conn.execute(q, {"t": utc_stamp(known_at)}).first()
+            return int(row[0]) if row else 0
 
     # --- integrity ------------------------------------------------------------------
 
