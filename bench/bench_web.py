@@ -39,7 +39,8 @@ def build_store(data_dir: Path, n_alliances: int, n_events: int) -> None:
             tracker.store.append(batch)
             batch = []
     tracker.store.append(batch)
-    print(f"store: {n_events:,} events over {n_alliances:,} alliances in {time.perf_counter() - t0:.1f} s")
+    tracker.projector.catch_up()  # as `alliances seed` and the worker do: the read model is current
+    print(f"store and read model: {n_events:,} events over {n_alliances:,} alliances in {time.perf_counter() - t0:.1f} s")
     tracker.close()
 
 
@@ -172,7 +173,7 @@ def main() -> None:
                                 env=env)
         try:
             base = f"http://127.0.0.1:{port}"
-            print(f"server: waitress, {a.threads} threads, first page (folds the log) in {wait_up(base + '/'):.1f} s")
+            print(f"server: waitress, {a.threads} threads, first page (builds the status snapshot from the read model) in {wait_up(base + '/'):.1f} s")
             targets = [("/", "status page, first 200 rows (the target)"),
                        ("/?stage=production&sort=updated&order=desc&page=3", "filtered + sorted, page 3"),
                        ("/?q=c12", "text search")]

@@ -1,9 +1,10 @@
-"""What changed between two folds: alliances added, changed and ended."""
+"""What changed between two answers (e.g. as of D1 and as of D2): alliances added, changed and ended."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
-from .projections.alliance import AllianceState
+Doc = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,33 +16,33 @@ class Change:
     details: tuple[str, ...] = ()
 
 
-def diff(before: dict[str, AllianceState], after: dict[str, AllianceState]) -> list[Change]:
-    """Compare two landscapes (e.g. as of D1 and as of D2), ordered by alliance id."""
+def diff(before: Mapping[str, Doc], after: Mapping[str, Doc]) -> list[Change]:
+    """Compare two sets of alliance documents by id (read-model rows: stage, loi, kinds, parties, sources)."""
     out: list[Change] = []
     for aid in sorted(after):
         a, b = after[aid], before.get(aid)
         if b is None:
-            kind = "ended" if a.stage == "ended" else "added"
-            out.append(Change(aid, kind, None, a.stage, ("new alliance",)))
+            kind = "ended" if a["stage"] == "ended" else "added"
+            out.append(Change(aid, kind, None, a["stage"], ("new alliance",)))
             continue
         details = _details(b, a)
         if not details:
             continue
-        kind = "ended" if a.stage == "ended" and b.stage != "ended" else "changed"
-        out.append(Change(aid, kind, b.stage, a.stage, details))
+        kind = "ended" if a["stage"] == "ended" and b["stage"] != "ended" else "changed"
+        out.append(Change(aid, kind, b["stage"], a["stage"], details))
     for aid in sorted(set(before) - set(after)):  # vanished: only a retraction does this
-        out.append(Change(aid, "ended", before[aid].stage, None, ("retracted",)))
+        out.append(Change(aid, "ended", before[aid]["stage"], None, ("retracted",)))
     return out
 
 
-def _details(b: AllianceState, a: AllianceState) -> tuple[str, ...]:
+def _details(b: Doc, a: Doc) -> tuple[str, ...]:
     d: list[str] = []
-    if a.stage != b.stage or a.loi != b.loi:
-        d.append(f"stage {b.stage} -> {a.stage}")
-    if a.kinds != b.kinds:
-        d.append(f"kinds {', '.join(b.kinds)} -> {', '.join(a.kinds)}")
-    if a.parties != b.parties:
-        d.append(f"parties {', '.join(b.parties)} -> {', '.join(a.parties)}")
-    if a.sources != b.sources and not d:
-        d.append(f"sources {len(b.sources)} -> {len(a.sources)}")
+    if a["stage"] != b["stage"] or a["loi"] != b["loi"]:
+        d.append(f"stage {b['stage']} -> {a['stage']}")
+    if a["kinds"] != b["kinds"]:
+        d.append(f"kinds {', '.join(b['kinds'])} -> {', '.join(a['kinds'])}")
+    if a["parties"] != b["parties"]:
+        d.append(f"parties {', '.join(b['parties'])} -> {', '.join(a['parties'])}")
+    if a["sources"] != b["sources"] and not d:  # sources only grow with the valid date
+        d.append(f"sources {b['sources']} -> {a['sources']}")
     return tuple(d)

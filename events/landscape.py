@@ -1,26 +1,24 @@
-"""The whole read model in memory: every alliance and company, folded event by event.
+"""Every alliance and company folded in memory, event by event: the reference fold.
 
-The per-aggregate folds are pure; this class only keeps the dictionary of their results,
-so the same code serves incremental projection, rebuilds and time travel.
+The per-aggregate folds are pure; this class only keeps the dictionary of their results. The
+read model's tests compare the tables with it; the decision side (extraction) uses it to see
+whole timelines. Pages, the API and the CLI answer from the tables instead.
 """
 from __future__ import annotations
 
-import json
-
-import orjson
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
 
+import orjson
+
 from .envelope import Recorded
-from .types import REGISTRY, from_payload, upcast
-from .values import FuzzyDate, Precision
 from .projections import alliance as alliance_proj
 from .projections import company as company_proj
 from .projections.alliance import AllianceState, Entry
-from .projections.company import CompanyState, Milestone
-
-
+from .projections.company import CompanyState
+from .types import REGISTRY, from_payload, upcast
+from .values import FuzzyDate, Precision
 
 
 @dataclass
@@ -54,7 +52,7 @@ class Landscape:
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> "Landscape":
-        """Fold a whole log from undecoded store rows (`EventStore.read_rows`): the rebuild path.
+        """Fold a whole log from undecoded store rows (`EventStore.read_raw`): the rebuild path.
 
         Alliance events go straight from JSON to timeline entries, grouped per alliance and
         summarised once; the result equals applying the events one by one.
@@ -65,7 +63,7 @@ class Landscape:
         undated = alliance_proj.date_strings(None)
         position = 0
         alliance_types, company_types = alliance_proj.ALLIANCE_EVENT_TYPES, company_proj.COMPANY_EVENT_TYPES
-        for pos, typ, sv, payload, vfrom, vprec, at, key in rows:
+        for pos, typ, sv, payload, vfrom, vprec, at, key, *_ in rows:
             position = pos
             if typ not in alliance_types and typ not in company_types:
                 continue
@@ -100,43 +98,3 @@ class Landscape:
             if view is not None:
                 out[aid] = view
         return out
-
-
-# --- documents for the read-model tables -------------------------------------------------
-
-
-def to_doc(state: Any) -> Any:
-    """A JSON-ready document of a state (dataclasses, tuples and sets flattened)."""
-    if is_dataclass(state):
-        return {f.name: to_doc(getattr(state, f.name)) for f in fields(state)}
-    if isinstance(state, (tuple, list, set, frozenset)):
-        items = sorted(state) if isinstance(state, (set, frozenset)) else state
-        return [to_doc(x) for x in items]
-    if isinstance(state, dict):
-        return {k: to_doc(v) for k, v in state.items()}
-    return state
-
-
-def _tuple(v: Any) -> Any:
-    return tuple(_tuple(x) for x in v) if isinstance(v, list) else v
-
-
-def alliance_summary(s: AllianceState) -> dict[str, Any]:
-    """The read-model row of an alliance: what readers need, without the timeline.
-
-    The full state is always derivable from the alliance's stream, so the table stays small.
-    """
-    return {
-        "alliance_id": s.alliance_id, "parties": list(s.parties), "kinds": list(s.kinds), "stage": s.stage,
-        "loi": s.loi, "since": s.since, "updated": s.updated, "reported": s.reported, "events": s.events,
-        "sources": len(s.sources), "corroborations": s.corroborations,
-    }
-
-
-def company_from_doc(doc: dict[str, Any]) -> CompanyState:
-    """Inverse of `to_doc` for a company."""
-    d = dict(doc)
-    d["aliases"] = tuple(d["aliases"])
-    d["removed_aliases"] = tuple(d.get("removed_aliases", ()))  # documents written before removals existed
-    d["milestones"] = tuple(Milestone(**m) for m in d["milestones"])
-    return CompanyState(**d)

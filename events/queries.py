@@ -1,189 +1,247 @@
-"""Read side used by the CLI and the web: current state, time travel, timelines, diffs.
+"""The read side: answers from the bitemporal read-model tables, for the CLI, the API and the pages.
 
-Keeps one in-memory `Landscape` that catches up with the log on every call (a cheap
-"what is the last position" query), so pages never re-fold the whole log.
+"As of D" picks, per alliance, the history row whose valid interval holds D; "known at T" maps
+T to a log position P and picks the rows whose recorded range holds P; both together do both.
+Each is indexed SQL (one seek per alliance), so any process answers without folding the log.
+Company documents are cached per read-model version (small); alliance answers are not: the web's
+catalog keeps the few snapshots it shows. No cache is ever required.
 """
 from __future__ import annotations
 
-import gc
 import threading
+from collections import OrderedDict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
-from .diff import diff as diff_states
+import orjson
+
+from .diff import diff as diff_docs
 from .landscape import Landscape
-from .projections.alliance import AllianceState, effective
-from .projections.company import CompanyState
+from .rows import Doc, timeline
+from .schema import OPEN
+from .runner import Runner
 from .store import EventStore
-from .timeindex import TimeIndex
+from .subscribers import REGISTRY
+
+_NOW = OPEN - 1  # "known now": every row still open
+READ_MODEL = ("alliances", "history", "companies")  # the projections these answers read
 
 
 class Queries:
     """Answers questions about the landscape, optionally as of a date and as known at a time."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, runner: Runner | None = None, *, follow: bool = True,
+                 max_lag: int = 5_000, cache_size: int = 2) -> None:
+        """With `follow`, a read model up to `max_lag` events behind the log is caught up (by `runner`,
+        default: the registry's) before answering; further behind (a rebuild under way) or without
+        `follow`, answers are as of the read model's checkpoints and the worker catches up."""
         self.store = store
-        self._model = Landscape()
-        self._index = TimeIndex()
-        self._index_position = -1
-        self._lock = threading.RLock()
+        self.max_lag = max_lag
+        self.runner = (runner or REGISTRY.runner(store)) if follow else None
+        self._ph = "%s" if store.is_postgres else "?"
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._model: Landscape | None = None
 
-    # --- folding ------------------------------------------------------------------------
+    # --- versions and positions ------------------------------------------------------------
 
-    def current(self) -> Landscape:
-        """The landscape with every stored event applied."""
-        with self._lock:
-            last = self.store.last_position()
-            if self._model.position == 0 and last > 0:
-                self._model = Landscape.from_rows(self.store.read_rows())
-                _settle()
-            if last > self._model.position:
-                self._model.apply_all(self.store.read(after=self._model.position))
-            return self._model
+    def version(self) -> tuple[int, ...]:
+        """The read model's checkpoints: answers cached under one version stay true until it moves.
 
-    def known_at(self, when: datetime | None) -> Landscape:
-        """The landscape as the log stood at transaction time `when` (None: now)."""
-        model = self.current()
-        if when is None:
-            return model
-        upto = self.store.position_at(when)
-        if upto >= model.position:
-            return model
-        return Landscape.from_rows(self.store.read_rows(upto=upto))
+        When following the log, a read model behind the log is brought up to date first.
+        """
+        v = self._version()
+        if self.runner is not None and 0 < self.store.tail() - min(v) <= self.max_lag:
+            self.runner.catch_up(READ_MODEL)
+            v = self._version()
+        return v
 
-    def views(self, as_of: date | None = None, known_at: datetime | None = None) -> tuple[Landscape, dict[str, tuple[AllianceState, int]]]:
-        """Alliances (state, event count) as of a valid date and a transaction time."""
-        model = self.known_at(known_at)
+    def _version(self) -> tuple[int, ...]:
+        sql = f"SELECT name, position FROM checkpoints WHERE name IN ({', '.join([self._ph] * len(READ_MODEL))})"
+        found = dict(self._rows(sql, READ_MODEL))
+        return tuple(int(found.get(n, 0)) for n in READ_MODEL)
+
+    def position(self, known_at: datetime | None) -> int:
+        """The log position standing for a transaction time (None: everything known)."""
+        self.version()
+        return _NOW if known_at is None else self.store.position_at(known_at)
+
+    # --- documents -------------------------------------------------------------------------
+
+    def alliance_docs(self, as_of: date | None = None, known_at: datetime | None = None) -> list[Doc]:
+        """Row documents of every reported alliance (parties as ids), sorted by id."""
+        return self._alliance_docs(as_of, self.position(known_at))  # not cached: callers keep what they need
+
+    def company_docs(self, known_at: datetime | None = None) -> dict[str, Doc]:
+        """Every company's document as known at a time, by id."""
+        p = self.position(known_at)
+        return self._cached(("companies", p), lambda: self._company_docs(p))
+
+    def _alliance_docs(self, as_of: date | None, p: int) -> list[Doc]:
+        ph = self._ph
+        if as_of is None and p == _NOW:
+            rows = self._rows(f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} ORDER BY alliance_id", ())
+            return [d for d in (orjson.loads(r[0]) for r in rows) if d["reported"]]
         if as_of is None:
-            return model, {a: (s, s.events) for a, s in model.alliances.items() if s.reported}
-        if known_at is None:
-            with self._lock:
-                if self._index_position != model.position:
-                    self._index.update(model.alliances)
-                    self._index_position = model.position
-                    _settle()
-                return model, self._index.at(as_of)
-        return model, {a: (s, len(s.entries)) for a, s in model.as_of(as_of).items()}
+            sql = (f"SELECT n.doc FROM alliance_now o JOIN alliance_now n ON n.alliance_id = o.alliance_id"
+                   f" AND n.recorded_from = (SELECT m.recorded_from FROM alliance_now m"
+                   f" WHERE m.alliance_id = o.alliance_id AND m.recorded_from <= {ph} ORDER BY m.recorded_from DESC LIMIT 1)"
+                   f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph} ORDER BY o.alliance_id")
+            docs = [orjson.loads(d) for (d,) in self._rows(sql, (p, p))]
+            return [d for d in docs if d["reported"]]
+        day = as_of.isoformat()
+        if p == _NOW:
+            sql = (f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
+                   f" AND h.recorded_to = {OPEN} AND h.valid_from = (SELECT b.valid_from FROM alliance_history b"
+                   f" WHERE b.alliance_id = o.alliance_id AND b.recorded_to = {OPEN} AND b.valid_from <= {ph}"
+                   f" ORDER BY b.valid_from DESC LIMIT 1)"
+                   f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id")
+            return [orjson.loads(d) for (d,) in self._rows(sql, (day,))]
+        sql = (f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
+               f" AND h.recorded_from <= {ph} AND h.recorded_to > {ph}"
+               f" AND h.valid_from = (SELECT b.valid_from FROM alliance_history b WHERE b.alliance_id = o.alliance_id"
+               f" AND b.valid_from <= {ph} AND b.recorded_from <= {ph} AND b.recorded_to > {ph}"
+               f" ORDER BY b.valid_from DESC LIMIT 1)"
+               f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id")
+        return [orjson.loads(d) for (d,) in self._rows(sql, (p, p, day, p, p))]
 
-    # --- answers ------------------------------------------------------------------------
+    def _company_docs(self, p: int) -> dict[str, Doc]:
+        ph = self._ph
+        if p == _NOW:
+            return {d["id"]: d for d in (orjson.loads(r[0]) for r in
+                                         self._rows(f"SELECT doc FROM company_now WHERE recorded_to = {OPEN}", ()))}
+        sql = (f"SELECT n.doc FROM company_now o JOIN company_now n ON n.company_id = o.company_id"
+               f" AND n.recorded_from = (SELECT m.recorded_from FROM company_now m"
+               f" WHERE m.company_id = o.company_id AND m.recorded_from <= {ph} ORDER BY m.recorded_from DESC LIMIT 1)"
+               f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph}")
+        docs = (orjson.loads(d) for (d,) in self._rows(sql, (p, p)))
+        return {d["id"]: d for d in docs}
+
+    def _alliance_doc(self, alliance_id: str, as_of: date | None, p: int) -> Doc | None:
+        ph = self._ph
+        if as_of is None:
+            sql = (f"SELECT doc FROM alliance_now WHERE alliance_id = {ph} AND recorded_from <= {ph}"
+                   f" AND recorded_to > {ph}")
+            rows = self._rows(sql, (alliance_id, p, p))
+        else:
+            sql = (f"SELECT doc FROM alliance_history WHERE alliance_id = {ph} AND valid_from <= {ph}"
+                   f" AND valid_to > {ph} AND recorded_from <= {ph} AND recorded_to > {ph}")
+            day = as_of.isoformat()
+            rows = self._rows(sql, (alliance_id, day, day, p, p))
+        doc = orjson.loads(rows[0][0]) if rows else None
+        return doc if doc and doc["reported"] else None
+
+    def _timeline(self, alliance_id: str, as_of: date | None, p: int) -> list[Doc]:
+        ph = self._ph
+        sql = (f"SELECT doc FROM alliance_entries WHERE alliance_id = {ph} AND recorded_from <= {ph}"
+               f" AND recorded_to > {ph}")
+        params: tuple[Any, ...] = (alliance_id, p, p)
+        if as_of is not None:
+            sql += f" AND (raw_end IS NULL OR raw_end <= {ph})"
+            params += (as_of.isoformat(),)
+        return timeline(orjson.loads(d) for (d,) in self._rows(sql, params))
+
+    # --- answers (the public JSON shapes) --------------------------------------------------
 
     def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[dict[str, Any]]:
         """The CLI/API shape of every alliance, sorted by id."""
-        model, views = self.views(as_of, known_at)
-        return [alliance_json(s, n, model.companies) for _, (s, n) in sorted(views.items())]
+        companies = self.company_docs(known_at)
+        return [alliance_json(d, companies) for d in self.alliance_docs(as_of, known_at)]
 
     def alliance(self, alliance_id: str, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any] | None:
         """One alliance with its timeline (entries in date order, corrections marked)."""
-        model = self.known_at(known_at)
-        st = model.alliances.get(alliance_id)
-        if st is None:
+        p = self.position(known_at)
+        doc = self._alliance_doc(alliance_id, as_of, p)
+        if doc is None:
             return None
-        view = st if as_of is None else model.as_of(as_of).get(alliance_id)
-        if view is None or not view.reported:
-            return None
-        out = alliance_json(view, len(view.entries), model.companies)
-        out["timeline"] = timeline_json(view)
+        out = alliance_json(doc, self.company_docs(known_at))
+        out["timeline"] = self._timeline(alliance_id, as_of, p)
         return out
 
     def company(self, company_id: str, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any] | None:
         """A company with its alliances and partners as of the date."""
-        model, views = self.views(as_of, known_at)
-        c = model.companies.get(company_id)
+        companies = self.company_docs(known_at)
+        c = companies.get(company_id)
         if c is None:
             return None
-        mine = [alliance_json(s, n, model.companies) for _, (s, n) in sorted(views.items()) if company_id in s.parties]
+        mine = [alliance_json(d, companies) for d in self.alliance_docs(as_of, known_at) if company_id in d["parties"]]
         partners = sorted({p for a in mine for p in (x["id"] for x in a["parties"]) if p != company_id})
         limit = as_of.isoformat() if as_of else None
         return {
             **company_json(c), "alliances": mine,
-            "partners": [party_json(p, model.companies) for p in partners],
+            "partners": [party_json(p, companies) for p in partners],
             "milestones": [
-                {"date": m.valid, "milestone": m.milestone, "description": m.description, "citation": m.citation}
-                for m in sorted(c.milestones, key=lambda m: (m.valid or "", m.position))
-                if limit is None or (m.end is not None and m.end <= limit)
+                {"date": m["date"], "milestone": m["milestone"], "description": m["description"], "citation": m["citation"]}
+                for m in sorted(c["milestones"], key=lambda m: (m["date"] or "", m["position"]))
+                if limit is None or (m["end"] is not None and m["end"] <= limit)
             ],
         }
 
-    def companies(self) -> list[dict[str, Any]]:
-        return [company_json(c) for _, c in sorted(self.current().companies.items())]
+    def companies(self, known_at: datetime | None = None) -> list[dict[str, Any]]:
+        return [company_json(c) for _, c in sorted(self.company_docs(known_at).items())]
 
     def diff(self, start: date, end: date, known_at: datetime | None = None) -> dict[str, Any]:
         """Alliances added, changed and ended between two valid dates."""
-        model = self.known_at(known_at)
-        before, after = model.as_of(start), model.as_of(end)
-        changes = diff_states(before, after)
+        before = {d["id"]: d for d in self.alliance_docs(start, known_at)}
+        after = {d["id"]: d for d in self.alliance_docs(end, known_at)}
+        companies = self.company_docs(known_at)
         out: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(), "added": [], "changed": [], "ended": []}
-        for ch in changes:
-            st = after.get(ch.alliance_id) or before[ch.alliance_id]
-            item = alliance_json(st, len(st.entries), model.companies)
+        for ch in diff_docs(before, after):
+            item = alliance_json(after.get(ch.alliance_id) or before[ch.alliance_id], companies)
             item.update(before_stage=ch.before_stage, after_stage=ch.after_stage, details=list(ch.details))
             out[ch.change].append(item)
         return out
 
+    def current(self) -> Landscape:
+        """The whole log folded in memory, kept up to date, for the decision side only (extraction
+        compares claims with the alliances' timelines). Not an answer path: pages, the API and the CLI
+        read the tables, so a web process never builds it."""
+        with self._lock:
+            if self._model is None:
+                self._model = Landscape.from_rows(self.store.read_raw())
+            if self.store.tail() > self._model.position:
+                self._model.apply_all(self.store.read(after=self._model.position))
+            return self._model
 
-def _settle() -> None:
-    """Move the long-lived landscape out of the cyclic GC's reach.
+    # --- plumbing ----------------------------------------------------------------------------
 
-    With a million timeline entries in memory, a full collection triggered by a request's
-    short-lived objects took over a second (the p95 of the time-travel benchmark); frozen
-    objects are never scanned again.
-    """
-    gc.collect()
-    gc.freeze()
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self.store.engine.connect() as conn:
+            return self.store._fetch(conn, sql, params)
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        full = (*key, self.version())
+        with self._lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return self._cache[full]
+        value = compute()
+        with self._lock:
+            self._cache[full] = value
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return value
 
 
 # --- JSON shapes --------------------------------------------------------------------------
 
 
-def party_json(company_id: str, companies: dict[str, CompanyState]) -> dict[str, Any]:
+def party_json(company_id: str, companies: dict[str, Doc]) -> dict[str, Any]:
     c = companies.get(company_id)
-    return {"id": company_id, "name": c.name if c else company_id, "name_zh": c.name_zh if c else ""}
+    return {"id": company_id, "name": c["name"] if c else company_id, "name_zh": c["name_zh"] if c else ""}
 
 
-def company_json(c: CompanyState) -> dict[str, Any]:
-    return {"id": c.company_id, "name": c.name, "name_zh": c.name_zh, "aliases": list(c.aliases),
-            "country": c.country, "sector": c.sector}
+def company_json(c: Doc) -> dict[str, Any]:
+    return {"id": c["id"], "name": c["name"], "name_zh": c["name_zh"], "aliases": list(c["aliases"]),
+            "country": c["country"], "sector": c["sector"]}
 
 
-def alliance_json(s: AllianceState, events: int, companies: dict[str, CompanyState]) -> dict[str, Any]:
-    """The stable JSON shape of an alliance (the CLI contract)."""
+def alliance_json(doc: Doc, companies: dict[str, Doc]) -> dict[str, Any]:
+    """The stable JSON shape of an alliance (the CLI contract), from its row document."""
     return {
-        "id": s.alliance_id,
-        "parties": [party_json(p, companies) for p in s.parties],
-        "kinds": list(s.kinds),
-        "stage": s.stage,
-        "loi": s.loi,
-        "since": s.since,
-        "updated": s.updated,
-        "events": events,
-        "sources": len(s.sources),
-        "corroborations": s.corroborations,
-    }
-
-
-def summary_json(doc: dict[str, Any], companies: dict[str, CompanyState]) -> dict[str, Any]:
-    """The same contract shape from a read-model row (`alliance_view`)."""
-    return {
-        "id": doc["alliance_id"], "parties": [party_json(p, companies) for p in doc["parties"]],
-        "kinds": doc["kinds"], "stage": doc["stage"], "loi": doc["loi"], "since": doc["since"],
+        "id": doc["id"], "parties": [party_json(p, companies) for p in doc["parties"]],
+        "kinds": list(doc["kinds"]), "stage": doc["stage"], "loi": doc["loi"], "since": doc["since"],
         "updated": doc["updated"], "events": doc["events"], "sources": doc["sources"],
         "corroborations": doc["corroborations"],
     }
-
-
-def timeline_json(s: AllianceState) -> list[dict[str, Any]]:
-    """Entries in date order with corrections applied and retractions flagged."""
-    rows = []
-    for raw in s.entries:
-        e = effective(raw, s.corrections)
-        rows.append({
-            "position": e.position, "type": e.type, "date": e.valid, "recorded_at": e.recorded_at,
-            "stage": e.stage, "loi": e.loi, "kind": e.kind, "parties": list(e.parties), "summary": e.summary,
-            "citation": e.citation, "key": e.key, "supersedes": e.supersedes,
-            "retracted": raw.key in s.retracted, "corrected": raw.key in s.corrections,
-            "_sort": (e.start or e.recorded_at[:10], e.end or e.recorded_at[:10], e.position),
-        })
-    rows.sort(key=lambda r: r["_sort"])
-    for r in rows:
-        r.pop("_sort")
-    return rows

@@ -5,7 +5,7 @@ SQLite and PostgreSQL, and the hash chain needs the exact stored spelling.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 METADATA = SQLModel.metadata
@@ -36,20 +36,41 @@ class EventRow(SQLModel, table=True):
     hash_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default=text("1")))
 
 
-class AllianceView(SQLModel, table=True):
-    """Read model: the folded state of one alliance (a JSON document)."""
-
-    __tablename__ = "alliance_view"
-    alliance_id: str = Field(sa_column=Column(Text, primary_key=True))
-    doc: str = Field(sa_column=Column(Text, nullable=False))
+OPEN = 2**62  # recorded_to of a row the log still says: "until further notice"
+END_OF_TIME = "9999-12-31"  # valid_to of the last valid-time interval
 
 
-class CompanyView(SQLModel, table=True):
-    """Read model: the folded state of one company (a JSON document)."""
+def _bounds() -> tuple[Column, Column]:  # type: ignore[type-arg]
+    return Column("recorded_from", BigInteger, nullable=False), Column("recorded_to", BigInteger, nullable=False)
 
-    __tablename__ = "company_view"
-    company_id: str = Field(sa_column=Column(Text, primary_key=True))
-    doc: str = Field(sa_column=Column(Text, nullable=False))
+
+# The bitemporal read model. Every row is true for log positions recorded_from <= P < recorded_to
+# (transaction time as positions); history rows also for valid dates valid_from <= D < valid_to.
+ALLIANCE_NOW = Table(
+    "alliance_now", METADATA,
+    Column("alliance_id", Text), *_bounds(), Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("alliance_id", "recorded_from"),
+    Index("ix_alliance_now_open", "recorded_to", "alliance_id"),
+)
+ALLIANCE_HISTORY = Table(
+    "alliance_history", METADATA,
+    Column("alliance_id", Text), Column("valid_from", Text), Column("valid_to", Text, nullable=False),
+    *_bounds(), Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("alliance_id", "valid_from", "recorded_from"),
+    Index("ix_alliance_history_open", "alliance_id", "recorded_to", "valid_from"),
+)
+ALLIANCE_ENTRIES = Table(
+    "alliance_entries", METADATA,
+    Column("alliance_id", Text), Column("position", BigInteger), Column("raw_end", Text),
+    *_bounds(), Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("alliance_id", "position", "recorded_from"),
+)
+COMPANY_NOW = Table(
+    "company_now", METADATA,
+    Column("company_id", Text), *_bounds(), Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("company_id", "recorded_from"),
+    Index("ix_company_now_open", "recorded_to", "company_id"),
+)
 
 
 class Checkpoint(SQLModel, table=True):

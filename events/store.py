@@ -10,8 +10,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import orjson
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
@@ -32,6 +33,10 @@ _COLUMNS = (
 _CHAIN_COLUMNS = _COLUMNS + ", hash_version"  # what verification reads: every stored column
 # the chain hashes rows in this column order: keep _COLUMNS in step with the codec
 assert tuple(c.strip() for c in _COLUMNS.split(","))[:13] == V2_COLUMNS
+_NAMES = tuple(c.strip() for c in _COLUMNS.split(","))
+RAW_COLUMNS = ("position", "type", "schema_version", "payload", "valid_from", "valid_precision", "recorded_at",
+               "idempotency_key", "stream_id", "stream_version")
+_RAW = ", ".join(RAW_COLUMNS)
 
 
 def utc_stamp(t: datetime) -> str:
@@ -111,12 +116,9 @@ class EventStore:
         return n, stream, payload_json, key, payload.get("citation")
 
     def _append_locked(self, conn: Connection, prepared: list[tuple[NewEvent, str, str, str, Any]], expected: dict[str, int]) -> list[Recorded]:
-        if self.is_postgres:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
         keys = [p[3] for p in prepared]
-        stored = self._by_keys(conn, keys)
+        stored, (position, prev_hash, last_at) = self._lock_and_look(conn, keys)
         fresh = [p for p in prepared if p[3] not in stored]
-        position, prev_hash, last_at = self._tail(conn)
         versions = self._versions_for(conn, {p[1] for p in fresh} | set(expected), prev_hash)
         for stream, want in expected.items():
             if fresh and versions.get(stream, 0) != want:
@@ -179,6 +181,35 @@ class EventStore:
             prev_hash=row["prev_hash"], hash=row["hash"],
         )
 
+    def _lock_and_look(self, conn: Connection, keys: list[str]) -> tuple[dict[str, Recorded], tuple[int, str, str | None]]:
+        """Take the appenders' lock, then read the stored events with these keys and the chain's tail.
+
+        One round trip for a usual batch: on PostgreSQL the lock and the read go out pipelined (the
+        read runs, and takes its snapshot, only once the lock is held); keys and tail are one query.
+        """
+        if len(keys) > 500:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
+            return self._by_keys(conn, keys), self._tail(conn)
+        sql = (f"SELECT {_COLUMNS}, 0 FROM events WHERE idempotency_key IN ({', '.join([self._ph] * len(keys))})"
+               f" UNION ALL SELECT * FROM (SELECT {_COLUMNS}, 1 FROM events ORDER BY position DESC LIMIT 1) t")
+        if self.is_postgres:
+            raw = conn.connection.driver_connection
+            with raw.pipeline():  # type: ignore[union-attr]
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))  # type: ignore[union-attr]
+                cur = raw.execute(sql, tuple(keys))  # type: ignore[union-attr]
+            rows = cur.fetchall()
+        else:
+            rows = self._fetch(conn, sql, tuple(keys))
+        stored: dict[str, Recorded] = {}
+        tail: tuple[int, str, str | None] = (0, GENESIS, None)
+        for r in rows:
+            if r[-1]:
+                tail = (int(r[0]), r[14], r[10])
+            else:
+                stored[r[12]] = self._recorded(dict(zip(_NAMES, r, strict=False)))
+        return stored, tail
+
     def _by_keys(self, conn: Connection, keys: list[str]) -> dict[str, Recorded]:
         found: dict[str, Recorded] = {}
         for i in range(0, len(keys), 500):
@@ -220,62 +251,56 @@ class EventStore:
 
     # --- reading --------------------------------------------------------------------
 
-    def read(self, *, after: int = 0, upto: int | None = None, types: Sequence[str] | None = None,
-             streams: Sequence[str] | None = None, batch: int = 10_000,
+    def read(self, *, after: int = 0, upto: int | None = None, types: Iterable[str] | None = None,
+             streams: Iterable[str] | None = None, limit: int | None = None, batch: int = 10_000,
              conn: Connection | None = None) -> Iterator[Recorded]:
-        """Every event with after < position <= upto (optionally only these types / streams), in position order."""
-        if types is not None and not types or streams is not None and not streams:
-            return
-        last = after
-        while True:
-            q = f"SELECT {_COLUMNS} FROM events WHERE position > :a"
-            params: dict[str, Any] = {"a": last, "n": batch}
-            if upto is not None:
-                q += " AND position <= :u"
-                params["u"] = upto
-            for col, values in (("type", types), ("stream_id", streams)):
-                if values:
-                    names = [f"{col[0]}{i}" for i in range(len(values))]
-                    q += f" AND {col} IN ({', '.join(':' + n for n in names)})"
-                    params.update(zip(names, values, strict=True))
-            if conn is not None:
-                rows = conn.execute(text(q + " ORDER BY position LIMIT :n"), params).mappings().all()
-            else:
-                with self.engine.connect() as c:
-                    rows = c.execute(text(q + " ORDER BY position LIMIT :n"), params).mappings().all()
+        """Events with after < position <= upto, optionally only these types / streams, in position
+        order, at most `limit` of them: the one way to read the log (decoded and upcast)."""
+        f = _Filter.of(after, upto, types, streams, limit)
+        for rows in self._pages(f, _COLUMNS, batch, conn):
             for r in rows:
-                yield self._recorded(r)
-            if len(rows) < batch:
-                return
-            last = rows[-1]["position"]
+                yield self._recorded(dict(zip(_NAMES, r, strict=False)))
 
-    def read_rows(self, *, after: int = 0, upto: int | None = None, batch: int = 50_000,
-                  conn: Connection | None = None, streams: list[str] | None = None) -> Iterator[tuple[Any, ...]]:
-        """Undecoded rows for bulk folds: (position, type, schema_version, payload, valid_from,
-        valid_precision, recorded_at, idempotency_key). Skips SQL-layer row objects on purpose."""
-        if streams is not None and len(streams) > 500:
-            for i in range(0, len(streams), 500):
-                yield from self.read_rows(after=after, upto=upto, batch=batch, conn=conn, streams=streams[i : i + 500])
-            return
-        if streams is not None and not streams:
-            return
-        sql = (f"SELECT position, type, schema_version, payload, valid_from, valid_precision, recorded_at,"
-               f" idempotency_key FROM events WHERE position > {self._ph}"
-               + (f" AND position <= {self._ph}" if upto is not None else "")
-               + (f" AND stream_id IN ({', '.join([self._ph] * len(streams))})" if streams else "")
-               + f" ORDER BY position LIMIT {self._ph}")
-        last = after
-        while True:
-            params = (last, *((upto,) if upto is not None else ()), *(streams or ()), batch)
-            if conn is not None:
-                rows = self._fetch(conn, sql, params)
-            else:
-                with self.engine.connect() as c:
-                    rows = self._fetch(c, sql, params)
+    def read_raw(self, *, after: int = 0, upto: int | None = None, types: Iterable[str] | None = None,
+                 streams: Iterable[str] | None = None, limit: int | None = None, batch: int = 50_000,
+                 conn: Connection | None = None) -> Iterator[tuple[Any, ...]]:
+        """The same events undecoded, for bulk folds: tuples of RAW_COLUMNS (no row objects, no JSON)."""
+        f = _Filter.of(after, upto, types, streams, limit)
+        for rows in self._pages(f, _RAW, batch, conn):
             yield from rows
-            if len(rows) < batch:
+
+    def _pages(self, f: "_Filter", columns: str, batch: int, conn: Connection | None) -> Iterator[list[tuple[Any, ...]]]:
+        """Pages of rows by position (keyset pagination); streams in chunks of 500 are merged in order."""
+        if f.streams is not None and not f.streams or f.types is not None and not f.types or f.limit == 0:
+            return
+        if f.streams is not None and len(f.streams) > 500:
+            yield from self._merged(f, columns, batch, conn)
+            return
+        where, params = f.where(self._ph)
+        sql = f"SELECT {columns} FROM events WHERE position > {self._ph}{where} ORDER BY position LIMIT {self._ph}"
+        last, left = f.after, f.limit
+        while True:
+            n = batch if left is None else min(batch, left)
+            rows = self._run(conn, sql, (last, *params, n))
+            if rows:
+                yield rows
+            if left is not None:
+                left -= len(rows)
+            if len(rows) < n or left == 0:
                 return
             last = rows[-1][0]
+
+    def _merged(self, f: "_Filter", columns: str, batch: int, conn: Connection | None) -> Iterator[list[tuple[Any, ...]]]:
+        chunks = [f.streams[i : i + 500] for i in range(0, len(f.streams), 500)]  # type: ignore[index]
+        rows = sorted((r for c in chunks for page in self._pages(f.but(streams=c, limit=None), columns, batch, conn)
+                       for r in page), key=lambda r: r[0])
+        yield rows if f.limit is None else rows[: f.limit]
+
+    def _run(self, conn: Connection | None, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        if conn is not None:
+            return self._fetch(conn, sql, params)
+        with self.engine.connect() as c:
+            return self._fetch(c, sql, params)
 
     @staticmethod
     def _fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -286,13 +311,6 @@ class EventStore:
         finally:
             cur.close()
 
-    def read_stream(self, stream_id: str) -> list[Recorded]:
-        """One stream's events in version order."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(text(f"SELECT {_COLUMNS} FROM events WHERE stream_id = :s ORDER BY stream_version"),
-                                {"s": stream_id}).mappings().all()
-        return [self._recorded(r) for r in rows]
-
     def get(self, idempotency_key: str) -> Recorded | None:
         """The stored event with this idempotency key, if any."""
         with self.engine.connect() as conn:
@@ -302,15 +320,35 @@ class EventStore:
         with self.engine.connect() as conn:
             return self._stream_versions(conn, {stream_id}).get(stream_id, 0)
 
+    def tail(self, conn: Connection | None = None) -> int:
+        """The last position (inside `conn`'s transaction when given)."""
+        return int(self._run(conn, "SELECT COALESCE(MAX(position), 0) FROM events", ())[0][0])
+
+    @staticmethod
+    def decode(raw: tuple[Any, ...]) -> Recorded:
+        """A raw row (RAW_COLUMNS) as a typed, upcast event; hashes are not part of raw rows."""
+        pos, typ, sv, payload, vfrom, vprec, at, key, stream, version = raw
+        p = orjson.loads(payload)
+        valid = FuzzyDate(date.fromisoformat(vfrom), Precision(vprec)) if vfrom else None
+        return Recorded(pos, stream, version, typ, sv, from_payload(typ, sv, p), valid, at, key, p.get("citation"), "", "")
+
+    def count(self, conn: Connection | None = None) -> int:
+        """How many events are stored."""
+        return int(self._run(conn, "SELECT COUNT(*) FROM events", ())[0][0])
+
     def last_position(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT COALESCE(MAX(position), 0) FROM events")).scalar_one())
 
     def position_at(self, known_at: datetime) -> int:
-        """The last position recorded at or before `known_at`: transaction time as a position."""
+        """The last position recorded at or before `known_at`: transaction time as a position.
+
+        Transaction time never runs backwards along positions, so this is the last row of the
+        `recorded_at` index up to T (one seek; MAX(position) would scan the range)."""
         with self.engine.connect() as conn:
-            q = text("SELECT COALESCE(MAX(position), 0) FROM events WHERE recorded_at <= :t")
-            return int(conn.execute(q, {"t": utc_stamp(known_at)}).scalar_one())
+            q = text("SELECT position FROM events WHERE recorded_at <= :t ORDER BY recorded_at DESC, position DESC LIMIT 1")
+            row = conn.execute(q, {"t": utc_stamp(known_at)}).first()
+            return int(row[0]) if row else 0
 
     # --- integrity ------------------------------------------------------------------
 
@@ -322,19 +360,6 @@ class EventStore:
             if fault:
                 return Verification(False, check.checked, *fault)
         return Verification(True, check.checked)
-
-    def read_rows_verified(self, *, batch: int = 50_000, conn: Connection | None = None) -> Iterator[tuple[Any, ...]]:
-        """`read_rows()` from position 1, each row checked against the chain before it is yielded.
-
-        Raises ChainBroken (naming the position) at the first row that does not fit, so a fold
-        (`alliances rebuild`) never builds read models from a tampered log.
-        """
-        check = _ChainCheck()
-        for row in self._chain_rows(batch=batch, conn=conn):
-            fault = check(row)
-            if fault:
-                raise ChainBroken(*fault)
-            yield row[0], row[3], row[4], row[5], row[7], row[9], row[10], row[12]
 
     def hash_at(self, position: int) -> str | None:
         """The stored hash of the event at `position` (None when there is none): what a checkpoint anchors."""
@@ -388,6 +413,37 @@ class _ChainCheck:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    """What a read asks for, turned into one WHERE clause with driver placeholders."""
+
+    after: int
+    upto: int | None
+    types: tuple[str, ...] | None
+    streams: tuple[str, ...] | None
+    limit: int | None
+
+    @classmethod
+    def of(cls, after: int, upto: int | None, types: Iterable[str] | None, streams: Iterable[str] | None,
+           limit: int | None) -> "_Filter":
+        return cls(after, upto, tuple(sorted(set(types))) if types is not None else None,
+                   tuple(sorted(set(streams))) if streams is not None else None, limit)
+
+    def but(self, **changes: Any) -> "_Filter":
+        return _Filter(**{**{k: getattr(self, k) for k in self.__slots__}, **changes})  # type: ignore[attr-defined]
+
+    def where(self, ph: str) -> tuple[str, tuple[Any, ...]]:
+        sql, params = "", []
+        if self.upto is not None:
+            sql += f" AND position <= {ph}"
+            params.append(self.upto)
+        for col, values in (("type", self.types), ("stream_id", self.streams)):
+            if values is not None:
+                sql += f" AND {col} IN ({', '.join([ph] * len(values))})"
+                params += values
+        return sql, tuple(params)
+
+
 class _Tx:
     """Context manager: commit on success, roll back on any error, always close."""
 
@@ -412,4 +468,4 @@ class _Tx:
             self.conn.close()
 
 
-__all__ = ["EventStore", "Verification", "utc_stamp", "default_key"]
+__all__ = ["EventStore", "RAW_COLUMNS", "Verification", "utc_stamp", "default_key"]

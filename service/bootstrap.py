@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.engine import check_connection, make_engine
-from events.projector import Projector
 from events.queries import Queries
+from events.runner import Runner
 from events.store import EventStore
+from events.subscribers import REGISTRY
 from feeds import tables as feed_tables
 from feeds.archive import Archive
 from feeds.clock import Clock, utc_now
@@ -45,7 +46,7 @@ class Tracker:
     archive: Archive
     subscriptions: Subscriptions
     poller: Poller
-    projector: Projector
+    projector: Runner  # the subscriber runner over every registered projection (catch_up(), rebuild(names))
     queries: Queries
     pipeline: Ingestor
     review: ReviewService
@@ -102,11 +103,12 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     pools = Pools(fetch_threads=settings.poll_concurrency)
     health, archive = Health(store, clock=clock), Archive(store)
     subscriptions = Subscriptions(store, fetcher, health, archive)
-    projector, queries = Projector(store), Queries(store)
+    projector = REGISTRY.runner(store)
+    queries = Queries(store, projector)
     ports = Ports(store, archive, subscriptions.states, learned_registry(), lambda: queries.current().alliances,
                   projector.catch_up)
     pipeline = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
-    review = ReviewService(pipeline, lambda: queries.current().companies)
+    review = ReviewService(pipeline, queries.company_docs)
     return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions,
                    Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, pipeline, review)
 

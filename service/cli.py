@@ -10,7 +10,6 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from events.errors import EventsError
-from events.queries import summary_json
 from events.seed import load_seed
 from events.values import parse_day, parse_instant
 
@@ -94,12 +93,8 @@ def seed(ctx: click.Context) -> None:
 def state(ctx: click.Context, as_json: bool, as_of: date | None, known_at: datetime | None) -> None:
     """The alliances, now or as of a date and/or as known at a time."""
     t = _tracker(ctx)
-    if as_of is None and known_at is None:
-        t.projector.catch_up()
-        summaries, model = t.projector.load()
-        rows = [summary_json(s, model.companies) for _, s in sorted(summaries.items()) if s["reported"]]
-    else:
-        rows = t.queries.alliances(as_of=as_of, known_at=known_at)
+    t.projector.catch_up()
+    rows = t.queries.alliances(as_of=as_of, known_at=known_at)
     if as_json:
         _dump(rows)
         return
@@ -127,10 +122,11 @@ def events(ctx: click.Context, as_json: bool, after: int) -> None:
 
 
 @main.command()
+@click.argument("names", nargs=-1)
 @click.pass_context
-def rebuild(ctx: click.Context) -> None:
-    """Rebuild the read models from position 0."""
-    n = _tracker(ctx).projector.rebuild()
+def rebuild(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Rebuild the read models from position 0 (only the named projections, if any are named)."""
+    n = _tracker(ctx).projector.rebuild(list(names) or None)
     click.echo(f"rebuild: folded {n} events")
 
 
@@ -195,7 +191,9 @@ def diff(ctx: click.Context, start: date, end: date, known_at: datetime | None, 
     """Alliances added, changed and ended between two dates."""
     if end < start:
         raise click.BadParameter("--to must not be before --from")
-    d = _tracker(ctx).queries.diff(start, end, known_at)
+    t = _tracker(ctx)
+    t.projector.catch_up()
+    d = t.queries.diff(start, end, known_at)
     if as_json:
         _dump(d)
         return

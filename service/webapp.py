@@ -5,17 +5,16 @@ declares what it needs and never sees a Tracker.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from datetime import date, datetime
 from itertools import islice
+from typing import Any
 
 from flask import Flask
 
 from events.anchor import CheckpointLog
 from events.envelope import Recorded
-from events.projections.alliance import AllianceState
-from events.projections.company import CompanyState
-from events.queries import alliance_json, company_json
+from events.queries import alliance_json
 from events.store import Verification
 from feeds.subscriptions import FeedInfo
 from web import create_app
@@ -24,7 +23,6 @@ from web.ports import FeedHealth, FeedRow, Json, ListedAlliance, Listing, PollRe
 from .bootstrap import Tracker
 
 NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded", "AliasRemoved"})  # these change names on many rows
-_FAR = ("9999-12-31", "9999-12-31", 0)
 
 
 def web_app(tracker: Tracker, *, testing: bool = False) -> Flask:
@@ -36,24 +34,9 @@ def web_app(tracker: Tracker, *, testing: bool = False) -> Flask:
 # --- read side ----------------------------------------------------------------------------------
 
 
-class _CompanyDocs(Mapping[str, Json]):
-    """Company documents built on access (a listing names few of many companies)."""
-
-    def __init__(self, companies: Mapping[str, CompanyState]) -> None:
-        self._companies = companies
-
-    def __getitem__(self, company_id: str) -> Json:
-        return company_json(self._companies[company_id])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._companies)
-
-    def __len__(self) -> int:
-        return len(self._companies)
-
-
-def _latest(st: AllianceState) -> int:
-    return max((e.position for e in st.entries), default=(st.updated_key or _FAR)[2])
+def _key(value: list[Any] | None) -> tuple[str, str, int] | None:
+    """A sort key as the read model stores it (a JSON list) back as the tuple the web sorts by."""
+    return (str(value[0]), str(value[1]), int(value[2])) if value else None
 
 
 def select_events(records: Iterator[Recorded], limit: int, type_: str = "", stream: str = "") -> list[Json]:
@@ -66,23 +49,25 @@ def select_events(records: Iterator[Recorded], limit: int, type_: str = "", stre
 
 
 class TrackerQueries:
-    """`web.ports.Queries` over the tracker's in-memory landscape and its store."""
+    """`web.ports.Queries` over the database read model (events/queries.py) and the store."""
 
     def __init__(self, tracker: Tracker) -> None:
         self._queries = tracker.queries
         self._store = tracker.store
 
     def position(self) -> int:
-        return self._store.last_position()
+        return min(self._queries.version())  # the log position every read-model table has reached
 
     def listing(self, as_of: date | None = None, known_at: datetime | None = None, *,
                 only: Collection[str] | None = None) -> Listing:
-        model, views = self._queries.views(as_of, known_at)
-        ids = sorted(views) if only is None else sorted(i for i in only if i in views)
-        rows = [ListedAlliance(alliance_json(st, n, model.companies), _latest(st), st.since_key, st.updated_key,
-                               tuple(st.names))
-                for st, n in (views[i] for i in ids)]
-        return Listing(model.position, rows, _CompanyDocs(model.companies))
+        position = self.position()
+        companies = self._queries.company_docs(known_at)
+        docs = self._queries.alliance_docs(as_of, known_at)
+        if only is not None:
+            docs = [d for d in docs if d["id"] in only]
+        rows = [ListedAlliance(alliance_json(d, companies), d["latest"], _key(d["since_key"]), _key(d["updated_key"]),
+                               tuple(d.get("names", ()))) for d in docs]
+        return Listing(position, rows, companies)
 
     def alliances_touched(self, after: int, upto: int) -> frozenset[str] | None:
         touched: set[str] = set()
@@ -112,8 +97,11 @@ class TrackerQueries:
         return self._queries.diff(start, end, known_at)
 
     def events(self, *, after: int, limit: int, type_: str = "", stream: str = "") -> list[Json]:
-        batch = limit + 1 if not (type_ or stream) else 2000
-        return select_events(self._store.read(after=after, batch=batch), limit, type_, stream)
+        types = [type_] if type_ else None
+        if stream.endswith("*"):  # a prefix: the store filters by type, the stream prefix is matched here
+            return select_events(self._store.read(after=after, types=types, batch=2000), limit, "", stream)
+        found = self._store.read(after=after, types=types, streams=[stream] if stream else None, limit=limit)
+        return [r.to_json() for r in found]
 
     def verify(self) -> Verification:
         return self._store.verify()

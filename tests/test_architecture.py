@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,25 @@ def test_web_never_writes_tables_itself():
         if any(word in text for word in ("INSERT INTO", "UPDATE EVENTS", "DELETE FROM", ".EXECUTE(")):
             offenders.append(str(path.relative_to(REPO)))
     assert offenders == []
+
+
+# SQL keywords in capitals, as every statement here is written; prose ("folds from events") does not match.
+_EVENTS_SQL = re.compile(r"\b(FROM|INTO|UPDATE|JOIN|TABLE|ON)\s+events\b(?!\.)")
+
+
+@pytest.mark.parametrize("package", sorted(OURS))
+def test_only_the_store_runs_sql_on_the_events_table(package):
+    """One read API on the log: every statement on `events` lives in events/store.py (and its schema guards)."""
+    allowed = {REPO / "events" / "store.py", REPO / "events" / "schema.py"}
+    offenders = [str(p.relative_to(REPO)) for p in (REPO / package).rglob("*.py")
+                 if p not in allowed and _EVENTS_SQL.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_the_sql_check_recognises_statements_on_events():
+    """The pattern above is not vacuous: it matches the statements it must forbid and spares other tables."""
+    assert _EVENTS_SQL.search("SELECT position FROM events WHERE type = ?")
+    assert _EVENTS_SQL.search('conn.execute(text("INSERT INTO events (position) VALUES (1)"))')
+    assert not _EVENTS_SQL.search("SELECT doc FROM alliance_now")
+    assert not _EVENTS_SQL.search("from events.store import x")
+    assert not _EVENTS_SQL.search("Pure folds from events to state")

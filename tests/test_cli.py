@@ -91,6 +91,20 @@ def test_rebuild_gives_the_same_state(env):
     assert json.loads(cli(env, "state", "--json").output) == before
 
 
+def test_rebuild_of_one_named_projection_keeps_every_answer(env):
+    cli(env, "seed")
+    before = json.loads(cli(env, "state", "--json", "--as-of", "2025-06-30").output)
+    assert "folded" in cli(env, "rebuild", "history").output
+    assert json.loads(cli(env, "state", "--json", "--as-of", "2025-06-30").output) == before
+
+
+def test_rebuild_of_an_unknown_projection_is_one_line_and_exit_2(env):
+    cli(env, "seed")
+    out = run(env, "rebuild", "nope")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "no projection named 'nope'" in out.stderr and "alliances" in out.stderr
+
+
 def test_verify_reports_an_intact_chain(env):
     cli(env, "seed")
     out = run(env, "verify")

@@ -24,7 +24,7 @@ def test_positions_are_gap_free_and_start_at_one(store):
 
 def test_stream_versions_count_per_stream(store):
     store.append([reported("a--b", ("a", "b")), staged("a--b", "established", "2024-06")])
-    recs = store.read_stream("alliance-a--b")
+    recs = list(store.read(streams=["alliance-a--b"]))
     assert [r.stream_version for r in recs] == [1, 2]
 
 

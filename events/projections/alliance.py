@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Iterable, NamedTuple
 
 from ..envelope import Recorded
-from ..types import ReportCorrected, ReportRetracted, to_payload
+from ..types import to_payload
 from ..values import FuzzyDate
 
 ALLIANCE_EVENT_TYPES = frozenset({
@@ -159,50 +159,103 @@ def _counts(entry: Entry) -> bool:
 
 def fold(state: AllianceState | None, rec: Recorded) -> AllianceState:
     """Apply one stored event to an alliance's state."""
-    ev = rec.event
-    entry = entry_of(rec)
+    return fold_entry(state, entry_of(rec), rec.event.alliance_id)  # type: ignore[attr-defined]
+
+
+def fold_entry(state: AllianceState | None, entry: Entry, alliance_id: str) -> AllianceState:
+    """Apply one timeline entry (the undecoded path of `fold`)."""
     if state is None:
-        state = AllianceState(alliance_id=ev.alliance_id)  # type: ignore[attr-defined]
+        state = AllianceState(alliance_id=alliance_id)
     state = replace(state, entries=state.entries + (entry,))
-    if isinstance(ev, ReportRetracted):
-        return recompute(replace(state, retracted=state.retracted | {ev.supersedes}))
-    if isinstance(ev, ReportCorrected):
-        fix = merge_fix(state.corrections.get(ev.supersedes), entry.fix or {}, rec.position)
-        return recompute(replace(state, corrections={**state.corrections, ev.supersedes: fix}))
+    if entry.type == "ReportRetracted":
+        return recompute(replace(state, retracted=state.retracted | {entry.supersedes}))
+    if entry.type == "ReportCorrected":
+        fix = merge_fix(state.corrections.get(entry.supersedes), entry.fix or {}, entry.position)  # type: ignore[arg-type]
+        return recompute(replace(state, corrections={**state.corrections, entry.supersedes: fix}))
     if entry.key in state.retracted:
         return state
     return absorb(state, effective(entry, state.corrections))
 
 
+class Aggregate:
+    """The aggregates of an alliance, accumulated one live effective entry at a time.
+
+    The one place the aggregation is written: `absorb` (one entry into a state), `summarize`
+    (a whole timeline) and the valid-time history of the read model all add entries here.
+    Order-insensitive: union of parties and kinds, max/min by sort key, distinct sources.
+    """
+
+    __slots__ = ("parties", "kinds", "sources", "stage", "loi", "stage_k", "since", "since_k", "updated",
+                 "updated_k", "reported", "corroborations", "counted_sources")
+
+    def __init__(self, s: AllianceState | None = None) -> None:
+        self.parties: set[str] = set(s.parties) if s else set()
+        self.kinds: set[str] = set(s.kinds) if s else set()
+        self.sources: set[tuple[str, str]] = set(s.sources) if s else set()
+        self.stage, self.loi, self.stage_k = (s.stage, s.loi, s.stage_key) if s else (None, False, None)
+        self.since, self.since_k = (s.since, s.since_key) if s else (None, None)
+        self.updated, self.updated_k = (s.updated, s.updated_key) if s else (None, None)
+        self.reported, self.corroborations = (s.reported, s.corroborations) if s else (False, 0)
+        self.counted_sources = 0  # sources known only by number (an aggregate resumed from a read-model row)
+
+    @classmethod
+    def resume(cls, doc: dict[str, Any]) -> "Aggregate":
+        """The aggregate a read-model document describes (its sources only as a count)."""
+        a = cls()
+        a.parties, a.kinds = set(doc["parties"]), set(doc["kinds"])
+        a.stage, a.loi = doc["stage"], doc["loi"]
+        a.stage_k, a.since_k, a.updated_k = (tuple(doc[k]) if doc[k] else None
+                                             for k in ("stage_key", "since_key", "updated_key"))
+        a.since, a.updated, a.reported, a.corroborations = doc["since"], doc["updated"], doc["reported"], doc["corroborations"]
+        a.counted_sources = doc["sources"]
+        return a
+
+    @property
+    def source_count(self) -> int:
+        return len(self.sources) + self.counted_sources
+
+    def add(self, e: Entry, new_source: bool | None = None) -> "Aggregate":
+        """Count one live, effective entry. `new_source`: whether its source is new here, when the
+        caller knows better than this aggregate's set (a resumed aggregate counts sources by number)."""
+        t = e.type
+        if e.parties and t != "CompanyMilestone":
+            self.parties.update(e.parties)
+        if e.kind:
+            self.kinds.add(e.kind)
+        k = (e.start or _FAR, e.end or _FAR, e.position)
+        if e.stage and (self.stage_k is None or k > self.stage_k):
+            self.stage, self.loi, self.stage_k = e.stage, e.loi, k
+        if e.start is not None:
+            if self.since_k is None or k < self.since_k:
+                self.since, self.since_k = e.valid, k
+            if self.updated_k is None or k > self.updated_k:
+                self.updated, self.updated_k = e.valid, k
+        if t == "AllianceReported":
+            self.reported = True
+        elif t == "AllianceCorroborated":
+            self.corroborations += 1
+        if e.citation and new_source is None:
+            self.sources.add(source_key(e.citation))
+        elif new_source:
+            self.counted_sources += 1
+        return self
+
+    def state(self, alliance_id: str, entries: tuple[Entry, ...], retracted: frozenset[str],
+              corrections: dict[str, dict[str, Any]]) -> AllianceState:
+        return AllianceState(
+            alliance_id, entries, retracted, corrections, tuple(sorted(self.parties)), tuple(sorted(self.kinds)),
+            self.stage, self.loi, self.stage_k, self.since, self.since_k, self.updated, self.updated_k,
+            self.reported, tuple(sorted(self.sources)), self.corroborations,
+        )
+
+
 def absorb(state: AllianceState, e: Entry) -> AllianceState:
     """Fold one live, effective entry into the aggregates (order does not matter)."""
-    changes: dict[str, Any] = {}
-    if e.parties and e.type != "CompanyMilestone":
-        merged = tuple(sorted(set(state.parties) | set(e.parties)))
-        if merged != state.parties:
-            changes["parties"] = merged
-    if e.kind and e.kind not in state.kinds:
-        changes["kinds"] = tuple(sorted((*state.kinds, e.kind)))
-    k = e.sort_key
-    if e.stage and (state.stage_key is None or k > state.stage_key):
-        changes.update(stage=e.stage, loi=e.loi, stage_key=k)
-    if e.start is not None:
-        if state.since_key is None or k < state.since_key:
-            changes.update(since=e.valid, since_key=k)
-        if state.updated_key is None or k > state.updated_key:
-            changes.update(updated=e.valid, updated_key=k)
-    if e.type == "AllianceReported":
-        changes["reported"] = True
-    if e.type == "AllianceCorroborated":
-        changes["corroborations"] = state.corroborations + 1
-    if e.citation:
-        src = _source_key(e.citation)
-        if src not in state.sources:
-            changes["sources"] = tuple(sorted((*state.sources, src)))
-    return replace(state, **changes) if changes else state
+    return Aggregate(state).add(e).state(state.alliance_id, state.entries, state.retracted, state.corrections)
 
 
-def _source_key(c: dict[str, Any]) -> tuple[str, str]:
+def source_key(c: dict[str, Any]) -> tuple[str, str]:
+    """Two citations are one source when they share a URL (else publisher and title)."""
     return (c["url"], "") if c.get("url") else (c.get("publisher", ""), c.get("title", ""))
 
 
@@ -235,45 +288,16 @@ def from_entries(alliance_id: str, entries: tuple[Entry, ...]) -> AllianceState:
 
 def summarize(alliance_id: str, entries: tuple[Entry, ...], retracted: frozenset[str],
               corrections: dict[str, dict[str, Any]], *, until: date | None = None) -> AllianceState:
-    """All aggregates in one pass with local accumulators (what `absorb` does one entry at a time)."""
+    """All aggregates in one pass over the live entries (optionally only those certainly past by `until`)."""
     limit = until.isoformat() if until else None
-    parties: set[str] = set()
-    kinds: set[str] = set()
-    sources: set[tuple[str, str]] = set()
-    stage_e = since_e = updated_e = None
-    stage_k = since_k = updated_k = None
-    reported, corroborations = False, 0
+    acc = Aggregate()
     for raw in entries:
-        t = raw.type
-        if t == "ReportRetracted" or t == "ReportCorrected" or raw.key in retracted:
+        if raw.type == "ReportRetracted" or raw.type == "ReportCorrected" or raw.key in retracted:
             continue
         e = effective(raw, corrections) if corrections else raw
-        if limit is not None and (e.end is None or e.end > limit):
-            continue
-        if e.parties and t != "CompanyMilestone":
-            parties.update(e.parties)
-        if e.kind:
-            kinds.add(e.kind)
-        k = (e.start or _FAR, e.end or _FAR, e.position)
-        if e.stage and (stage_k is None or k > stage_k):
-            stage_e, stage_k = e, k
-        if e.start is not None:
-            if since_k is None or k < since_k:
-                since_e, since_k = e, k
-            if updated_k is None or k > updated_k:
-                updated_e, updated_k = e, k
-        if t == "AllianceReported":
-            reported = True
-        elif t == "AllianceCorroborated":
-            corroborations += 1
-        if e.citation:
-            sources.add(_source_key(e.citation))
-    return AllianceState(
-        alliance_id, entries, retracted, corrections, tuple(sorted(parties)), tuple(sorted(kinds)),
-        stage_e.stage if stage_e else None, stage_e.loi if stage_e else False, stage_k,
-        since_e.valid if since_e else None, since_k, updated_e.valid if updated_e else None, updated_k,
-        reported, tuple(sorted(sources)), corroborations,
-    )
+        if limit is None or (e.end is not None and e.end <= limit):
+            acc.add(e)
+    return acc.state(alliance_id, entries, retracted, corrections)
 
 
 def at(state: AllianceState, day: date) -> AllianceState | None:
@@ -281,15 +305,11 @@ def at(state: AllianceState, day: date) -> AllianceState | None:
 
     The time-travel rule: an event counts on `day` only once the last day its date can
     mean has passed (a "2024-05" event is part of the state from 2024-05-31, not on
-    2024-05-15; a "2024" event from 2024-12-31). Undated bookkeeping (retractions,
-    corrections) applies at every valid date.
+    2024-05-15; a "2024" event from 2024-12-31); an undated fact never does. Undated
+    bookkeeping (retractions, corrections) applies at every valid date. This is the
+    reference fold the read model's history rows are tested against.
     """
     limit = day.isoformat()
-    if all(e.end is None or e.end <= limit for e in state.entries) and all(
-        e.end is None or e.end <= limit for e in live_entries(state)
-    ):
-        view = state
-    else:
-        view = recompute(state, until=day)
-        view = replace(view, entries=tuple(e for e in state.entries if e.end is None or e.end <= limit))
+    view = recompute(state, until=day)
+    view = replace(view, entries=tuple(e for e in state.entries if e.end is None or e.end <= limit))
     return view if view.reported else None

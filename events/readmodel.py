@@ -1,0 +1,326 @@
+"""The projections that keep the bitemporal read model: alliances, their history, companies.
+
+Each is a subscriber of the runner. For every event it folds the touched alliance (pure folds
+from `projections/`), computes the rows the new state implies (`rows.py`) and compares them
+with the rows of the state before: a row that changed is closed at this position
+(`recorded_to`) and its successor opened (`recorded_from`). So the tables hold every state the
+log has ever implied, indexed by valid time and by log position.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from .projections import alliance as alliance_proj
+from .projections import company as company_proj
+from .projections.alliance import Aggregate, AllianceState, Entry
+from .projections.company import CompanyState
+from .rows import Doc, absorb_doc, aggregate_doc, company_doc, company_from_doc, entry_doc, history, named
+from .runner import Batch
+from .schema import END_OF_TIME, OPEN
+from .store import EventStore
+from .types import REGISTRY, upcast
+from .values import FuzzyDate, Precision
+
+_BOOKKEEPING = ("ReportRetracted", "ReportCorrected")
+
+
+class Versioned:
+    """The changes of one versioned table within one batch, flushed in two statements."""
+
+    def __init__(self, table: str, keys: tuple[str, ...], values: tuple[str, ...]) -> None:
+        self.table, self.keys, self.values = table, keys, values
+        self.opened: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.finished: list[tuple[Any, ...]] = []
+        self.closes: list[tuple[Any, ...]] = []
+
+    def change(self, key: tuple[Any, ...], old: tuple[Any, ...] | None, new: tuple[Any, ...] | None, p: int) -> None:
+        """The row at `key` goes from `old` to `new` (None: absent) at log position `p`."""
+        if old == new:
+            return
+        if old is not None:
+            row = self.opened.pop(key, None)
+            if row is None:
+                self.closes.append((p, *key))
+            else:
+                self.finished.append((*row, p))
+        if new is not None:
+            self.opened[key] = (*key, *new, p)
+
+    def flush(self, conn: Connection) -> None:
+        ph = "%s" if conn.dialect.name == "postgresql" else "?"
+        cur = conn.connection.cursor()
+        try:
+            if self.closes:
+                where = " AND ".join(f"{k} = {ph}" for k in self.keys)
+                cur.executemany(f"UPDATE {self.table} SET recorded_to = {ph} WHERE {where} AND recorded_to = {OPEN}",
+                                self.closes)
+            rows = [_encode(r) for r in self.finished] + [_encode((*r, OPEN)) for r in self.opened.values()]
+            if rows:
+                cols = (*self.keys, *self.values, "recorded_from", "recorded_to")
+                cur.executemany(f"INSERT INTO {self.table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})",
+                                rows)
+        finally:
+            cur.close()
+
+
+def _encode(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Rows end (..., doc, recorded_from, recorded_to): the document goes in as JSON text."""
+    return (*row[:-3], orjson.dumps(row[-3]).decode(), row[-2], row[-1])
+
+
+# --- alliances ------------------------------------------------------------------------------
+
+
+class _Alliance:
+    """One alliance as the projection last wrote it: its timeline, running aggregates and rows.
+
+    Mutable on purpose: a rebuild applies a million entries, and copying an immutable state per
+    entry would make it quadratic in an alliance's length. The pure folds still define the result.
+    """
+
+    def __init__(self, state: AllianceState, rows: bool, hist: bool) -> None:
+        self.id = state.alliance_id
+        self.entries: list[Entry] = list(state.entries)
+        self.retracted: set[str] = set(state.retracted)
+        self.corrections: dict[str, dict[str, Any]] = dict(state.corrections)
+        self.acc: Aggregate | None = Aggregate(state)
+        self.max_end = max((e.end for e in state.entries if e.end), default="")
+        self.undated = any(e.end is None for e in state.entries)
+        self.latest = max((e.position for e in state.entries), default=0)
+        self.first_seen: dict[tuple[str, str], str] = {}  # source -> earliest last day (used while no bookkeeping)
+        for e in state.entries:
+            self._saw(e)
+        self.now: Doc | None = self.now_doc() if state.entries and rows else None
+        self.history = {f: (t, d) for f, t, d in history(state)} if hist else {}
+
+    def add(self, e: Entry) -> None:
+        """`alliance.fold_entry`, in place."""
+        self.entries.append(e)
+        if e.type == "ReportRetracted":
+            self.retracted.add(e.supersedes)  # type: ignore[arg-type]
+            self.acc = None
+        elif e.type == "ReportCorrected":
+            sup = e.supersedes
+            self.corrections[sup] = alliance_proj.merge_fix(self.corrections.get(sup), e.fix or {}, e.position)  # type: ignore[index,arg-type]
+            self.acc = None
+        elif self.acc is not None and e.key not in self.retracted:
+            self.acc.add(alliance_proj.effective(e, self.corrections))
+        self._saw(e)
+        self.latest = max(self.latest, e.position)
+        self.max_end = max(self.max_end, e.end or "")
+        self.undated = self.undated or e.end is None
+
+    def _saw(self, e: Entry) -> None:
+        if e.citation and e.end and e.type not in _BOOKKEEPING:
+            src = alliance_proj.source_key(e.citation)
+            if e.end < self.first_seen.get(src, END_OF_TIME):
+                self.first_seen[src] = e.end
+
+    def state(self) -> AllianceState:
+        s = alliance_proj.summarize(self.id, tuple(self.entries), frozenset(self.retracted), dict(self.corrections))
+        self.acc = Aggregate(s)
+        return s
+
+    def doc(self) -> Doc:
+        """The aggregate document (what a history interval holds)."""
+        if self.acc is None:
+            self.state()
+        return aggregate_doc(self.id, self.acc, len(self.entries), self.latest)  # type: ignore[arg-type]
+
+    def now_doc(self) -> Doc:
+        """The present row's document: the aggregate plus the alliance's own names."""
+        return named(self.doc(), self.entries, self.retracted)
+
+    def line(self, e: Entry) -> Doc:
+        return entry_doc(e, self.retracted, self.corrections)
+
+
+class AllianceProjection:
+    """Subscriber writing `alliance_now` and `alliance_entries` ("alliances"), or `alliance_history`
+    ("history"): the same fold, two tables each with its own checkpoint."""
+
+    replayable = True
+    types = alliance_proj.ALLIANCE_EVENT_TYPES
+
+    def __init__(self, store: EventStore, name: str) -> None:
+        if name not in ("alliances", "history"):
+            raise ValueError(name)
+        self.store, self.name = store, name
+        self.rows, self.hist = name == "alliances", name == "history"
+        self._cache: dict[str, _Alliance] = {}
+        self._at = -1
+
+    def reset(self, conn: Connection) -> None:
+        for table in (("alliance_now", "alliance_entries") if self.rows else ("alliance_history",)):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+        self.done()
+
+    def done(self) -> None:
+        """Forget the states kept between batches (called when a catch-up ends)."""
+        self._cache, self._at = {}, -1
+
+    def handle(self, conn: Connection, batch: Batch) -> None:
+        if self._at != batch.after:
+            self._cache = {}
+        items = list(_entries(batch.rows))
+        self._load(conn, {aid for aid, _ in items}, batch.after)
+        tables = self._tables()
+        for aid, entry in items:
+            self._apply(aid, entry, tables)
+        for t in tables.values():
+            t.flush(conn)
+        self._at = batch.end
+
+    def _tables(self) -> dict[str, Versioned]:
+        if self.rows:
+            return {"now": Versioned("alliance_now", ("alliance_id",), ("doc",)),
+                    "entries": Versioned("alliance_entries", ("alliance_id", "position"), ("raw_end", "doc"))}
+        return {"history": Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"))}
+
+    def _load(self, conn: Connection, aids: set[str], upto: int) -> None:
+        """States of touched alliances not kept from the last batch: folded from their streams."""
+        missing = sorted(aids - set(self._cache))
+        if not missing:
+            return
+        rows = self.store.read_raw(upto=upto, types=self.types, streams=[f"alliance-{a}" for a in missing], conn=conn)
+        groups: dict[str, list[Entry]] = {a: [] for a in missing}
+        for aid, e in _entries(rows):
+            if aid in groups:
+                groups[aid].append(e)
+        for aid, es in groups.items():
+            self._cache[aid] = _Alliance(alliance_proj.from_entries(aid, tuple(es)), self.rows, self.hist)
+
+    def _apply(self, aid: str, entry: Entry, t: dict[str, Versioned]) -> None:
+        a = self._cache[aid]
+        before = {e.position: (e.end, a.line(e)) for e in a.entries if e.key == entry.supersedes} \
+            if self.rows and entry.type in _BOOKKEEPING else {}
+        first = a.first_seen.get(alliance_proj.source_key(entry.citation)) if entry.citation else None
+        fast = (entry.end is not None and not a.undated and entry.end >= a.max_end and bool(a.history)
+                and entry.type not in _BOOKKEEPING and entry.key not in a.retracted and entry.key not in a.corrections)
+        a.add(entry)
+        p = entry.position
+        if self.rows:
+            self._rows(aid, a, entry, t, p, before)
+        if self.hist:
+            self._history(aid, a, entry, t["history"], p, fast, first)
+
+    def _rows(self, aid: str, a: _Alliance, entry: Entry, t: dict[str, Versioned], p: int,
+              before: dict[int, tuple[str | None, Doc]]) -> None:
+        """The alliance's row and its timeline lines: the new entry's, and those of the entry it supersedes."""
+        new = a.now_doc()
+        t["now"].change((aid,), (a.now,) if a.now else None, (new,), p)
+        a.now = new
+        t["entries"].change((aid, p), None, (entry.end, a.line(entry)), p)
+        for e in a.entries:
+            if e.position in before:
+                t["entries"].change((aid, e.position), before[e.position], (e.end, a.line(e)), p)
+
+    def _history(self, aid: str, a: _Alliance, entry: Entry, t: Versioned, p: int, fast: bool,
+                 first: str | None) -> None:
+        if fast:
+            last = max(a.history)
+            new: dict[str, tuple[str, Doc]] = {entry.end: (END_OF_TIME, a.doc())}  # type: ignore[dict-item]
+            if entry.end != last:
+                new[last] = (entry.end, a.history[last][1])  # type: ignore[assignment]
+        else:
+            late = self._late(a, entry, first)
+            new = late if late is not None else {f: (to, d) for f, to, d in history(a.state())}
+            for f in set() if late is not None else set(a.history) - set(new):
+                t.change((aid, f), a.history.pop(f), None, p)
+        for f, row in new.items():
+            t.change((aid, f), a.history.get(f), row, p)
+            a.history[f] = row
+
+    @staticmethod
+    def _late(a: _Alliance, e: Entry, first: str | None) -> dict[str, tuple[str, Doc]] | None:
+        """The history rows a late, dated, live entry changes, counted from its day on without
+        refolding (None when that shortcut does not apply: undated entries, corrections, an earlier
+        report). `first`: the earliest last day of another entry citing the same source."""
+        points = sorted(a.history)
+        if (not points or a.undated or e.end is None or e.type in _BOOKKEEPING or e.key in a.retracted
+                or a.corrections or (e.type == "AllianceReported" and e.end < points[0])):
+            return None
+        src = e.citation is not None
+        out: dict[str, tuple[str, Doc]] = {}
+        if e.end > points[0] and e.end not in a.history:
+            before = max(f for f in points if f < e.end)
+            to, doc = a.history[before]
+            out[before] = (e.end, doc)
+            out[e.end] = (to, doc)
+            points = sorted([*points, e.end])
+        for f in points:
+            if f >= e.end:
+                to, doc = out.get(f) or a.history[f]
+                out[f] = (to, absorb_doc(doc, e, src and (first is None or first > f)))
+        return out
+
+
+def _entries(rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[str, Entry]]:
+    """(alliance id, timeline entry) of each alliance event among raw rows, without typed decoding."""
+    dates: dict[tuple[str, str], tuple[str | None, str | None, str | None]] = {}
+    undated = alliance_proj.date_strings(None)
+    for pos, typ, sv, payload, vfrom, vprec, at, key, _stream, _version in rows:
+        p = orjson.loads(payload)
+        if sv != REGISTRY[typ].schema_version:
+            p = upcast(typ, sv, p)
+        aid = p.get("alliance_id")
+        if not aid:
+            continue
+        strings = undated
+        if vfrom:
+            strings = dates.get((vfrom, vprec))  # type: ignore[assignment]
+            if strings is None:
+                strings = dates[(vfrom, vprec)] = alliance_proj.date_strings(
+                    FuzzyDate(date.fromisoformat(vfrom), Precision(vprec)))
+        yield aid, alliance_proj.entry_from(pos, key, typ, strings, at, p)
+
+
+# --- companies ------------------------------------------------------------------------------
+
+
+class CompanyProjection:
+    """Subscriber writing `company_now`: names, aliases and milestones of each company."""
+
+    name = "companies"
+    replayable = True
+    types = company_proj.COMPANY_EVENT_TYPES
+
+    def reset(self, conn: Connection) -> None:
+        conn.exec_driver_sql("DELETE FROM company_now")
+
+    def handle(self, conn: Connection, batch: Batch) -> None:
+        if not batch.rows:
+            return
+        recs = batch.records
+        states = _open_companies(conn, {r.event.company_id for r in recs})  # type: ignore[attr-defined]
+        docs = {cid: company_doc(s) for cid, s in states.items()}
+        t = Versioned("company_now", ("company_id",), ("doc",))
+        for rec in recs:
+            cid = rec.event.company_id  # type: ignore[attr-defined]
+            states[cid] = company_proj.fold(states.get(cid), rec)
+            new = company_doc(states[cid])
+            t.change((cid,), (docs[cid],) if cid in docs else None, (new,), rec.position)
+            docs[cid] = new
+        t.flush(conn)
+
+
+def _open_companies(conn: Connection, ids: set[str]) -> dict[str, CompanyState]:
+    out: dict[str, CompanyState] = {}
+    items = sorted(ids)
+    ph = "%s" if conn.dialect.name == "postgresql" else "?"
+    cur = conn.connection.cursor()
+    try:
+        for i in range(0, len(items), 500):
+            chunk = items[i : i + 500]
+            cur.execute(f"SELECT doc FROM company_now WHERE recorded_to = {OPEN} AND company_id IN"
+                        f" ({', '.join([ph] * len(chunk))})", tuple(chunk))
+            for (doc,) in cur.fetchall():
+                c = company_from_doc(orjson.loads(doc))
+                out[c.company_id] = c
+    finally:
+        cur.close()
+    return out
