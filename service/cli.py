@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime
 from typing import Any
@@ -34,10 +35,19 @@ class _Group(click.Group):
             echo(f"alliances: error: the database failed: {first[0] if first else type(e.orig).__name__}"
                  " (that transaction was rolled back; run the command again once this is fixed)", err=True)
             sys.exit(2)
+        except BrokenPipeError:  # the reader went away (`alliances events --json | head`): stop quietly
+            _silence_stdout()
+            sys.exit(141)
         except OSError as e:  # the file system: no space, no permission, read-only
             where = f" ({e.filename})" if e.filename else ""
             echo(f"alliances: error: {e.strerror or e}{where}", err=True)
             sys.exit(2)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _dump(value: Any) -> None:

@@ -78,6 +78,17 @@ def store(db_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def tracker(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
+    """A wired tracker on each backend (a module may define its own)."""
+    from service.bootstrap import build
+    from service.config import Settings
+
+    t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path / "data"), "ALLIANCES_DATABASE_URL": db_url}))
+    yield t
+    t.close()
+
+
+@pytest.fixture
 def shared_dir() -> Path:
     """../shared beside the clone; tests that need it skip with a reason when it is absent."""
     if not SHARED.is_dir():

@@ -10,17 +10,10 @@ from pathlib import Path
 import pytest
 
 from feeds.extract import extract
-from service.bootstrap import build
-from service.config import Settings
 
 ALLIANCES = str(Path(sys.executable).parent / "alliances")
 
 
-@pytest.fixture
-def tracker(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
-    t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path / "data"), "ALLIANCES_DATABASE_URL": db_url}))
-    yield t
-    t.close()
 
 
 def _parties(tracker, title: str) -> set[str]:  # type: ignore[no-untyped-def]

@@ -23,11 +23,6 @@ from tests.factories import company
 ALLIANCES = str(Path(sys.executable).parent / "alliances")
 
 
-@pytest.fixture
-def tracker(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
-    t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path / "data"), "ALLIANCES_DATABASE_URL": db_url}))
-    yield t
-    t.close()
 
 
 def _guards_off(conn, store) -> None:  # type: ignore[no-untyped-def]

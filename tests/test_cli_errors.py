@@ -110,3 +110,16 @@ def test_serve_on_a_taken_port_is_one_line(env):
     err = out.stderr.decode()
     assert out.returncode == 2 and "Traceback" not in err
     assert f"alliances: error: cannot listen on 127.0.0.1:{port}: Address already in use" in err
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly(env):
+    """`alliances events --json | head -c 100`: the closed pipe is no error and prints nothing on stderr."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCES_")}
+    assert run(env, "seed").returncode == 0
+    proc = subprocess.Popen([ALLIANCES, "events", "--json"], env={**base, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100).startswith(b"[")
+    proc.stdout.close()  # the reader stops early, as `head` does
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=120) == 141 and err == ""
