@@ -3,6 +3,7 @@
 Plain script: `python bench/bench_extract.py [N]` builds N items (default 100,000) from
 templates filled with registry names, runs extract on each and prints items/s.
 """
+
 from __future__ import annotations
 
 import random
@@ -23,10 +24,16 @@ ZH = [
     ("{a}{m}月销量同比增长", "{a}公布{m}月销量数据，同比增长{p}%，超过{b}。"),
 ]
 EN = [
-    ("{a} and {b} form joint venture", "{a} said on Tuesday it will form a joint venture with {b} to develop driver-assistance systems."),
+    (
+        "{a} and {b} form joint venture",
+        "{a} said on Tuesday it will form a joint venture with {b} to develop driver-assistance systems.",
+    ),
     ("{a} to use {b} chips", "{a} said its new models will use chips supplied by {b}, starting next year."),
     ("{a} and {b} extend partnership", "{a} and {b} last week agreed to extend their strategic partnership to 2030."),
-    ("Report: {a} could team up with {b}", "{a} is weighing a tie-up with {b}, a report said, though neither company commented."),
+    (
+        "Report: {a} could team up with {b}",
+        "{a} is weighing a tie-up with {b}, a report said, though neither company commented.",
+    ),
     ("{a} recalls cars", "{a} will recall {n},000 cars in China to fix a software fault, while {b} said sales rose."),
 ]
 
@@ -44,7 +51,9 @@ def make_items(n: int, seed: int = 7) -> list[dict]:
             title, summary = rng.choice(EN)
             names = {"a": a.name, "b": b.name}
         fill = dict(names, d=rng.randint(1, 28), n=rng.randint(2, 90), p=rng.randint(2, 49), m=rng.randint(1, 12))
-        items.append({"id": f"B{i}", "published": "2025-06-18", "title": title.format(**fill), "summary": summary.format(**fill)})
+        items.append(
+            {"id": f"B{i}", "published": "2025-06-18", "title": title.format(**fill), "summary": summary.format(**fill)}
+        )
     return items
 
 

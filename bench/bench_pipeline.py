@@ -2,12 +2,14 @@
 
 `alliances poll --once --all` as a whole process over N local feeds x M news items (fetch, parse, archive,
 extract, decide, append, project), first pass (everything new) and second pass (every feed answers 304);
-the same feeds through reader 3.x's `update_feeds(scheduled=False)` (every feed, like `--all`; a whole process too, installed from PyPI into a venv of
-its own, bench/.venv-reader; reader does no extraction); and feedparser alone parsing the same bytes in one
-process (best of two). Subscribing is done before each timed process and is not measured.
+the same feeds through reader 3.x's `update_feeds(scheduled=False)` (every feed, like `--all`; a whole process
+too, installed from PyPI into a venv of its own, bench/.venv-reader; reader does no extraction); and feedparser
+alone parsing the same bytes in one process (best of two). Subscribing is done before each timed process and is
+not measured.
 
 Usage: python bench/bench_pipeline.py [--feeds 300] [--items 20] [--profile FILE.prof] [--no-reader]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,9 +94,18 @@ def extraction_only(feeds: int, items: int) -> float:
     from feeds.registry import Registry
 
     registry = Registry.default()
-    docs = [{"id": f"{n}:{i}", "published": "2026-01-02", "title": e.title, "summary": e.summary,
-             "content": e.content, "lang": e.language}
-            for n in range(feeds) for i, e in enumerate(parse_feed(feed_bytes(n, items)).entries)]
+    docs = [
+        {
+            "id": f"{n}:{i}",
+            "published": "2026-01-02",
+            "title": e.title,
+            "summary": e.summary,
+            "content": e.content,
+            "lang": e.language,
+        }
+        for n in range(feeds)
+        for i, e in enumerate(parse_feed(feed_bytes(n, items)).entries)
+    ]
     extract(docs[0], registry)
     t = time.process_time()
     for d in docs:
@@ -104,8 +115,11 @@ def extraction_only(feeds: int, items: int) -> float:
 
 def opml(urls: list[str]) -> bytes:
     lines = [f'<outline type="rss" text="wire {i}" xmlUrl="{u}"/>' for i, u in enumerate(urls)]
-    return ('<?xml version="1.0"?><opml version="2.0"><head><title>bench</title></head><body>'
-            + "".join(lines) + "</body></opml>").encode()
+    return (
+        '<?xml version="1.0"?><opml version="2.0"><head><title>bench</title></head><body>'
+        + "".join(lines)
+        + "</body></opml>"
+    ).encode()
 
 
 class Ours:
@@ -113,8 +127,12 @@ class Ours:
 
     def __init__(self, tmp: Path, urls: list[str], profile: str | None) -> None:
         self.db = tmp / "alliances.db"
-        self.env = {**os.environ, "ALLIANCES_DATA_DIR": str(tmp), "ALLIANCES_DATABASE_URL": f"sqlite:///{self.db}",
-                    "ALLIANCES_ALLOW_PRIVATE_URLS": "1"}
+        self.env = {
+            **os.environ,
+            "ALLIANCES_DATA_DIR": str(tmp),
+            "ALLIANCES_DATABASE_URL": f"sqlite:///{self.db}",
+            "ALLIANCES_ALLOW_PRIVATE_URLS": "1",
+        }
         self.cli = str(Path(sys.executable).with_name("alliances"))
         self.profile = profile
         (tmp / "feeds.opml").write_bytes(opml(urls))
@@ -169,8 +187,10 @@ def main() -> None:
     server, port = start_server(args.feeds, args.items)
     urls = [f"http://127.0.0.1:{port}/f/{n}.xml" for n in range(args.feeds)]
     size = sum(len(feed_bytes(n, args.items)) for n in range(args.feeds))
-    print(f"{args.feeds} feeds x {args.items} news items, {size / 1e6:.1f} MB of RSS on loopback (server in a child"
-          f" process), {os.cpu_count()} CPUs; whole processes, wall time")
+    print(
+        f"{args.feeds} feeds x {args.items} news items, {size / 1e6:.1f} MB of RSS on loopback (server in a child"
+        f" process), {os.cpu_count()} CPUs; whole processes, wall time"
+    )
     fp = [feedparser_only(args.feeds, args.items)]
     with tempfile.TemporaryDirectory() as tmp:
         ours = Ours(Path(tmp), urls, args.profile)
@@ -189,21 +209,37 @@ def main() -> None:
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     print(f"feedparser parse only (best of 2):                 {fp_s:6.2f} s")
     print(f"extraction alone, one process (CPU):               {ex_s:6.2f} s  (runs in the worker processes)")
-    print(f"alliances poll --once --all, first:                {first_s:6.2f} s  = {first_s / fp_s:4.1f}x feedparser"
-          f"  ({first['new_articles']} articles, {first['handed_off']} handed to extraction, {events} events in the"
-          f" log, {first['errors']} errors)")
+    print(
+        f"alliances poll --once --all, first:                {first_s:6.2f} s  = {first_s / fp_s:4.1f}x feedparser"
+        f"  ({first['new_articles']} articles, {first['handed_off']} handed to extraction, {events} events in the"
+        f" log, {first['errors']} errors)"
+    )
     if r_first:
-        print(f"reader update_feeds(scheduled=False), first:       {r_first[0]:6.2f} s  = {r_first[0] / fp_s:4.1f}x feedparser"
-              f"  ({r_first[1]} entries)   ours/reader {first_s / r_first[0]:.2f}")
-    print(f"alliances poll --once --all, again:                {second_s:6.2f} s  ({second['not_modified']} not modified,"
-          f" {second['new_articles']} new)")
+        print(
+            f"reader update_feeds(scheduled=False), first:       {r_first[0]:6.2f} s"
+            f"  = {r_first[0] / fp_s:4.1f}x feedparser"
+            f"  ({r_first[1]} entries)   ours/reader {first_s / r_first[0]:.2f}"
+        )
+    print(
+        f"alliances poll --once --all, again:                {second_s:6.2f} s"
+        f"  ({second['not_modified']} not modified,"
+        f" {second['new_articles']} new)"
+    )
     if r_second:
-        print(f"reader update_feeds(scheduled=False), again:       {r_second[0]:6.2f} s   ours/reader {second_s / r_second[0]:.2f}")
-    print(f"targets: first <= 2.5x feedparser: {verdict(first_s <= 2.5 * fp_s)} (aim 2.0x:"
-          f" {verdict(first_s <= 2.0 * fp_s)})", end="")
+        print(
+            f"reader update_feeds(scheduled=False), again:       {r_second[0]:6.2f} s"
+            f"   ours/reader {second_s / r_second[0]:.2f}"
+        )
+    print(
+        f"targets: first <= 2.5x feedparser: {verdict(first_s <= 2.5 * fp_s)} (aim 2.0x:"
+        f" {verdict(first_s <= 2.0 * fp_s)})",
+        end="",
+    )
     if r_first and r_second:
-        print(f"; first faster than reader: {verdict(first_s < r_first[0])};"
-              f" unchanged faster than reader: {verdict(second_s < r_second[0])}")
+        print(
+            f"; first faster than reader: {verdict(first_s < r_first[0])};"
+            f" unchanged faster than reader: {verdict(second_s < r_second[0])}"
+        )
     else:
         print()
     if args.profile:

@@ -11,6 +11,7 @@ Usage: python bench/bench_readmodel.py [--db sqlite|postgres] [--events 1000000]
 Targets (issue 8): rebuild >= 150,000 events/s (SQLite); first as-of answer within 1 s and p50 <= 20 ms on
 SQLite and PostgreSQL; the web process under 150 MB RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,16 +54,24 @@ def build(url: str, events: int, alliances: int, dates: str) -> None:
             store.append(batch)
             batch = []
     store.append(batch)
-    print(f"log: {events:,} events over {alliances:,} alliances ({dates} dates) written in"
-          f" {time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"log: {events:,} events over {alliances:,} alliances ({dates} dates) written in"
+        f" {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
     t0 = time.perf_counter()
     n = REGISTRY.runner(store, batch=100_000).rebuild()
     dt = time.perf_counter() - t0
-    print(f"rebuild of every projection (runner: read, fold, write the bitemporal tables): {n / dt:,.0f} events/s"
-          f" ({dt:.1f} s)  target >= 150,000", flush=True)
+    print(
+        f"rebuild of every projection (runner: read, fold, write the bitemporal tables): {n / dt:,.0f} events/s"
+        f" ({dt:.1f} s)  target >= 150,000",
+        flush=True,
+    )
     with store.engine.connect() as conn:
-        counts = {t: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()
-                  for t in ("alliance_now", "alliance_history", "alliance_entries", "company_now")}
+        counts = {
+            t: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()
+            for t in ("alliance_now", "alliance_history", "alliance_entries", "company_now")
+        }
     print(f"read-model rows: {counts}", flush=True)
     store.engine.dispose()
 
@@ -88,25 +97,35 @@ def probe(url: str, queries: int) -> None:
     t0 = time.perf_counter()
     rows = q.alliances(as_of=day())
     first = time.perf_counter() - t0
-    print(f"fresh process: first as-of answer ({len(rows):,} alliances, full JSON rows) in {first * 1000:.0f} ms"
-          f" ({time.perf_counter() - t_start:.2f} s since the process started, imports included)  target <= 1 s")
-    recorded = [r.recorded_at for r in store.read(limit=1)] + [r.recorded_at for r in store.read(after=store.tail() - 1)]
+    print(
+        f"fresh process: first as-of answer ({len(rows):,} alliances, full JSON rows) in {first * 1000:.0f} ms"
+        f" ({time.perf_counter() - t_start:.2f} s since the process started, imports included)  target <= 1 s"
+    )
+    recorded = [r.recorded_at for r in store.read(limit=1)] + [
+        r.recorded_at for r in store.read(after=store.tail() - 1)
+    ]
     t_lo, t_hi = parse_instant(recorded[0]).timestamp(), parse_instant(recorded[-1]).timestamp()
 
     def instant():  # type: ignore[no-untyped-def]
-        from datetime import datetime, timezone
-        return datetime.fromtimestamp(rng.uniform(t_lo, t_hi), timezone.utc)
+        from datetime import datetime
 
-    for label, ask in (("as of D", lambda: q.alliances(as_of=day())),
-                       ("as of D, documents only", lambda: q.alliance_docs(as_of=day())),
-                       ("known at T", lambda: q.alliances(known_at=instant())),
-                       ("as of D known at T", lambda: q.alliances(as_of=day(), known_at=instant()))):
+        return datetime.fromtimestamp(rng.uniform(t_lo, t_hi), UTC)
+
+    for label, ask in (
+        ("as of D", lambda: q.alliances(as_of=day())),
+        ("as of D, documents only", lambda: q.alliance_docs(as_of=day())),
+        ("known at T", lambda: q.alliances(known_at=instant())),
+        ("as of D known at T", lambda: q.alliances(as_of=day(), known_at=instant())),
+    ):
         lat = []
         for _ in range(queries):
             t0 = time.perf_counter()
             ask()
             lat.append((time.perf_counter() - t0) * 1000)
-        print(f"{label} (random dates, cache misses): {_ms(lat)}" + ("  target p50 <= 20 ms" if label == "as of D" else ""))
+        print(
+            f"{label} (random dates, cache misses): {_ms(lat)}"
+            + ("  target p50 <= 20 ms" if label == "as of D" else "")
+        )
     print(f"probe process peak RSS: {_peak_rss():.0f} MB")
 
 
@@ -122,12 +141,20 @@ def web(url: str) -> None:
         t0 = time.perf_counter()
         assert client.get("/").status_code == 200
         first = time.perf_counter() - t0
-        for path in ("/?as_of=2020-06-30", "/api/alliances?as_of=2019-01-01", "/?as_of=2023-03-31&sort=updated",
-                     "/network?as_of=2021-12-31", "/changes?from=2020-01-01&to=2021-01-01", "/"):
+        for path in (
+            "/?as_of=2020-06-30",
+            "/api/alliances?as_of=2019-01-01",
+            "/?as_of=2023-03-31&sort=updated",
+            "/network?as_of=2021-12-31",
+            "/changes?from=2020-01-01&to=2021-01-01",
+            "/",
+        ):
             assert client.get(path).status_code == 200, path
         rss = _peak_rss()
-        print(f"web process: first '/' in {first * 1000:.0f} ms; peak RSS after 7 pages (3 time-travel dates,"
-              f" network, changes) {rss:.0f} MB  target < 150 MB")
+        print(
+            f"web process: first '/' in {first * 1000:.0f} ms; peak RSS after 7 pages (3 time-travel dates,"
+            f" network, changes) {rss:.0f} MB  target < 150 MB"
+        )
         tracker.close()
 
 

@@ -6,6 +6,7 @@ subprocess on 127.0.0.1 and loads `/` with a real HTTP load generator: wrk (Debi
 install wrk), else hey or oha; only if none is installed, an httpx thread pool (said so in the
 output). Prints p50/p99 latency and req/s. Target: p50 <= 100 ms, p99 <= 300 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,9 @@ def build_store(data_dir: Path, n_alliances: int, n_events: int) -> None:
             batch = []
     tracker.store.append(batch)
     tracker.projector.catch_up()  # as `alliances seed` and the worker do: the read model is current
-    print(f"store and read model: {n_events:,} events over {n_alliances:,} alliances in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"store and read model: {n_events:,} events over {n_alliances:,} alliances in {time.perf_counter() - t0:.1f} s"
+    )
     tracker.close()
 
 
@@ -55,10 +58,20 @@ def serve(data_dir: str, port: int, threads: int) -> None:
     from service.webapp import web_app
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is the point here
-    tracker = build(Settings.from_env({"ALLIANCES_DATA_DIR": data_dir, "ALLIANCES_ADMIN_PASSWORD": "bench",
-                                       "ALLIANCES_NO_DEMO_FEED": "1"}))
-    waitress.serve(web_app(tracker), host="127.0.0.1", port=port, threads=threads, ident="bench",
-                   connection_limit=1000, backlog=2048)
+    tracker = build(
+        Settings.from_env(
+            {"ALLIANCES_DATA_DIR": data_dir, "ALLIANCES_ADMIN_PASSWORD": "bench", "ALLIANCES_NO_DEMO_FEED": "1"}
+        )
+    )
+    waitress.serve(
+        web_app(tracker),
+        host="127.0.0.1",
+        port=port,
+        threads=threads,
+        ident="bench",
+        connection_limit=1000,
+        backlog=2048,
+    )
 
 
 def free_port() -> int:
@@ -91,34 +104,64 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(url: str, clients: int, seconds: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t", str(min(clients, 4)), "-c", str(clients), "-d", f"{seconds}s", "--latency",
-                          "--timeout", "5s", url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(min(clients, 4)),
+            "-c",
+            str(clients),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, flags=re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"p50": _ms(lat["50"]), "p99": _ms(lat["99"]),
-            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-            "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-            "non_2xx": float(errors.group(1)) if errors else 0.0,
-            "socket_errors": socket_errors.group(1) if socket_errors else "none"}  # type: ignore[dict-item]
+    return {
+        "p50": _ms(lat["50"]),
+        "p99": _ms(lat["99"]),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "none",  # type: ignore[dict-item]
+    }
 
 
 def run_hey(url: str, clients: int, seconds: int) -> dict[str, float]:
-    out = subprocess.run(["hey", "-z", f"{seconds}s", "-c", str(clients), url], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["hey", "-z", f"{seconds}s", "-c", str(clients), url], capture_output=True, text=True, check=True
+    ).stdout
     pct = dict(re.findall(r"(\d+)%% in ([\d.]+) secs".replace("%%", "%"), out))
-    return {"p50": float(pct["50"]) * 1000, "p99": float(pct["99"]) * 1000,
-            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    return {
+        "p50": float(pct["50"]) * 1000,
+        "p99": float(pct["99"]) * 1000,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+    }
 
 
 def run_oha(url: str, clients: int, seconds: int) -> dict[str, float]:
     import json
 
-    out = subprocess.run(["oha", "-z", f"{seconds}s", "-c", str(clients), "--no-tui", "-j", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["oha", "-z", f"{seconds}s", "-c", str(clients), "--no-tui", "-j", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     d = json.loads(out)
-    return {"p50": d["latencyPercentiles"]["p50"] * 1000, "p99": d["latencyPercentiles"]["p99"] * 1000,
-            "rps": d["summary"]["requestsPerSec"]}
+    return {
+        "p50": d["latencyPercentiles"]["p50"] * 1000,
+        "p99": d["latencyPercentiles"]["p99"] * 1000,
+        "rps": d["summary"]["requestsPerSec"],
+    }
 
 
 def run_httpx(url: str, clients: int, seconds: int) -> dict[str, float]:
@@ -169,14 +212,20 @@ def main() -> None:
         build_store(Path(d), a.alliances, max(a.events, a.alliances))
         port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, __file__, "--serve", d, str(port), "--threads", str(a.threads)],
-                                env=env)
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", d, str(port), "--threads", str(a.threads)], env=env
+        )
         try:
             base = f"http://127.0.0.1:{port}"
-            print(f"server: waitress, {a.threads} threads, first page (builds the status snapshot from the read model) in {wait_up(base + '/'):.1f} s")
-            targets = [("/", "status page, first 200 rows (the target)"),
-                       ("/?stage=production&sort=updated&order=desc&page=3", "filtered + sorted, page 3"),
-                       ("/?q=c12", "text search")]
+            print(
+                f"server: waitress, {a.threads} threads, first page (builds the status snapshot from the read model)"
+                f" in {wait_up(base + '/'):.1f} s"
+            )
+            targets = [
+                ("/", "status page, first 200 rows (the target)"),
+                ("/?stage=production&sort=updated&order=desc&page=3", "filtered + sorted, page 3"),
+                ("/?q=c12", "text search"),
+            ]
             import httpx
 
             for path, label in targets:
@@ -190,8 +239,10 @@ def main() -> None:
                 tool, r = load(base + path, a.clients, a.seconds)
                 ok = "OK" if r["p50"] <= 100 and r["p99"] <= 300 else "MISSED"
                 extra = "".join(f", {k} {v}" for k, v in r.items() if k in ("non_2xx", "socket_errors"))
-                print(f"{path:<55} {label}: p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, {r['rps']:.0f} req/s "
-                      f"[{tool}, {a.clients} clients, {a.seconds} s{extra}]  target p50<=100 ms p99<=300 ms: {ok}")
+                print(
+                    f"{path:<55} {label}: p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, {r['rps']:.0f} req/s "
+                    f"[{tool}, {a.clients} clients, {a.seconds} s{extra}]  target p50<=100 ms p99<=300 ms: {ok}"
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -7,7 +7,7 @@ appending do real work), the rest are company news that names one company and re
 from __future__ import annotations
 
 import multiprocessing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
@@ -62,7 +62,7 @@ def _item(n: int, i: int, foreign: list[str], local: list[str]) -> tuple[str, st
 def feed_bytes(n: int, items: int) -> bytes:
     """An RSS document of `items` news items: guid, link, title, an HTML description, a date."""
     foreign, local = _parties()
-    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
     out = [f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire {n}</title>'
            f"<link>https://wire.example/{n}/</link><description>bench news wire {n}</description>"]
     for i in range(items):
@@ -111,7 +111,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
 
-def serve(feeds: int, items: int, ports: "multiprocessing.Queue[int]") -> None:
+def serve(feeds: int, items: int, ports: multiprocessing.Queue[int]) -> None:
     """The feed server, in its own process as a remote server would be (its CPU is not the poller's)."""
     _Handler.bodies = {f"/f/{n}.xml": feed_bytes(n, items) for n in range(feeds)}
     server = _Server(("127.0.0.1", 0), _Handler)

@@ -1,9 +1,10 @@
 """Synthetic event logs for the benchmarks: many alliances, realistic event mix."""
+
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 
 from events.envelope import NewEvent
 from events.types import AllianceCorroborated, AllianceReported, Event, StageChanged
@@ -40,7 +41,9 @@ def synthetic(n_events: int, n_alliances: int, seed: int = 7, dates: str = "rand
         cite = Citation("Synthetic Wire", f"Story {i}", url=f"https://news.example/{i % (n_alliances * 7)}")
         ev: Event
         if i < n_alliances:
-            ev = AllianceReported(aid, (f"c{i % 997}", f"c{(i * 7 + 1) % 997}x"), rng.choice(KINDS), rng.choice(STAGES), cite)
+            ev = AllianceReported(
+                aid, (f"c{i % 997}", f"c{(i * 7 + 1) % 997}x"), rng.choice(KINDS), rng.choice(STAGES), cite
+            )
         elif rng.random() < 0.6:
             ev = StageChanged(aid, rng.choice(STAGES), cite, kind=rng.choice(KINDS) if rng.random() < 0.2 else None)
         else:

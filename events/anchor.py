@@ -35,7 +35,7 @@ class SignedCheckpoint:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, obj: Any) -> "SignedCheckpoint":
+    def from_json(cls, obj: Any) -> SignedCheckpoint:
         """Read one checkpoint object; ValueError in one line when it is not one."""
         fields = ("position", "head_hash", "signed_at", "public_key", "signature")
         if not isinstance(obj, dict) or any(f not in obj for f in fields):

@@ -1,8 +1,9 @@
 """What changed between two answers (e.g. as of D1 and as of D2): alliances added, changed and ended."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 Doc = Mapping[str, Any]
 

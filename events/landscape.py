@@ -6,9 +6,10 @@ whole timelines. Pages, the API and the CLI answer from the tables instead.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 import orjson
 
@@ -45,13 +46,13 @@ class Landscape:
         self.position = max(self.position, rec.position)
         return touched
 
-    def apply_all(self, records: Iterable[Recorded]) -> "Landscape":
+    def apply_all(self, records: Iterable[Recorded]) -> Landscape:
         for rec in records:
             self.apply(rec)
         return self
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> "Landscape":
+    def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> Landscape:
         """Fold a whole log from undecoded store rows (`EventStore.read_raw`): the rebuild path.
 
         Alliance events go straight from JSON to timeline entries, grouped per alliance and

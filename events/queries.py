@@ -6,20 +6,22 @@ Each is indexed SQL (one seek per alliance), so any process answers without fold
 Company documents are cached per read-model version (small); alliance answers are not: the web's
 catalog keeps the few snapshots it shows. No cache is ever required.
 """
+
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
 from .diff import diff as diff_docs
 from .landscape import Landscape
 from .rows import Doc, timeline
-from .schema import OPEN
 from .runner import Runner
+from .schema import OPEN
 from .store import EventStore
 from .subscribers import REGISTRY
 
@@ -30,8 +32,15 @@ READ_MODEL = ("alliances", "history", "companies")  # the projections these answ
 class Queries:
     """Answers questions about the landscape, optionally as of a date and as known at a time."""
 
-    def __init__(self, store: EventStore, runner: Runner | None = None, *, follow: bool = True,
-                 max_lag: int = 5_000, cache_size: int = 2) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        runner: Runner | None = None,
+        *,
+        follow: bool = True,
+        max_lag: int = 5_000,
+        cache_size: int = 2,
+    ) -> None:
         """With `follow`, a read model up to `max_lag` events behind the log is caught up (by `runner`,
         default: the registry's) before answering; further behind (a rebuild under way) or without
         `follow`, answers are as of the read model's checkpoints and the worker catches up."""
@@ -76,7 +85,8 @@ class Queries:
     def company_docs(self, known_at: datetime | None = None) -> dict[str, Doc]:
         """Every company's document as known at a time, by id."""
         p = self.position(known_at)
-        return self._cached(("companies", p), lambda: self._company_docs(p))
+        docs: dict[str, Doc] = self._cached(("companies", p), lambda: self._company_docs(p))
+        return docs
 
     def _alliance_docs(self, as_of: date | None, p: int) -> list[Doc]:
         ph = self._ph
@@ -84,49 +94,67 @@ class Queries:
             rows = self._rows(f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} ORDER BY alliance_id", ())
             return [d for d in (orjson.loads(r[0]) for r in rows) if d["reported"]]
         if as_of is None:
-            sql = (f"SELECT n.doc FROM alliance_now o JOIN alliance_now n ON n.alliance_id = o.alliance_id"
-                   f" AND n.recorded_from = (SELECT m.recorded_from FROM alliance_now m"
-                   f" WHERE m.alliance_id = o.alliance_id AND m.recorded_from <= {ph} ORDER BY m.recorded_from DESC LIMIT 1)"
-                   f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph} ORDER BY o.alliance_id")
+            sql = (
+                f"SELECT n.doc FROM alliance_now o JOIN alliance_now n ON n.alliance_id = o.alliance_id"
+                f" AND n.recorded_from = (SELECT m.recorded_from FROM alliance_now m"
+                f" WHERE m.alliance_id = o.alliance_id AND m.recorded_from <= {ph}"
+                f" ORDER BY m.recorded_from DESC LIMIT 1)"
+                f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph} ORDER BY o.alliance_id"
+            )
             docs = [orjson.loads(d) for (d,) in self._rows(sql, (p, p))]
             return [d for d in docs if d["reported"]]
         day = as_of.isoformat()
         if p == _NOW:
-            sql = (f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
-                   f" AND h.recorded_to = {OPEN} AND h.valid_from = (SELECT b.valid_from FROM alliance_history b"
-                   f" WHERE b.alliance_id = o.alliance_id AND b.recorded_to = {OPEN} AND b.valid_from <= {ph}"
-                   f" ORDER BY b.valid_from DESC LIMIT 1)"
-                   f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id")
+            sql = (
+                f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
+                f" AND h.recorded_to = {OPEN} AND h.valid_from = (SELECT b.valid_from FROM alliance_history b"
+                f" WHERE b.alliance_id = o.alliance_id AND b.recorded_to = {OPEN} AND b.valid_from <= {ph}"
+                f" ORDER BY b.valid_from DESC LIMIT 1)"
+                f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
+            )
             return [orjson.loads(d) for (d,) in self._rows(sql, (day,))]
-        sql = (f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
-               f" AND h.recorded_from <= {ph} AND h.recorded_to > {ph}"
-               f" AND h.valid_from = (SELECT b.valid_from FROM alliance_history b WHERE b.alliance_id = o.alliance_id"
-               f" AND b.valid_from <= {ph} AND b.recorded_from <= {ph} AND b.recorded_to > {ph}"
-               f" ORDER BY b.valid_from DESC LIMIT 1)"
-               f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id")
+        sql = (
+            f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
+            f" AND h.recorded_from <= {ph} AND h.recorded_to > {ph}"
+            f" AND h.valid_from = (SELECT b.valid_from FROM alliance_history b WHERE b.alliance_id = o.alliance_id"
+            f" AND b.valid_from <= {ph} AND b.recorded_from <= {ph} AND b.recorded_to > {ph}"
+            f" ORDER BY b.valid_from DESC LIMIT 1)"
+            f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
+        )
         return [orjson.loads(d) for (d,) in self._rows(sql, (p, p, day, p, p))]
 
     def _company_docs(self, p: int) -> dict[str, Doc]:
         ph = self._ph
         if p == _NOW:
-            return {d["id"]: d for d in (orjson.loads(r[0]) for r in
-                                         self._rows(f"SELECT doc FROM company_now WHERE recorded_to = {OPEN}", ()))}
-        sql = (f"SELECT n.doc FROM company_now o JOIN company_now n ON n.company_id = o.company_id"
-               f" AND n.recorded_from = (SELECT m.recorded_from FROM company_now m"
-               f" WHERE m.company_id = o.company_id AND m.recorded_from <= {ph} ORDER BY m.recorded_from DESC LIMIT 1)"
-               f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph}")
+            return {
+                d["id"]: d
+                for d in (
+                    orjson.loads(r[0])
+                    for r in self._rows(f"SELECT doc FROM company_now WHERE recorded_to = {OPEN}", ())
+                )
+            }
+        sql = (
+            f"SELECT n.doc FROM company_now o JOIN company_now n ON n.company_id = o.company_id"
+            f" AND n.recorded_from = (SELECT m.recorded_from FROM company_now m"
+            f" WHERE m.company_id = o.company_id AND m.recorded_from <= {ph} ORDER BY m.recorded_from DESC LIMIT 1)"
+            f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph}"
+        )
         docs = (orjson.loads(d) for (d,) in self._rows(sql, (p, p)))
         return {d["id"]: d for d in docs}
 
     def _alliance_doc(self, alliance_id: str, as_of: date | None, p: int) -> Doc | None:
         ph = self._ph
         if as_of is None:
-            sql = (f"SELECT doc FROM alliance_now WHERE alliance_id = {ph} AND recorded_from <= {ph}"
-                   f" AND recorded_to > {ph}")
+            sql = (
+                f"SELECT doc FROM alliance_now WHERE alliance_id = {ph} AND recorded_from <= {ph}"
+                f" AND recorded_to > {ph}"
+            )
             rows = self._rows(sql, (alliance_id, p, p))
         else:
-            sql = (f"SELECT doc FROM alliance_history WHERE alliance_id = {ph} AND valid_from <= {ph}"
-                   f" AND valid_to > {ph} AND recorded_from <= {ph} AND recorded_to > {ph}")
+            sql = (
+                f"SELECT doc FROM alliance_history WHERE alliance_id = {ph} AND valid_from <= {ph}"
+                f" AND valid_to > {ph} AND recorded_from <= {ph} AND recorded_to > {ph}"
+            )
             day = as_of.isoformat()
             rows = self._rows(sql, (alliance_id, day, day, p, p))
         doc = orjson.loads(rows[0][0]) if rows else None
@@ -134,8 +162,10 @@ class Queries:
 
     def _timeline(self, alliance_id: str, as_of: date | None, p: int) -> list[Doc]:
         ph = self._ph
-        sql = (f"SELECT doc FROM alliance_entries WHERE alliance_id = {ph} AND recorded_from <= {ph}"
-               f" AND recorded_to > {ph}")
+        sql = (
+            f"SELECT doc FROM alliance_entries WHERE alliance_id = {ph} AND recorded_from <= {ph}"
+            f" AND recorded_to > {ph}"
+        )
         params: tuple[Any, ...] = (alliance_id, p, p)
         if as_of is not None:
             sql += f" AND (raw_end IS NULL OR raw_end <= {ph})"
@@ -149,7 +179,9 @@ class Queries:
         companies = self.company_docs(known_at)
         return [alliance_json(d, companies) for d in self.alliance_docs(as_of, known_at)]
 
-    def alliance(self, alliance_id: str, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any] | None:
+    def alliance(
+        self, alliance_id: str, as_of: date | None = None, known_at: datetime | None = None
+    ) -> dict[str, Any] | None:
         """One alliance with its timeline (entries in date order, corrections marked)."""
         p = self.position(known_at)
         doc = self._alliance_doc(alliance_id, as_of, p)
@@ -159,7 +191,9 @@ class Queries:
         out["timeline"] = self._timeline(alliance_id, as_of, p)
         return out
 
-    def company(self, company_id: str, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any] | None:
+    def company(
+        self, company_id: str, as_of: date | None = None, known_at: datetime | None = None
+    ) -> dict[str, Any] | None:
         """A company with its alliances and partners as of the date."""
         companies = self.company_docs(known_at)
         c = companies.get(company_id)
@@ -169,10 +203,16 @@ class Queries:
         partners = sorted({p for a in mine for p in (x["id"] for x in a["parties"]) if p != company_id})
         limit = as_of.isoformat() if as_of else None
         return {
-            **company_json(c), "alliances": mine,
+            **company_json(c),
+            "alliances": mine,
             "partners": [party_json(p, companies) for p in partners],
             "milestones": [
-                {"date": m["date"], "milestone": m["milestone"], "description": m["description"], "citation": m["citation"]}
+                {
+                    "date": m["date"],
+                    "milestone": m["milestone"],
+                    "description": m["description"],
+                    "citation": m["citation"],
+                }
                 for m in sorted(c["milestones"], key=lambda m: (m["date"] or "", m["position"]))
                 if limit is None or (m["end"] is not None and m["end"] <= limit)
             ],
@@ -186,7 +226,13 @@ class Queries:
         before = {d["id"]: d for d in self.alliance_docs(start, known_at)}
         after = {d["id"]: d for d in self.alliance_docs(end, known_at)}
         companies = self.company_docs(known_at)
-        out: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(), "added": [], "changed": [], "ended": []}
+        out: dict[str, Any] = {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "added": [],
+            "changed": [],
+            "ended": [],
+        }
         for ch in diff_docs(before, after):
             item = alliance_json(after.get(ch.alliance_id) or before[ch.alliance_id], companies)
             item.update(before_stage=ch.before_stage, after_stage=ch.after_stage, details=list(ch.details))
@@ -233,15 +279,27 @@ def party_json(company_id: str, companies: dict[str, Doc]) -> dict[str, Any]:
 
 
 def company_json(c: Doc) -> dict[str, Any]:
-    return {"id": c["id"], "name": c["name"], "name_zh": c["name_zh"], "aliases": list(c["aliases"]),
-            "country": c["country"], "sector": c["sector"]}
+    return {
+        "id": c["id"],
+        "name": c["name"],
+        "name_zh": c["name_zh"],
+        "aliases": list(c["aliases"]),
+        "country": c["country"],
+        "sector": c["sector"],
+    }
 
 
 def alliance_json(doc: Doc, companies: dict[str, Doc]) -> dict[str, Any]:
     """The stable JSON shape of an alliance (the CLI contract), from its row document."""
     return {
-        "id": doc["id"], "parties": [party_json(p, companies) for p in doc["parties"]],
-        "kinds": list(doc["kinds"]), "stage": doc["stage"], "loi": doc["loi"], "since": doc["since"],
-        "updated": doc["updated"], "events": doc["events"], "sources": doc["sources"],
+        "id": doc["id"],
+        "parties": [party_json(p, companies) for p in doc["parties"]],
+        "kinds": list(doc["kinds"]),
+        "stage": doc["stage"],
+        "loi": doc["loi"],
+        "since": doc["since"],
+        "updated": doc["updated"],
+        "events": doc["events"],
+        "sources": doc["sources"],
         "corroborations": doc["corroborations"],
     }

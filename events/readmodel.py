@@ -8,8 +8,9 @@ log has ever implied, indexed by valid time and by log position.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 import orjson
 from sqlalchemy.engine import Connection

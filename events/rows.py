@@ -4,9 +4,11 @@ One document shape per entity. An alliance document carries the CLI contract's f
 parties as ids (names are joined when answering, from the companies as known at the same time),
 plus what readers sort and filter by (`since_key`, `updated_key`, `latest`, `reported`).
 """
+
 from __future__ import annotations
 
-from typing import Any, Collection, Iterable
+from collections.abc import Collection, Iterable
+from typing import Any
 
 from .projections.alliance import Aggregate, AllianceState, Entry, effective, live_entries
 from .projections.company import CompanyState, Milestone
@@ -19,12 +21,21 @@ def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int,
     """The document of an alliance from its aggregates (a state or an accumulator)."""
     sources = acc.source_count if isinstance(acc, Aggregate) else len(acc.sources)
     return {
-        "id": alliance_id, "parties": sorted(acc.parties), "kinds": sorted(acc.kinds), "stage": acc.stage,
-        "loi": acc.loi, "since": acc.since, "updated": acc.updated, "events": events, "sources": sources,
-        "corroborations": acc.corroborations, "reported": acc.reported,
+        "id": alliance_id,
+        "parties": sorted(acc.parties),
+        "kinds": sorted(acc.kinds),
+        "stage": acc.stage,
+        "loi": acc.loi,
+        "since": acc.since,
+        "updated": acc.updated,
+        "events": events,
+        "sources": sources,
+        "corroborations": acc.corroborations,
+        "reported": acc.reported,
         "stage_key": list(k) if (k := _key(acc, "stage")) else None,
         "since_key": list(k) if (k := _key(acc, "since")) else None,
-        "updated_key": list(k) if (k := _key(acc, "updated")) else None, "latest": latest,
+        "updated_key": list(k) if (k := _key(acc, "updated")) else None,
+        "latest": latest,
     }
 
 
@@ -82,10 +93,20 @@ def entry_doc(raw: Entry, retracted: Collection[str], corrections: dict[str, dic
     """One timeline line: corrections applied, retraction flagged, with its sort key."""
     e = effective(raw, corrections)
     return {
-        "position": e.position, "type": e.type, "date": e.valid, "recorded_at": e.recorded_at,
-        "stage": e.stage, "loi": e.loi, "kind": e.kind, "parties": list(e.parties), "summary": e.summary,
-        "citation": e.citation, "key": e.key, "supersedes": e.supersedes,
-        "retracted": raw.key in retracted, "corrected": raw.key in corrections,
+        "position": e.position,
+        "type": e.type,
+        "date": e.valid,
+        "recorded_at": e.recorded_at,
+        "stage": e.stage,
+        "loi": e.loi,
+        "kind": e.kind,
+        "parties": list(e.parties),
+        "summary": e.summary,
+        "citation": e.citation,
+        "key": e.key,
+        "supersedes": e.supersedes,
+        "retracted": raw.key in retracted,
+        "corrected": raw.key in corrections,
         "sort": [e.start or e.recorded_at[:10], e.end or e.recorded_at[:10], e.position],
     }
 
@@ -93,11 +114,25 @@ def entry_doc(raw: Entry, retracted: Collection[str], corrections: dict[str, dic
 def company_doc(c: CompanyState) -> Doc:
     """A company's document: names, aliases, country, sector and milestones."""
     return {
-        "id": c.company_id, "name": c.name, "name_zh": c.name_zh, "aliases": list(c.aliases),
-        "removed_aliases": list(c.removed_aliases), "country": c.country, "sector": c.sector,
-        "milestones": [{"position": m.position, "date": m.valid, "end": m.end, "milestone": m.milestone,
-                        "description": m.description, "citation": m.citation, "alliance_id": m.alliance_id}
-                       for m in c.milestones],
+        "id": c.company_id,
+        "name": c.name,
+        "name_zh": c.name_zh,
+        "aliases": list(c.aliases),
+        "removed_aliases": list(c.removed_aliases),
+        "country": c.country,
+        "sector": c.sector,
+        "milestones": [
+            {
+                "position": m.position,
+                "date": m.valid,
+                "end": m.end,
+                "milestone": m.milestone,
+                "description": m.description,
+                "citation": m.citation,
+                "alliance_id": m.alliance_id,
+            }
+            for m in c.milestones
+        ],
     }
 
 
@@ -109,7 +144,19 @@ def timeline(docs: Iterable[Doc]) -> list[Doc]:
 
 def company_from_doc(doc: Doc) -> CompanyState:
     """Inverse of `company_doc`."""
-    ms = tuple(Milestone(m["position"], m["date"], m["end"], m["milestone"], m["description"], m["citation"],
-                         m.get("alliance_id")) for m in doc["milestones"])
-    return CompanyState(doc["id"], doc["name"], doc["name_zh"], tuple(doc["aliases"]), doc["country"], doc["sector"], ms,
-                        tuple(doc.get("removed_aliases", ())))  # documents written before removals existed
+    ms = tuple(
+        Milestone(
+            m["position"], m["date"], m["end"], m["milestone"], m["description"], m["citation"], m.get("alliance_id")
+        )
+        for m in doc["milestones"]
+    )
+    return CompanyState(
+        doc["id"],
+        doc["name"],
+        doc["name_zh"],
+        tuple(doc["aliases"]),
+        doc["country"],
+        doc["sector"],
+        ms,
+        tuple(doc.get("removed_aliases", ())),
+    )  # documents written before removals existed

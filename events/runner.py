@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from .envelope import Recorded
-from .errors import EventsError, ChainBroken
+from .errors import ChainBroken, EventsError
 from .store import EventStore
 
 DEFAULT_BATCH = 20_000

@@ -3,6 +3,7 @@
 Times and dates are stored as ISO strings: they compare correctly as text on both
 SQLite and PostgreSQL, and the hash chain needs the exact stored spelling.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, Table, Text, UniqueConstraint, text
@@ -47,27 +48,41 @@ def _bounds() -> tuple[Column, Column]:  # type: ignore[type-arg]
 # The bitemporal read model. Every row is true for log positions recorded_from <= P < recorded_to
 # (transaction time as positions); history rows also for valid dates valid_from <= D < valid_to.
 ALLIANCE_NOW = Table(
-    "alliance_now", METADATA,
-    Column("alliance_id", Text), *_bounds(), Column("doc", Text, nullable=False),
+    "alliance_now",
+    METADATA,
+    Column("alliance_id", Text),
+    *_bounds(),
+    Column("doc", Text, nullable=False),
     PrimaryKeyConstraint("alliance_id", "recorded_from"),
     Index("ix_alliance_now_open", "recorded_to", "alliance_id"),
 )
 ALLIANCE_HISTORY = Table(
-    "alliance_history", METADATA,
-    Column("alliance_id", Text), Column("valid_from", Text), Column("valid_to", Text, nullable=False),
-    *_bounds(), Column("doc", Text, nullable=False),
+    "alliance_history",
+    METADATA,
+    Column("alliance_id", Text),
+    Column("valid_from", Text),
+    Column("valid_to", Text, nullable=False),
+    *_bounds(),
+    Column("doc", Text, nullable=False),
     PrimaryKeyConstraint("alliance_id", "valid_from", "recorded_from"),
     Index("ix_alliance_history_open", "alliance_id", "recorded_to", "valid_from"),
 )
 ALLIANCE_ENTRIES = Table(
-    "alliance_entries", METADATA,
-    Column("alliance_id", Text), Column("position", BigInteger), Column("raw_end", Text),
-    *_bounds(), Column("doc", Text, nullable=False),
+    "alliance_entries",
+    METADATA,
+    Column("alliance_id", Text),
+    Column("position", BigInteger),
+    Column("raw_end", Text),
+    *_bounds(),
+    Column("doc", Text, nullable=False),
     PrimaryKeyConstraint("alliance_id", "position", "recorded_from"),
 )
 COMPANY_NOW = Table(
-    "company_now", METADATA,
-    Column("company_id", Text), *_bounds(), Column("doc", Text, nullable=False),
+    "company_now",
+    METADATA,
+    Column("company_id", Text),
+    *_bounds(),
+    Column("doc", Text, nullable=False),
     PrimaryKeyConstraint("company_id", "recorded_from"),
     Index("ix_company_now_open", "recorded_to", "company_id"),
 )
@@ -111,7 +126,8 @@ POSTGRES_GUARDS = (
 
 
 class SignedCheckpointRow(SQLModel, table=True):
-    """A signed anchor of the chain: (position, head hash, time), Ed25519-signed with a key kept outside the database."""
+    """A signed anchor of the chain: (position, head hash, time), Ed25519-signed with a key kept outside the
+    database."""
 
     __tablename__ = "chain_checkpoints"
     position: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

@@ -11,7 +11,7 @@ from typing import Any
 from .envelope import NewEvent
 from .errors import MalformedEvent
 from .store import EventStore
-from .types import from_payload, REGISTRY
+from .types import REGISTRY, from_payload
 from .values import FuzzyDate
 
 SEED_FILE = "seed_xinhua_2026-05-04.json"
@@ -20,7 +20,8 @@ SEED_FILE = "seed_xinhua_2026-05-04.json"
 def seed_records(name: str = SEED_FILE) -> list[dict[str, Any]]:
     """The raw seed items: {"type", "valid", "key", "payload"}."""
     text = resources.files("events").joinpath("data", name).read_text(encoding="utf-8")
-    return json.loads(text)["events"]
+    items: list[dict[str, Any]] = json.loads(text)["events"]
+    return items
 
 
 def seed_events(name: str = SEED_FILE) -> list[NewEvent]:

@@ -4,13 +4,15 @@ Appends are serialised (SQLite `BEGIN IMMEDIATE`, PostgreSQL a transaction-scope
 lock) so positions are gap-free and become visible in order: a reader tailing
 `position > last` never skips an event that commits late.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import inspect, text
@@ -19,7 +21,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from .codec import GENESIS, HASH_VERSION, V2_COLUMNS, canonical_json, chain_hash_v2, row_hash
 from .envelope import NewEvent, Recorded
-from .errors import ChainBroken, ConcurrencyError, StoreUnavailable
+from .errors import ConcurrencyError, StoreUnavailable
 from .schema import ADD_HASH_VERSION, METADATA, POSTGRES_GUARDS, SQLITE_GUARDS, EventRow
 from .types import from_payload, to_payload
 from .values import FuzzyDate, Precision
@@ -34,14 +36,24 @@ _CHAIN_COLUMNS = _COLUMNS + ", hash_version"  # what verification reads: every s
 # the chain hashes rows in this column order: keep _COLUMNS in step with the codec
 assert tuple(c.strip() for c in _COLUMNS.split(","))[:13] == V2_COLUMNS
 _NAMES = tuple(c.strip() for c in _COLUMNS.split(","))
-RAW_COLUMNS = ("position", "type", "schema_version", "payload", "valid_from", "valid_precision", "recorded_at",
-               "idempotency_key", "stream_id", "stream_version")
+RAW_COLUMNS = (
+    "position",
+    "type",
+    "schema_version",
+    "payload",
+    "valid_from",
+    "valid_precision",
+    "recorded_at",
+    "idempotency_key",
+    "stream_id",
+    "stream_version",
+)
 _RAW = ", ".join(RAW_COLUMNS)
 
 
 def utc_stamp(t: datetime) -> str:
     """The one spelling of a transaction time: UTC, microseconds, 'Z'."""
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def default_key(stream_id: str, type_name: str, payload_json: str, valid: str | None) -> str:
@@ -112,10 +124,14 @@ class EventStore:
         payload = to_payload(n.event)
         payload_json = canonical_json(payload)
         stream = n.stream
-        key = n.idempotency_key or default_key(stream, n.event.type_name, payload_json, str(n.valid) if n.valid else None)
+        key = n.idempotency_key or default_key(
+            stream, n.event.type_name, payload_json, str(n.valid) if n.valid else None
+        )
         return n, stream, payload_json, key, payload.get("citation")
 
-    def _append_locked(self, conn: Connection, prepared: list[tuple[NewEvent, str, str, str, Any]], expected: dict[str, int]) -> list[Recorded]:
+    def _append_locked(
+        self, conn: Connection, prepared: list[tuple[NewEvent, str, str, str, Any]], expected: dict[str, int]
+    ) -> list[Recorded]:
         keys = [p[3] for p in prepared]
         stored, (position, prev_hash, last_at) = self._lock_and_look(conn, keys)
         fresh = [p for p in prepared if p[3] not in stored]
@@ -123,7 +139,7 @@ class EventStore:
         for stream, want in expected.items():
             if fresh and versions.get(stream, 0) != want:
                 raise ConcurrencyError(stream, want, versions.get(stream, 0))
-        now = utc_stamp(datetime.now(timezone.utc))
+        now = utc_stamp(datetime.now(UTC))
         recorded_at = max(now, last_at) if last_at else now  # transaction time never runs backwards
         rows: list[tuple[Any, ...]] = []
         out: dict[str, Recorded] = {}
@@ -135,8 +151,20 @@ class EventStore:
             row = self._row(n, stream, version, payload_json, key, position, prev_hash, recorded_at, citation)
             prev_hash = row[-1]
             rows.append(row)
-            out[key] = Recorded(position, stream, version, n.event.type_name, n.event.schema_version, n.event,
-                                n.valid, recorded_at, key, citation, row[-2], prev_hash)
+            out[key] = Recorded(
+                position,
+                stream,
+                version,
+                n.event.type_name,
+                n.event.schema_version,
+                n.event,
+                n.valid,
+                recorded_at,
+                key,
+                citation,
+                row[-2],
+                prev_hash,
+            )
         if rows:
             cur = conn.connection.cursor()
             try:
@@ -156,12 +184,34 @@ class EventStore:
             known = {**known, **self._stream_versions(conn, missing)}
         return dict(known)
 
-    def _row(self, n: NewEvent, stream: str, version: int, payload_json: str, key: str, position: int, prev: str,
-             recorded_at: str, citation: dict[str, Any] | None) -> tuple[Any, ...]:
+    def _row(
+        self,
+        n: NewEvent,
+        stream: str,
+        version: int,
+        payload_json: str,
+        key: str,
+        position: int,
+        prev: str,
+        recorded_at: str,
+        citation: dict[str, Any] | None,
+    ) -> tuple[Any, ...]:
         v = n.valid
-        cols = (position, stream, version, n.event.type_name, n.event.schema_version, payload_json,
-                str(v) if v else None, v.start.isoformat() if v else None, v.end.isoformat() if v else None,
-                v.precision.value if v else None, recorded_at, canonical_json(citation) if citation else None, key)
+        cols = (
+            position,
+            stream,
+            version,
+            n.event.type_name,
+            n.event.schema_version,
+            payload_json,
+            str(v) if v else None,
+            v.start.isoformat() if v else None,
+            v.end.isoformat() if v else None,
+            v.precision.value if v else None,
+            recorded_at,
+            canonical_json(citation) if citation else None,
+            key,
+        )
         h = chain_hash_v2(prev, cols)
         return (HASH_VERSION, *cols, prev, h)
 
@@ -174,14 +224,23 @@ class EventStore:
             event = from_payload(row["type"], row["schema_version"], json.loads(row["payload"]))
         prov = provenance if provenance is not None else row["provenance"]
         return Recorded(
-            position=row["position"], stream_id=row["stream_id"], stream_version=row["stream_version"],
-            type=row["type"], schema_version=row["schema_version"], event=event, valid=valid,
-            recorded_at=row["recorded_at"], idempotency_key=row["idempotency_key"],
+            position=row["position"],
+            stream_id=row["stream_id"],
+            stream_version=row["stream_version"],
+            type=row["type"],
+            schema_version=row["schema_version"],
+            event=event,
+            valid=valid,
+            recorded_at=row["recorded_at"],
+            idempotency_key=row["idempotency_key"],
             provenance=json.loads(prov) if isinstance(prov, str) else prov,
-            prev_hash=row["prev_hash"], hash=row["hash"],
+            prev_hash=row["prev_hash"],
+            hash=row["hash"],
         )
 
-    def _lock_and_look(self, conn: Connection, keys: list[str]) -> tuple[dict[str, Recorded], tuple[int, str, str | None]]:
+    def _lock_and_look(
+        self, conn: Connection, keys: list[str]
+    ) -> tuple[dict[str, Recorded], tuple[int, str, str | None]]:
         """Take the appenders' lock, then read the stored events with these keys and the chain's tail.
 
         One round trip for a usual batch: on PostgreSQL the lock and the read go out pipelined (the
@@ -191,8 +250,10 @@ class EventStore:
             if self.is_postgres:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
             return self._by_keys(conn, keys), self._tail(conn)
-        sql = (f"SELECT {_COLUMNS}, 0 FROM events WHERE idempotency_key IN ({', '.join([self._ph] * len(keys))})"
-               f" UNION ALL SELECT * FROM (SELECT {_COLUMNS}, 1 FROM events ORDER BY position DESC LIMIT 1) t")
+        sql = (
+            f"SELECT {_COLUMNS}, 0 FROM events WHERE idempotency_key IN ({', '.join([self._ph] * len(keys))})"
+            f" UNION ALL SELECT * FROM (SELECT {_COLUMNS}, 1 FROM events ORDER BY position DESC LIMIT 1) t"
+        )
         if self.is_postgres:
             raw = conn.connection.driver_connection
             with raw.pipeline():  # type: ignore[union-attr]
@@ -216,7 +277,7 @@ class EventStore:
             chunk = tuple(keys[i : i + 500])
             sql = f"SELECT {_COLUMNS} FROM events WHERE idempotency_key IN ({', '.join([self._ph] * len(chunk))})"
             for r in conn.exec_driver_sql(sql, chunk).mappings():
-                found[r["idempotency_key"]] = self._recorded(r)
+                found[r["idempotency_key"]] = self._recorded(dict(r))
         return found
 
     def _stream_versions(self, conn: Connection, streams: set[str]) -> dict[str, int]:
@@ -224,8 +285,10 @@ class EventStore:
         items = sorted(streams)
         for i in range(0, len(items), 500):
             chunk = tuple(items[i : i + 500])
-            sql = (f"SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id IN"
-                   f" ({', '.join([self._ph] * len(chunk))}) GROUP BY stream_id")
+            sql = (
+                f"SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id IN"
+                f" ({', '.join([self._ph] * len(chunk))}) GROUP BY stream_id"
+            )
             cur = conn.connection.cursor()  # plain DB-API rows: this runs on every append
             try:
                 cur.execute(sql, chunk)
@@ -237,7 +300,9 @@ class EventStore:
 
     @staticmethod
     def _tail(conn: Connection) -> tuple[int, str, str | None]:
-        row = conn.exec_driver_sql("SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1").first()
+        row = conn.exec_driver_sql(
+            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+        ).first()
         return (int(row[0]), row[1], row[2]) if row else (0, GENESIS, None)
 
     def write(self) -> _Tx:
@@ -251,9 +316,17 @@ class EventStore:
 
     # --- reading --------------------------------------------------------------------
 
-    def read(self, *, after: int = 0, upto: int | None = None, types: Iterable[str] | None = None,
-             streams: Iterable[str] | None = None, limit: int | None = None, batch: int = 10_000,
-             conn: Connection | None = None) -> Iterator[Recorded]:
+    def read(
+        self,
+        *,
+        after: int = 0,
+        upto: int | None = None,
+        types: Iterable[str] | None = None,
+        streams: Iterable[str] | None = None,
+        limit: int | None = None,
+        batch: int = 10_000,
+        conn: Connection | None = None,
+    ) -> Iterator[Recorded]:
         """Events with after < position <= upto, optionally only these types / streams, in position
         order, at most `limit` of them: the one way to read the log (decoded and upcast)."""
         f = _Filter.of(after, upto, types, streams, limit)
@@ -261,15 +334,23 @@ class EventStore:
             for r in rows:
                 yield self._recorded(dict(zip(_NAMES, r, strict=False)))
 
-    def read_raw(self, *, after: int = 0, upto: int | None = None, types: Iterable[str] | None = None,
-                 streams: Iterable[str] | None = None, limit: int | None = None, batch: int = 50_000,
-                 conn: Connection | None = None) -> Iterator[tuple[Any, ...]]:
+    def read_raw(
+        self,
+        *,
+        after: int = 0,
+        upto: int | None = None,
+        types: Iterable[str] | None = None,
+        streams: Iterable[str] | None = None,
+        limit: int | None = None,
+        batch: int = 50_000,
+        conn: Connection | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
         """The same events undecoded, for bulk folds: tuples of RAW_COLUMNS (no row objects, no JSON)."""
         f = _Filter.of(after, upto, types, streams, limit)
         for rows in self._pages(f, _RAW, batch, conn):
             yield from rows
 
-    def _pages(self, f: "_Filter", columns: str, batch: int, conn: Connection | None) -> Iterator[list[tuple[Any, ...]]]:
+    def _pages(self, f: _Filter, columns: str, batch: int, conn: Connection | None) -> Iterator[list[tuple[Any, ...]]]:
         """Pages of rows by position (keyset pagination); streams in chunks of 500 are merged in order."""
         if f.streams is not None and not f.streams or f.types is not None and not f.types or f.limit == 0:
             return
@@ -290,10 +371,18 @@ class EventStore:
                 return
             last = rows[-1][0]
 
-    def _merged(self, f: "_Filter", columns: str, batch: int, conn: Connection | None) -> Iterator[list[tuple[Any, ...]]]:
-        chunks = [f.streams[i : i + 500] for i in range(0, len(f.streams), 500)]  # type: ignore[index]
-        rows = sorted((r for c in chunks for page in self._pages(f.but(streams=c, limit=None), columns, batch, conn)
-                       for r in page), key=lambda r: r[0])
+    def _merged(self, f: _Filter, columns: str, batch: int, conn: Connection | None) -> Iterator[list[tuple[Any, ...]]]:
+        streams = f.streams or ()
+        chunks = [streams[i : i + 500] for i in range(0, len(streams), 500)]
+        rows = sorted(
+            (
+                r
+                for c in chunks
+                for page in self._pages(f.but(streams=c, limit=None), columns, batch, conn)
+                for r in page
+            ),
+            key=lambda r: r[0],
+        )
         yield rows if f.limit is None else rows[: f.limit]
 
     def _run(self, conn: Connection | None, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -307,7 +396,7 @@ class EventStore:
         cur = conn.connection.cursor()
         try:
             cur.execute(sql, params)
-            return cur.fetchall()
+            return cast("list[tuple[Any, ...]]", cur.fetchall())  # DB-API rows are tuples already
         finally:
             cur.close()
 
@@ -330,7 +419,9 @@ class EventStore:
         pos, typ, sv, payload, vfrom, vprec, at, key, stream, version = raw
         p = orjson.loads(payload)
         valid = FuzzyDate(date.fromisoformat(vfrom), Precision(vprec)) if vfrom else None
-        return Recorded(pos, stream, version, typ, sv, from_payload(typ, sv, p), valid, at, key, p.get("citation"), "", "")
+        return Recorded(
+            pos, stream, version, typ, sv, from_payload(typ, sv, p), valid, at, key, p.get("citation"), "", ""
+        )
 
     def count(self, conn: Connection | None = None) -> int:
         """How many events are stored."""
@@ -346,7 +437,9 @@ class EventStore:
         Transaction time never runs backwards along positions, so this is the last row of the
         `recorded_at` index up to T (one seek; MAX(position) would scan the range)."""
         with self.engine.connect() as conn:
-            q = text("SELECT position FROM events WHERE recorded_at <= :t ORDER BY recorded_at DESC, position DESC LIMIT 1")
+            q = text(
+                "SELECT position FROM events WHERE recorded_at <= :t ORDER BY recorded_at DESC, position DESC LIMIT 1"
+            )
             row = conn.execute(q, {"t": utc_stamp(known_at)}).first()
             return int(row[0]) if row else 0
 
@@ -366,11 +459,15 @@ class EventStore:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT hash FROM events WHERE position = :p"), {"p": position}).scalar()
 
-    def _chain_rows(self, *, batch: int, conn: Connection | None = None,
-                    upto: int | None = None) -> Iterator[tuple[Any, ...]]:
+    def _chain_rows(
+        self, *, batch: int, conn: Connection | None = None, upto: int | None = None
+    ) -> Iterator[tuple[Any, ...]]:
         """Every stored column of every event (up to `upto`), in position order, as plain tuples."""
-        sql = (f"SELECT {_CHAIN_COLUMNS} FROM events WHERE position > {self._ph}"
-               + (f" AND position <= {self._ph}" if upto is not None else "") + f" ORDER BY position LIMIT {self._ph}")
+        sql = (
+            f"SELECT {_CHAIN_COLUMNS} FROM events WHERE position > {self._ph}"
+            + (f" AND position <= {self._ph}" if upto is not None else "")
+            + f" ORDER BY position LIMIT {self._ph}"
+        )
         last = 0
         while True:
             params = (last, *((upto,) if upto is not None else ()), batch)
@@ -424,16 +521,22 @@ class _Filter:
     limit: int | None
 
     @classmethod
-    def of(cls, after: int, upto: int | None, types: Iterable[str] | None, streams: Iterable[str] | None,
-           limit: int | None) -> "_Filter":
-        return cls(after, upto, tuple(sorted(set(types))) if types is not None else None,
-                   tuple(sorted(set(streams))) if streams is not None else None, limit)
+    def of(
+        cls, after: int, upto: int | None, types: Iterable[str] | None, streams: Iterable[str] | None, limit: int | None
+    ) -> _Filter:
+        return cls(
+            after,
+            upto,
+            tuple(sorted(set(types))) if types is not None else None,
+            tuple(sorted(set(streams))) if streams is not None else None,
+            limit,
+        )
 
-    def but(self, **changes: Any) -> "_Filter":
-        return _Filter(**{**{k: getattr(self, k) for k in self.__slots__}, **changes})  # type: ignore[attr-defined]
+    def but(self, **changes: Any) -> _Filter:
+        return _Filter(**{**{k: getattr(self, k) for k in self.__slots__}, **changes})
 
     def where(self, ph: str) -> tuple[str, tuple[Any, ...]]:
-        sql, params = "", []
+        sql, params = "", list[Any]()
         if self.upto is not None:
             sql += f" AND position <= {ph}"
             params.append(self.upto)

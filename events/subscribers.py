@@ -5,7 +5,7 @@ registry) with `register(factory)`; the composition root builds the runner from 
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .readmodel import AllianceProjection, CompanyProjection
 from .runner import Runner, Subscriber

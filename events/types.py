@@ -4,11 +4,13 @@ Type names are strings decoupled from class paths, so classes can move without
 breaking stored logs. Old payload shapes are lifted by upcasters (see `UPCASTERS`)
 before they meet a class; `tests/fixtures/old_payloads.json` keeps one of each.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from .errors import MalformedEvent, UnknownEventType
 from .values import KINDS, STAGES, Citation
@@ -285,10 +287,24 @@ class DealRejected(Event):
 
 
 EVENT_CLASSES: tuple[type[Event], ...] = (
-    CompanyRegistered, AliasAdded, AliasRemoved, CompanyMilestone, AllianceReported, StageChanged,
-    AllianceCorroborated, AllianceEnded, ReportRetracted, ReportCorrected,
-    FeedAdded, FeedChanged, FeedMoved, FeedDisabled, FeedRemoved,
-    DealQueued, DealConfirmed, DealRejected,
+    CompanyRegistered,
+    AliasAdded,
+    AliasRemoved,
+    CompanyMilestone,
+    AllianceReported,
+    StageChanged,
+    AllianceCorroborated,
+    AllianceEnded,
+    ReportRetracted,
+    ReportCorrected,
+    FeedAdded,
+    FeedChanged,
+    FeedMoved,
+    FeedDisabled,
+    FeedRemoved,
+    DealQueued,
+    DealConfirmed,
+    DealRejected,
 )
 REGISTRY: dict[str, type[Event]] = {c.type_name: c for c in EVENT_CLASSES}
 
@@ -327,7 +343,9 @@ def upcast(type_name: str, version: int, payload: dict[str, Any]) -> dict[str, A
 
 def from_payload(type_name: str, version: int, payload: dict[str, Any]) -> Event:
     """Build the typed event from a stored payload (upcasting first)."""
-    payload = upcast(type_name, version, payload) if version != REGISTRY.get(type_name, Event).schema_version else payload
+    payload = (
+        upcast(type_name, version, payload) if version != REGISTRY.get(type_name, Event).schema_version else payload
+    )
     cls = REGISTRY.get(type_name)
     if cls is None:
         raise UnknownEventType(f"unknown event type {type_name!r}")
@@ -369,7 +387,12 @@ def to_payload(event: Event) -> dict[str, Any]:
 
 def stream_of(event: Event) -> str:
     """The stream an event belongs to, derived from its subject."""
-    for attr, prefix in (("alliance_id", "alliance"), ("company_id", "company"), ("feed_id", "feed"), ("candidate_id", "candidate")):
+    for attr, prefix in (
+        ("alliance_id", "alliance"),
+        ("company_id", "company"),
+        ("feed_id", "feed"),
+        ("candidate_id", "candidate"),
+    ):
         v = getattr(event, attr, None)
         if v:
             return f"{prefix}-{v}"

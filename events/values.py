@@ -4,7 +4,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 
 from .errors import BadDate
@@ -60,7 +60,7 @@ class FuzzyDate:
     precision: Precision = field(compare=False)
 
     @classmethod
-    def parse(cls, text: str) -> "FuzzyDate":
+    def parse(cls, text: str) -> FuzzyDate:
         """Read "YYYY", "YYYY-MM" or "YYYY-MM-DD" into a date with its precision."""
         m = _FUZZY.match(text.strip()) if isinstance(text, str) else None
         if not m:
@@ -108,7 +108,7 @@ def parse_instant(text: str) -> datetime:
         t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except (ValueError, AttributeError) as e:
         raise BadDate(f"not a timestamp: {text!r} (use ISO-8601, e.g. 2026-05-05T12:00:00Z)") from e
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,10 +151,13 @@ class Fetcher:
         started = time.monotonic()
         state = _State(url=url, etag=etag, last_modified=last_modified)
         # A fresh pinned transport per fetch: pins never leak between feeds or threads.
-        pinned = PinnedTransport(verify=self._ssl) if self._transport is None else None
-        if pinned is not None:
+        pinned: PinnedTransport | None = None
+        transport: httpx.BaseTransport
+        if self._transport is None:
+            pinned = transport = PinnedTransport(verify=self._ssl)
             pinned.deadline.at = started + self.total_timeout  # bounds connect, headers and body alike
-        transport = pinned if pinned is not None else _Borrowed(self._transport)
+        else:
+            transport = _Borrowed(self._transport)
         try:
             with httpx.Client(
                 transport=transport,

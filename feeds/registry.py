@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 __all__ = ["Company", "Registry", "company_id"]
 
@@ -44,7 +44,7 @@ class Company:
         yield from self.brands
 
     @classmethod
-    def from_dict(cls, raw: dict) -> "Company":
+    def from_dict(cls, raw: dict[str, Any]) -> "Company":
         return cls(
             id=raw.get("id") or company_id(raw["name"]),
             name=raw["name"],

@@ -9,20 +9,30 @@ An entry's sort key is (first day, last day, position): the stage is the stage o
 live entry with the greatest key. Retractions and corrections name the entry they
 supersede by idempotency key and force a recompute from the entries.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from ..envelope import Recorded
 from ..types import to_payload
 from ..values import FuzzyDate
 
-ALLIANCE_EVENT_TYPES = frozenset({
-    "AllianceReported", "StageChanged", "AllianceCorroborated", "AllianceEnded",
-    "ReportRetracted", "ReportCorrected", "CompanyMilestone", "AllianceNamed",
-})
+ALLIANCE_EVENT_TYPES = frozenset(
+    {
+        "AllianceReported",
+        "StageChanged",
+        "AllianceCorroborated",
+        "AllianceEnded",
+        "ReportRetracted",
+        "ReportCorrected",
+        "CompanyMilestone",
+        "AllianceNamed",
+    }
+)
 _FAR = "9999-12-31"
 
 
@@ -83,7 +93,9 @@ class AllianceState:
     @property
     def names(self) -> tuple[str, ...]:
         """The alliance's own names (AllianceNamed entries), first seen first."""
-        return tuple(dict.fromkeys(e.summary for e in self.entries if e.type == "AllianceNamed" and e.key not in self.retracted))
+        return tuple(
+            dict.fromkeys(e.summary for e in self.entries if e.type == "AllianceNamed" and e.key not in self.retracted)
+        )
 
 
 # --- entries --------------------------------------------------------------------------
@@ -94,17 +106,41 @@ def date_strings(valid: FuzzyDate | None) -> tuple[str | None, str | None, str |
     return (str(valid), valid.start.isoformat(), valid.end.isoformat()) if valid else (None, None, None)
 
 
-def entry_from(position: int, key: str, type_name: str, dates: tuple[str | None, str | None, str | None],
-               recorded_at: str, p: dict[str, Any]) -> Entry:
+def entry_from(
+    position: int,
+    key: str,
+    type_name: str,
+    dates: tuple[str | None, str | None, str | None],
+    recorded_at: str,
+    p: dict[str, Any],
+) -> Entry:
     """A timeline entry from an event's JSON payload (the rebuild path skips typed events)."""
     base = (position, key, type_name, *dates, recorded_at)
     cite = p.get("citation")
     if type_name == "AllianceReported":
-        return Entry(*base, p["stage"], p.get("loi", False), p["kind"], tuple(p["parties"]), p.get("summary", ""),
-                     cite, None, p.get("confidence"))
+        return Entry(
+            *base,
+            p["stage"],
+            p.get("loi", False),
+            p["kind"],
+            tuple(p["parties"]),
+            p.get("summary", ""),
+            cite,
+            None,
+            p.get("confidence"),
+        )
     if type_name == "StageChanged":
-        return Entry(*base, p["stage"], p.get("loi", False), p.get("kind"), tuple(p.get("parties_added") or ()),
-                     p.get("summary", ""), cite, None, p.get("confidence"))
+        return Entry(
+            *base,
+            p["stage"],
+            p.get("loi", False),
+            p.get("kind"),
+            tuple(p.get("parties_added") or ()),
+            p.get("summary", ""),
+            cite,
+            None,
+            p.get("confidence"),
+        )
     if type_name == "AllianceEnded":
         return Entry(*base, "ended", False, None, (), p.get("reason", ""), cite)
     if type_name == "AllianceCorroborated":
@@ -112,8 +148,11 @@ def entry_from(position: int, key: str, type_name: str, dates: tuple[str | None,
     if type_name == "ReportRetracted":
         return Entry(*base, None, False, None, (), p.get("reason", ""), cite, p["supersedes"])
     if type_name == "ReportCorrected":
-        fix = {k: (tuple(v) if k == "parties" else v) for k in ("parties", "kind", "stage", "loi", "date")
-               if (v := p.get(k)) is not None}
+        fix = {
+            k: (tuple(v) if k == "parties" else v)
+            for k in ("parties", "kind", "stage", "loi", "date")
+            if (v := p.get(k)) is not None
+        }
         return Entry(*base, None, False, None, (), p.get("reason", ""), cite, p["supersedes"], None, fix)
     if type_name == "CompanyMilestone":
         return Entry(*base, None, False, None, (p["company_id"],), p.get("description", ""), cite)
@@ -124,8 +163,9 @@ def entry_from(position: int, key: str, type_name: str, dates: tuple[str | None,
 
 def entry_of(rec: Recorded) -> Entry:
     """Turn a stored alliance event into a timeline entry."""
-    return entry_from(rec.position, rec.idempotency_key, rec.type, date_strings(rec.valid), rec.recorded_at,
-                      to_payload(rec.event))
+    return entry_from(
+        rec.position, rec.idempotency_key, rec.type, date_strings(rec.valid), rec.recorded_at, to_payload(rec.event)
+    )
 
 
 def merge_fix(old: dict[str, Any] | None, new: dict[str, Any], position: int) -> dict[str, Any]:
@@ -167,10 +207,10 @@ def fold_entry(state: AllianceState | None, entry: Entry, alliance_id: str) -> A
     if state is None:
         state = AllianceState(alliance_id=alliance_id)
     state = replace(state, entries=state.entries + (entry,))
-    if entry.type == "ReportRetracted":
+    if entry.type == "ReportRetracted" and entry.supersedes is not None:
         return recompute(replace(state, retracted=state.retracted | {entry.supersedes}))
-    if entry.type == "ReportCorrected":
-        fix = merge_fix(state.corrections.get(entry.supersedes), entry.fix or {}, entry.position)  # type: ignore[arg-type]
+    if entry.type == "ReportCorrected" and entry.supersedes is not None:
+        fix = merge_fix(state.corrections.get(entry.supersedes), entry.fix or {}, entry.position)
         return recompute(replace(state, corrections={**state.corrections, entry.supersedes: fix}))
     if entry.key in state.retracted:
         return state
@@ -185,8 +225,21 @@ class Aggregate:
     Order-insensitive: union of parties and kinds, max/min by sort key, distinct sources.
     """
 
-    __slots__ = ("parties", "kinds", "sources", "stage", "loi", "stage_k", "since", "since_k", "updated",
-                 "updated_k", "reported", "corroborations", "counted_sources")
+    __slots__ = (
+        "parties",
+        "kinds",
+        "sources",
+        "stage",
+        "loi",
+        "stage_k",
+        "since",
+        "since_k",
+        "updated",
+        "updated_k",
+        "reported",
+        "corroborations",
+        "counted_sources",
+    )
 
     def __init__(self, s: AllianceState | None = None) -> None:
         self.parties: set[str] = set(s.parties) if s else set()
@@ -199,14 +252,20 @@ class Aggregate:
         self.counted_sources = 0  # sources known only by number (an aggregate resumed from a read-model row)
 
     @classmethod
-    def resume(cls, doc: dict[str, Any]) -> "Aggregate":
+    def resume(cls, doc: dict[str, Any]) -> Aggregate:
         """The aggregate a read-model document describes (its sources only as a count)."""
         a = cls()
         a.parties, a.kinds = set(doc["parties"]), set(doc["kinds"])
         a.stage, a.loi = doc["stage"], doc["loi"]
-        a.stage_k, a.since_k, a.updated_k = (tuple(doc[k]) if doc[k] else None
-                                             for k in ("stage_key", "since_key", "updated_key"))
-        a.since, a.updated, a.reported, a.corroborations = doc["since"], doc["updated"], doc["reported"], doc["corroborations"]
+        a.stage_k, a.since_k, a.updated_k = (
+            tuple(doc[k]) if doc[k] else None for k in ("stage_key", "since_key", "updated_key")
+        )
+        a.since, a.updated, a.reported, a.corroborations = (
+            doc["since"],
+            doc["updated"],
+            doc["reported"],
+            doc["corroborations"],
+        )
         a.counted_sources = doc["sources"]
         return a
 
@@ -214,7 +273,7 @@ class Aggregate:
     def source_count(self) -> int:
         return len(self.sources) + self.counted_sources
 
-    def add(self, e: Entry, new_source: bool | None = None) -> "Aggregate":
+    def add(self, e: Entry, new_source: bool | None = None) -> Aggregate:
         """Count one live, effective entry. `new_source`: whether its source is new here, when the
         caller knows better than this aggregate's set (a resumed aggregate counts sources by number)."""
         t = e.type
@@ -240,12 +299,30 @@ class Aggregate:
             self.counted_sources += 1
         return self
 
-    def state(self, alliance_id: str, entries: tuple[Entry, ...], retracted: frozenset[str],
-              corrections: dict[str, dict[str, Any]]) -> AllianceState:
+    def state(
+        self,
+        alliance_id: str,
+        entries: tuple[Entry, ...],
+        retracted: frozenset[str],
+        corrections: dict[str, dict[str, Any]],
+    ) -> AllianceState:
         return AllianceState(
-            alliance_id, entries, retracted, corrections, tuple(sorted(self.parties)), tuple(sorted(self.kinds)),
-            self.stage, self.loi, self.stage_k, self.since, self.since_k, self.updated, self.updated_k,
-            self.reported, tuple(sorted(self.sources)), self.corroborations,
+            alliance_id,
+            entries,
+            retracted,
+            corrections,
+            tuple(sorted(self.parties)),
+            tuple(sorted(self.kinds)),
+            self.stage,
+            self.loi,
+            self.stage_k,
+            self.since,
+            self.since_k,
+            self.updated,
+            self.updated_k,
+            self.reported,
+            tuple(sorted(self.sources)),
+            self.corroborations,
         )
 
 
@@ -282,12 +359,18 @@ def from_entries(alliance_id: str, entries: tuple[Entry, ...]) -> AllianceState:
         if e.type == "ReportRetracted":
             retracted.add(e.supersedes)  # type: ignore[arg-type]
         elif e.type == "ReportCorrected":
-            corrections[e.supersedes] = merge_fix(corrections.get(e.supersedes), e.fix or {}, e.position)  # type: ignore[index]
+            corrections[e.supersedes] = merge_fix(corrections.get(e.supersedes), e.fix or {}, e.position)  # type: ignore[index,arg-type]
     return summarize(alliance_id, entries, frozenset(retracted), corrections)
 
 
-def summarize(alliance_id: str, entries: tuple[Entry, ...], retracted: frozenset[str],
-              corrections: dict[str, dict[str, Any]], *, until: date | None = None) -> AllianceState:
+def summarize(
+    alliance_id: str,
+    entries: tuple[Entry, ...],
+    retracted: frozenset[str],
+    corrections: dict[str, dict[str, Any]],
+    *,
+    until: date | None = None,
+) -> AllianceState:
     """All aggregates in one pass over the live entries (optionally only those certainly past by `until`)."""
     limit = until.isoformat() if until else None
     acc = Aggregate()

@@ -165,9 +165,9 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
         count = int(g[0]) if g[0].isdigit() else _EN_NUM.get(g[0].lower())
         return _add(anchor, count, g[1]) if anchor and count else None
     if kind in ("en_mdy", "en_dmy"):
-        mon, day, year = (g[0], g[1], g[2]) if kind == "en_mdy" else (g[1], g[0], g[2])
-        mo, d = _MONTHS[mon.lower()], int(day)
-        y = int(year) if year else _year_for(mo, d, pub)
+        mon, day_text, year_text = (g[0], g[1], g[2]) if kind == "en_mdy" else (g[1], g[0], g[2])
+        mo, d = _MONTHS[mon.lower()], int(day_text)
+        y = int(year_text) if year_text else _year_for(mo, d, pub)
         return _fmt(y, mo, d) if _valid(y, mo, d) else None
     if kind in ("en_my", "en_my2"):
         mo = _MONTHS[g[0].lower()]
@@ -180,8 +180,8 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
             monday = pub - dt.timedelta(days=pub.weekday() + 7)
             return (monday + dt.timedelta(days=target)).isoformat()
         if g[0] in ("本周", "这周"):
-            day = pub - dt.timedelta(days=pub.weekday()) + dt.timedelta(days=target)
-            return day.isoformat() if day <= pub else None
+            when = pub - dt.timedelta(days=pub.weekday()) + dt.timedelta(days=target)
+            return when.isoformat() if when <= pub else None
         back = (pub.weekday() - target) % 7  # "周四" published on a Thursday is that day
         return (pub - dt.timedelta(days=back)).isoformat()
     if kind == "cn_same":

@@ -26,18 +26,18 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def _field(deal: Deal | dict, name: str) -> Any:
+def _field(deal: Deal | dict[str, Any], name: str) -> Any:
     return deal[name] if isinstance(deal, dict) else getattr(deal, name)
 
 
-def _pairs(deals: Iterable[Deal | dict]) -> set[frozenset[str]]:
+def _pairs(deals: Iterable[Deal | dict[str, Any]]) -> set[frozenset[str]]:
     return {frozenset(p) for d in deals for p in combinations(sorted(set(_field(d, "parties"))), 2)}
 
 
 APPLY_THRESHOLD = 0.6  # feeds.decide.DEFAULT_THRESHOLD; deals below it go to the review queue
 
 
-def score(gold: list[dict], predicted: dict[str, list[Deal]], threshold: float = APPLY_THRESHOLD) -> dict:
+def score(gold: list[dict[str, Any]], predicted: dict[str, list[Deal]], threshold: float = APPLY_THRESHOLD) -> dict[str, Any]:
     """Party-set and pair precision/recall/F1, field accuracies over matched deals, and the
     same for the deals applied without review."""
     result = _score(gold, predicted)
@@ -56,10 +56,10 @@ def score(gold: list[dict], predicted: dict[str, list[Deal]], threshold: float =
     return result
 
 
-def _score(gold: list[dict], predicted: dict[str, list[Deal]]) -> dict:
+def _score(gold: list[dict[str, Any]], predicted: dict[str, list[Deal]]) -> dict[str, Any]:
     set_tp = set_pred = set_gold = 0
     pair_tp = pair_pred = pair_gold = 0
-    matched: list[tuple[dict, Deal | dict]] = []
+    matched: list[tuple[dict[str, Any], Deal | dict[str, Any]]] = []
     for item in gold:
         gold_deals = item.get("deals", [])
         pred_deals = list(predicted.get(item["id"], []))
@@ -81,7 +81,8 @@ def _score(gold: list[dict], predicted: dict[str, list[Deal]]) -> dict:
     def accuracy(name: str) -> float:
         if not matched:
             return 0.0
-        return round(sum(g.get(name) == _field(p, name) for g, p in matched) / len(matched), 4)
+        hits = sum(1 for g, p in matched if g.get(name) == _field(p, name))
+        return round(hits / len(matched), 4)
 
     return {
         "party_sets": _prf(set_tp, set_pred, set_gold),
