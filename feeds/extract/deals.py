@@ -473,9 +473,44 @@ def _exits_venture(acting: list[_Unit], text: str) -> bool:
         or len(_VENTURE_WORD.findall(text)) >= 2
 
 
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """What the headline of a full article says: the companies it names, and whether it analyses
+    (asks, explains, looks back, interviews) rather than reports."""
+
+    named: frozenset[str]
+    analysis: bool
+
+
+def _headline(text: str, regions: list[discourse.Region], mentions: list[Mention]) -> Headline:
+    end = regions[0].end if regions and regions[0].role == discourse.TITLE else 0
+    return Headline(frozenset(m.company_id for m in mentions if m.start < end),
+                    discourse.ANALYSIS.search(text, 0, end) is not None)
+
+
+_STATED_AS_STATE = frozenset({"technology_supply", "licensing"})
+# The supplier acting or a contract made ("will supply its chips to", "签署供货协议", "wins an order"), unlike a
+# product said to use a part ("R2 will use LG cells", "M8将首发搭载华为ADS 4").
+_SUPPLIER_ACTS = re.compile(r"供应|供货|提供|定点|订单|合同|协议|签|(?i:\bsuppl(?:y|ies|ying)\b|\bprovid(?:e|es|ing)\b|\bdeal\b|"
+                            r"\bcontract|\border\b|\bagree|\bsign)")
+
+
+def _unreported(group: _Group, kind: str, stage: str | None, headline: Headline | None, text: str) -> bool:
+    """A full article applies a deal only when its headline names one of the parties and reports
+    rather than analyses, and a supply or licence comes with a stage of an act (signed, agreed,
+    launched): "Rivian R2 will use LG cells", "问界M8将搭载华为ADS 4" restate a relation, they do
+    not report one. Anything weaker is read by a person first."""
+    if headline is None:
+        return False
+    if headline.analysis or not group.parties & headline.named:
+        return True
+    return stage is None and kind in _STATED_AS_STATE and not any(
+        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in group.units if u.news)
+
+
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
             ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None,
-            full: bool = False, mentions: list[Mention] | None = None) -> Deal | None:
+            full: bool = False, mentions: list[Mention] | None = None, headline: Headline | None = None) -> Deal | None:
     """The deal a party group reports, or None when nothing names a deal kind.
 
     Kind, stage and date come from the headline and lead when they state them; body sentences
@@ -520,7 +555,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if not news:
         confidence = min(confidence, 0.5)  # the body alone: background until a person says otherwise
     elif _weak(news, group, text, full) or _venture_product(acting, group, text) \
-            or (full and _venture_business(news, group, text, mentions or [])):
+            or (full and _venture_business(news, group, text, mentions or [])) or _unreported(group, kind, best_stage, headline, text):
         confidence = min(confidence, 0.55)
     ordered = sorted(best_units or acting, key=lambda u: u.title)
     evidence = ordered[0].span
@@ -666,8 +701,9 @@ def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
     ventures = hits.search("VENTURE", text, 0, len(text)) is not None
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
     merged = _news_first(merged)
+    headline = _headline(text, regions, mentions) if full else None
     decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates),
-                       published, full, mentions)
+                       published, full, mentions, headline)
                for group in merged)
     return [deal for deal in decided if deal is not None]
 

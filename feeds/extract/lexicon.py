@@ -47,7 +47,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\binvest(?:s|ed|ing|ment)?\b(?:[^.;]|(?<=\d)\.(?=\d)){0,60}\bin\b)",
         r"(?i:\b(?:buy|buys|bought|take|takes|took|acquire|purchase|purchased)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,30}\d+(?:\.\d+)?\s?%)",
         r"(?i:\bpurchase of \d+(?:\.\d+)?\s?%)"),
-    "licensing": _rx(r"(?<!出口)授权", r"(?<!出口)许可(?!证)", r"技术转让", r"(?i:(?<!export )(?<!import )(?<!driving )(?<!driver's )\blicen[cs](?!e plates?))"),
+    "licensing": _rx(r"(?<!出口)授权", r"(?<!出口)(?<!准入)(?<!生产)(?<!行政)(?<!经营)许可(?!证)", r"技术转让", r"(?i:(?<!export )(?<!import )(?<!driving )(?<!driver's )\blicen[cs](?!e plates?))"),
     # "licenses the Freelander name to", "licensing agreement", "品牌授权": the deal is the licence
     # even when it is granted to a joint venture.
     "licensing_explicit": _rx(r"(?:品牌|技术|商标|专利)(?:使用)?授权", r"授权.{0,12}(?:使用|生产|制造)", r"许可协议", r"(?i:\blicen(?:sing|se|ce) (?:agreement|deal|pact|contract)s?\b)", r"(?i:\bunder (?:a )?licen[cs]e\b)",

