@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import weakref
 from bisect import bisect_left
-from typing import Iterator
+from typing import Any, Iterator
 from dataclasses import dataclass, field, replace
 
 from feeds.registry import Registry
@@ -204,7 +204,8 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
             first = next(m.company_id for m in mentions if before.units[0].span.start <= m.start)
             groups.append(_Group((before.parties - {first}) | unit.parties, [unit], True))
             continue
-        if not owners and unit.parties and unit.cues.kinds and unit.cues.stages and subject not in unit.parties \
+        if not owners and unit.parties and unit.cues.kinds and unit.cues.stages and subject is not None \
+                and subject not in unit.parties \
                 and not any(u.cues.kinds for g in groups for u in g.units):
             # "Momenta, backed by SAIC and Toyota, signed a deal with Mercedes": the clause's
             # lone party pairs with the sentence subject, not with the appositive's companies.
@@ -259,7 +260,9 @@ def _clause_groups(text: str, sentence: Span, unit: _Unit, mentions: list[Mentio
         return [_Group(unit.parties, [unit], True)]
     # each partner takes its own half of the clause ("agreed to supply ... to Hyundai | and extended
     # its licence with Ford"); a date given once serves both
-    cut = _AND_THEN.search(text, others[0].end, others[-1].start).start()
+    joint = _AND_THEN.search(text, others[0].end, others[-1].start)
+    assert joint is not None and hub is not None  # both checked by the branches above
+    cut = joint.start()
     halves = (Span(unit.span.start, cut), Span(cut, unit.span.end))
     groups = []
     for half, partner in zip(halves, (others[0].company_id, others[-1].company_id)):
@@ -648,7 +651,7 @@ def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str, 
     return bool(hits.memo[key])
 
 
-def extract(item: dict, registry: Registry | None = None) -> list[Deal]:
+def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal]:
     """Deals reported by one news item (title + summary + optional content)."""
     registry = registry or Registry.default()
     matcher = matcher_for(registry)
