@@ -10,8 +10,17 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from events.envelope import NewEvent
-from events.types import (CompanyRegistered, DealConfirmed, DealQueued, DealRejected, FeedAdded, FeedChanged,
-                          FeedDisabled, FeedMoved, FeedRemoved)
+from events.types import (
+    CompanyRegistered,
+    DealConfirmed,
+    DealQueued,
+    DealRejected,
+    FeedAdded,
+    FeedChanged,
+    FeedDisabled,
+    FeedMoved,
+    FeedRemoved,
+)
 from events.values import Citation
 from feeds import review, sources
 from feeds.tables import FEED_STATE, REVIEW_QUEUE
@@ -74,7 +83,8 @@ def test_incremental_catch_up_equals_a_rebuild(tracker: Any) -> None:
 def test_the_tables_answer_what_the_pure_folds_answer(tracker: Any) -> None:
     feed_in(tracker)
     log = list(tracker.store.read())
-    assert tracker.subscriptions.states() == sources.fold_log({}, [r for r in log if r.type in sources.FEED_EVENT_TYPES])
+    feed_events = [r for r in log if r.type in sources.FEED_EVENT_TYPES]
+    assert tracker.subscriptions.states() == sources.fold_log({}, feed_events)
     assert tracker.review.queue.state() == review.fold_log({}, log)
 
 
