@@ -1,8 +1,8 @@
 """Read models kept by pure folds over some event types.
 
-`Stored` keeps a keyed fold in a table as a subscriber of the core's runner (feed state, review queue);
-`TableReader` answers from that table. `Folded` keeps a fold in memory and catches up by itself (the
-learned company registry, whose state is a whole registry rather than rows by key).
+`Stored` keeps a keyed fold in a table as a subscriber of the core's runner (feed state, review queue,
+learned company registry); `TableReader` answers from that table. `Folded` keeps a fold in memory and
+catches up by itself (an ad-hoc fold of the log, e.g. to check a table against the pure fold).
 """
 from __future__ import annotations
 
@@ -148,6 +148,10 @@ class TableReader(Generic[V]):
 
     def state(self) -> dict[str, V]:
         self.follow()
+        return self.rows()
+
+    def rows(self) -> dict[str, V]:
+        """The table as it stands (no catch-up)."""
         with self.engine.connect() as conn:
             return self.model.read(conn)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .folded import Stored
+from .learned import Taught, stored_learned
 from .review import Candidate, stored_review_queue
 from .sources import FeedState, stored_feed_states
 
@@ -19,10 +20,11 @@ class FeedModels:
 
     feed_state: Stored[FeedState]
     review_queue: Stored[Candidate]
+    company_registry: Stored[Taught]
 
-    def subscribers(self) -> list[Stored[FeedState] | Stored[Candidate]]:
-        return [self.feed_state, self.review_queue]
+    def subscribers(self) -> list[Stored[FeedState] | Stored[Candidate] | Stored[Taught]]:
+        return [self.feed_state, self.review_queue, self.company_registry]
 
 
 def feed_models() -> FeedModels:
-    return FeedModels(stored_feed_states(), stored_review_queue())
+    return FeedModels(stored_feed_states(), stored_review_queue(), stored_learned())

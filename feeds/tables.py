@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from events.schema import METADATA
 
-__all__ = ["ArticleRow", "FEED_STATE", "FeedHealthRow", "OutboxRow", "PollLogRow", "REVIEW_QUEUE", "TABLES",
+__all__ = ["ArticleRow", "FEED_STATE", "FeedHealthRow", "LEARNED_COMPANIES", "OutboxRow", "PollLogRow", "REVIEW_QUEUE", "TABLES",
            "keyed_table", "migrate"]
 
 assert METADATA is SQLModel.metadata  # our tables live beside the store's
@@ -96,9 +96,10 @@ def keyed_table(name: str) -> Table:
 
 FEED_STATE = keyed_table("feed_state")  # projection "feed-state": every feed ever added, by id
 REVIEW_QUEUE = keyed_table("review_queue")  # projection "review-queue": queued deals and their decisions
+LEARNED_COMPANIES = keyed_table("learned_companies")  # projection "company-registry": companies the log taught
 
 TABLES = tuple(m.__table__ for m in (FeedHealthRow, PollLogRow, ArticleRow, OutboxRow)) + (  # type: ignore[attr-defined]
-    FEED_STATE, REVIEW_QUEUE)
+    FEED_STATE, REVIEW_QUEUE, LEARNED_COMPANIES)
 
 _SQLITE_GUARDS = (
     """CREATE TRIGGER IF NOT EXISTS feed_articles_no_update BEFORE UPDATE ON feed_articles

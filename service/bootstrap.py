@@ -21,7 +21,7 @@ from feeds.fetch import Fetcher
 from feeds.folded import TableReader
 from feeds.health import Health
 from feeds.ingest import Article
-from feeds.learned import learned_registry
+from feeds.learned import LearnedReader
 from feeds.poller import Poller, PollSummary
 from feeds.pools import Pools
 from feeds.readmodels import feed_models
@@ -82,9 +82,9 @@ class Tracker:
         add_alias(self.pipeline, company, alias)
 
     def folds(self) -> list[Any]:
-        """The read models kept by folds of feeds/: the feed state and the review queue (tables, on the runner),
-        the learned registry (in memory, shaped as a runner subscriber but still catching up by itself)."""
-        return [self.subscriptions.read_model.model, self.review.queue.model, self.pipeline.ports.learned]
+        """The read models kept by folds of feeds/, each a runner subscriber with a table: the feed state, the
+        review queue, the learned company registry."""
+        return [self.subscriptions.read_model.model, self.review.queue.model, self.pipeline.ports.learned.model]
 
     def remove_alias(self, company: str, alias: str) -> None:
         """Withdraw a registry name (an AliasRemoved event)."""
@@ -108,7 +108,9 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     subscriptions = Subscriptions(store, fetcher, health, archive,
                                   states=TableReader(store.engine, models.feed_state, projector, store.tail))
     queries = Queries(store, projector)
-    ports = Ports(store, archive, subscriptions.states, learned_registry(), lambda: queries.current().alliances,
+    learned = LearnedReader(TableReader(store.engine, models.company_registry, projector, store.tail),
+                            lambda: projector.checkpoint(models.company_registry.name))
+    ports = Ports(store, archive, subscriptions.states, learned, lambda: queries.current().alliances,
                   projector.catch_up)
     pipeline = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
     review = ReviewService(pipeline, queries.company_docs,

@@ -20,9 +20,9 @@ from feeds import decide as decider
 from feeds.alias_rules import alias_problem
 from feeds.archive import Archive
 from feeds.clock import Clock
-from feeds.folded import Folded, TableReader, own_reader
+from feeds.folded import TableReader, own_reader
 from feeds.ingest import Article, decide_all
-from feeds.learned import Learned
+from feeds.learned import Learned, LearnedReader
 from feeds.poller import Poller, PollSummary
 from feeds.pools import Pools
 from feeds.registry import Company, Registry, company_id
@@ -67,7 +67,7 @@ class Ports:
     store: EventStore
     archive: Archive
     feeds: Callable[[], Mapping[str, FeedState]]  # subscriptions, to label articles with their feed
-    learned: Folded[Learned]
+    learned: LearnedReader  # the registry the log has taught (table `learned_companies`)
     alliances: Callable[[], Mapping[str, AllianceState]]  # the alliances as they stand
     advance: Callable[[], object]  # bring the projections up to the log
 
@@ -86,7 +86,7 @@ class Ingestor:
 
     def learned(self) -> Learned:
         """The registry with everything the log taught it, and the companies the log has registered."""
-        return self.ports.learned.catch_up(self.ports.store)
+        return self.ports.learned.state()
 
     def registry(self) -> Registry:
         return self.learned().registry

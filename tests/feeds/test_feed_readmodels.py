@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from events.envelope import NewEvent
 from events.types import (
+    AliasAdded,
+    AliasRemoved,
     CompanyRegistered,
     DealConfirmed,
     DealQueued,
@@ -22,14 +24,14 @@ from events.types import (
     FeedRemoved,
 )
 from events.values import Citation
-from feeds import review, sources
-from feeds.tables import FEED_STATE, REVIEW_QUEUE
+from feeds import learned, review, sources
+from feeds.tables import FEED_STATE, LEARNED_COMPANIES, REVIEW_QUEUE
 from service.bootstrap import build
 from service.cli import main
 from service.config import Settings
 
 CITE = Citation("Example Wire", "Nissan and Momenta team up", "https://news.example/1", "2025-03-01")
-NAMES = ["feed-state", "review-queue"]
+NAMES = ["feed-state", "review-queue", "company-registry"]
 
 
 def queued(cid: str) -> NewEvent:
@@ -48,13 +50,16 @@ def history() -> list[list[NewEvent]]:
          NewEvent(DealRejected("c2", "dup", by="bo"))],
         [NewEvent(FeedDisabled("b", "410 Gone")), NewEvent(FeedRemoved("a")), NewEvent(DealConfirmed("zz"))],
         [NewEvent(FeedAdded("a", "https://a.example/atom", "A again", 900))],  # re-subscribed after removal
+        [NewEvent(AliasAdded("nissan", "Nissan Motor Co")), NewEvent(AliasAdded("acme", "Acme Robotics"))],
+        [NewEvent(AliasRemoved("nissan", "Nissan Motor Co")), NewEvent(AliasAdded("nobody", "Nobody Ltd"))],
+        [NewEvent(AliasAdded("acme", "Acme Bots"))],
     ]
 
 
 def tables(t: Any) -> dict[str, list[tuple[Any, ...]]]:
     with t.store.engine.connect() as conn:
         return {tb.name: [tuple(r) for r in conn.execute(select(tb).order_by(tb.c.key))]
-                for tb in (FEED_STATE, REVIEW_QUEUE)}
+                for tb in (FEED_STATE, REVIEW_QUEUE, LEARNED_COMPANIES)}
 
 
 def feed_in(t: Any) -> None:
@@ -76,6 +81,7 @@ def test_incremental_catch_up_equals_a_rebuild(tracker: Any) -> None:
     feed_in(tracker)
     incremental = tables(tracker)
     assert len(incremental["feed_state"]) == 2 and len(incremental["review_queue"]) == 3
+    assert len(incremental["learned_companies"]) == 3
     tracker.projector.rebuild(NAMES)
     assert tables(tracker) == incremental
 
@@ -86,6 +92,18 @@ def test_the_tables_answer_what_the_pure_folds_answer(tracker: Any) -> None:
     feed_events = [r for r in log if r.type in sources.FEED_EVENT_TYPES]
     assert tracker.subscriptions.states() == sources.fold_log({}, feed_events)
     assert tracker.review.queue.state() == review.fold_log({}, log)
+    folded, stored = learned.fold_log(learned.Learned(), log), tracker.pipeline.learned()
+    assert stored.registry.companies() == folded.registry.companies()
+    assert (stored.registered, stored.removed) == (folded.registered, folded.removed)
+
+
+def test_the_learned_registry_keeps_what_the_log_taught(tracker: Any) -> None:
+    feed_in(tracker)
+    taught = tracker.pipeline.learned()
+    assert taught.registry.get("acme").aliases == ("Acme Robotics", "Acme Bots")  # type: ignore[union-attr]
+    assert "Nissan Motor Co" not in taught.registry.get("nissan").aliases  # type: ignore[union-attr]
+    assert {"acme", "nissan", "nobody"} <= taught.registered and taught.registry.get("nobody") is None
+    assert tracker.pipeline.learned() is taught  # one value per checkpoint: extraction's matcher cache holds
 
 
 def test_feeds_keep_the_order_they_were_first_added_in(tracker: Any) -> None:
@@ -122,6 +140,7 @@ def test_a_fresh_process_answers_from_the_tables_without_reading_the_log(tracker
         monkeypatch.setattr(fresh.store, "read_raw", refuse)
         assert fresh.subscriptions.states() == tracker.subscriptions.states()
         assert fresh.review.queue.state() == tracker.review.queue.state()
+        assert fresh.registry().companies() == tracker.registry().companies()
         assert [f.to_json()["id"] for f in fresh.subscriptions.feeds()] == ["a", "b"]  # "b" is gone (410), still listed
 
     finally:
