@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from events.envelope import Recorded
 from events.types import AliasAdded, AliasRemoved, CompanyRegistered
@@ -108,19 +108,18 @@ def stored_learned() -> Stored[Taught]:
 
 
 class LearnedReader:
-    """The learned registry from its table; one `Learned` per checkpoint, so extraction's matcher cache holds."""
+    """The learned registry from its table; the same `Learned` while the rows stay the same, so extraction's
+    matcher cache (per registry instance) holds across batches that teach nothing."""
 
-    def __init__(self, reader: TableReader[Taught], checkpoint: Callable[[], int]) -> None:
+    def __init__(self, reader: TableReader[Taught]) -> None:
         self.reader = reader
         self.model = reader.model
-        self._checkpoint = checkpoint
         self._lock = threading.Lock()
-        self._cached: tuple[int, Learned] | None = None
+        self._cached: tuple[dict[str, Taught], Learned] | None = None
 
     def state(self) -> Learned:
-        self.reader.follow()
-        at = self._checkpoint()
+        rows = self.reader.state()
         with self._lock:
-            if self._cached is None or self._cached[0] != at:
-                self._cached = (at, _learned(self.reader.rows()))
+            if self._cached is None or self._cached[0] != rows:
+                self._cached = (rows, _learned(rows))
             return self._cached[1]

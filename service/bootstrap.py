@@ -108,8 +108,7 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     subscriptions = Subscriptions(store, fetcher, health, archive,
                                   states=TableReader(store.engine, models.feed_state, projector, store.tail))
     queries = Queries(store, projector)
-    learned = LearnedReader(TableReader(store.engine, models.company_registry, projector, store.tail),
-                            lambda: projector.checkpoint(models.company_registry.name))
+    learned = LearnedReader(TableReader(store.engine, models.company_registry, projector, store.tail))
     ports = Ports(store, archive, subscriptions.states, learned, lambda: queries.current().alliances,
                   projector.catch_up)
     pipeline = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
