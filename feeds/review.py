@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from events.envelope import Recorded
-from events.types import DealConfirmed, DealQueued, DealRejected
+from events.types import DealConfirmed, DealQueued, DealRejected, from_payload, to_payload
 
-from .folded import Folded
+from .folded import Folded, Stored
+from .tables import REVIEW_QUEUE
 
-__all__ = ["REVIEW_EVENT_TYPES", "Candidate", "fold", "fold_log", "review_queue"]
+__all__ = ["REVIEW_EVENT_TYPES", "Candidate", "fold", "fold_log", "review_queue",
+           "stored_review_queue"]
 
 REVIEW_EVENT_TYPES = frozenset({"DealQueued", "DealConfirmed", "DealRejected"})
 
@@ -48,3 +50,24 @@ def fold_log(state: Mapping[str, Candidate], records: Iterable[Recorded]) -> dic
 def review_queue() -> Folded[dict[str, Candidate]]:
     """The review queue read model, caught up incrementally (never a replay of the whole log per request)."""
     return Folded("review-queue", REVIEW_EVENT_TYPES, fold_log, dict)
+
+
+def _candidate_key(rec: Recorded) -> str | None:
+    return getattr(rec.event, "candidate_id", None)
+
+
+def _candidate_doc(c: Candidate) -> dict[str, Any]:
+    return {"candidate_id": c.candidate_id, "queued": to_payload(c.queued), "valid": c.valid, "position": c.position,
+            "status": c.status, "decided_by": c.decided_by}
+
+
+def _candidate_from(doc: dict[str, Any]) -> Candidate:
+    queued = from_payload("DealQueued", DealQueued.schema_version, doc["queued"])
+    assert isinstance(queued, DealQueued)
+    return Candidate(doc["candidate_id"], queued, doc["valid"], doc["position"], doc["status"], doc["decided_by"])
+
+
+def stored_review_queue() -> Stored[Candidate]:
+    """The review queue on the runner: table `review_queue`, one row per queued deal with what became of it."""
+    return Stored("review-queue", REVIEW_EVENT_TYPES, REVIEW_QUEUE, _candidate_key, fold_log,
+                  (_candidate_doc, _candidate_from))

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
-from typing import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from events.envelope import Recorded
 from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedRemoved
 
-from .folded import Folded
+from .folded import Folded, Stored
+from .tables import FEED_STATE
 
-__all__ = ["FEED_EVENT_TYPES", "FeedState", "apply", "feed_id_for", "fold", "feed_states", "fold_log", "normalise_url"]
+__all__ = ["FEED_EVENT_TYPES", "FeedState", "apply", "feed_id_for", "fold", "feed_states", "fold_log",
+           "normalise_url", "stored_feed_states"]
 
 FEED_EVENT_TYPES = ("FeedAdded", "FeedChanged", "FeedMoved", "FeedDisabled", "FeedRemoved")
 DEFAULT_INTERVAL = 1800
@@ -100,3 +102,16 @@ def fold_log(start: Mapping[str, FeedState], records: Iterable[Recorded]) -> dic
 def feed_states() -> Folded[dict[str, FeedState]]:
     """The subscriptions read model: every feed ever added, by id."""
     return Folded("feed-state", FEED_EVENT_TYPES, fold_log, dict)
+
+
+def _feed_key(rec: Recorded) -> str | None:
+    return getattr(rec.event, "feed_id", None)
+
+
+def _feed_doc(state: FeedState) -> dict[str, Any]:
+    return asdict(state)
+
+
+def stored_feed_states() -> Stored[FeedState]:
+    """The subscriptions read model on the runner: table `feed_state`, one row per feed ever added."""
+    return Stored("feed-state", FEED_EVENT_TYPES, FEED_STATE, _feed_key, fold_log, (_feed_doc, lambda d: FeedState(**d)))

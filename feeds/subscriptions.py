@@ -15,13 +15,13 @@ from .archive import Archive
 from .discover import discover_feed_urls
 from .errors import BadOPML, DuplicateFeed, FeedError, UnknownFeed
 from .fetch import Fetcher
-from .folded import Folded
+from .folded import TableReader, own_reader
 from .health import Health
 from .opml import Outline, parse_opml, to_opml
 from .parse import parse_feed
 from .politeness import parse_interval
 from .poll import looks_like_html
-from .sources import FeedState, feed_id_for, feed_states, normalise_url
+from .sources import FeedState, feed_id_for, normalise_url, stored_feed_states
 from .urlguard import UnsafeURLError, check_url, origin_of
 
 __all__ = ["DEFAULT_INTERVAL", "FeedInfo", "Subscriptions"]
@@ -67,18 +67,18 @@ class Subscriptions:
     """Subscribe, change, move, unsubscribe (each an event); list the feeds with their health."""
 
     def __init__(self, store: EventStore, fetcher: Fetcher, health: Health, archive: Archive,
-                 states: Folded[dict[str, FeedState]] | None = None) -> None:
+                 states: TableReader[FeedState] | None = None) -> None:
         self.store = store
         self.fetcher = fetcher
         self.health = health
         self.archive = archive
-        self.read_model = states or feed_states()  # a fold of the feed events (a runner subscriber)
+        self.read_model = states or own_reader(store, stored_feed_states())  # table `feed_state`, kept by the runner
 
     # --- state -------------------------------------------------------------------------------
 
     def states(self) -> dict[str, FeedState]:
-        """Every feed ever added, by id (caught up with the log)."""
-        return self.read_model.catch_up(self.store)
+        """Every feed ever added, by id, in the order they were added (the projection caught up first)."""
+        return self.read_model.state()
 
     def _get(self, feed_id: str) -> FeedState:
         s = self.states().get(feed_id)

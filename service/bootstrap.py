@@ -18,12 +18,13 @@ from feeds import tables as feed_tables
 from feeds.archive import Archive
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
-from feeds.folded import Folded
+from feeds.folded import TableReader
 from feeds.health import Health
 from feeds.ingest import Article
-from feeds.learned import learned_registry
+from feeds.learned import LearnedReader
 from feeds.poller import Poller, PollSummary
 from feeds.pools import Pools
+from feeds.readmodels import feed_models
 from feeds.registry import Registry
 from feeds.subscriptions import Subscriptions
 
@@ -80,10 +81,10 @@ class Tracker:
         """Teach the registry another name (an AliasAdded event)."""
         add_alias(self.pipeline, company, alias)
 
-    def folds(self) -> list[Folded[Any]]:
-        """The in-memory read models kept by folds (feed state, review queue, learned registry): each is shaped as a
-        runner subscriber (name, types, handle, reset) and, until registered on a runner, catches up by itself."""
-        return [self.subscriptions.read_model, self.review.queue, self.pipeline.ports.learned]
+    def folds(self) -> list[Any]:
+        """The read models kept by folds of feeds/, each a runner subscriber with a table: the feed state, the
+        review queue, the learned company registry."""
+        return [self.subscriptions.read_model.model, self.review.queue.model, self.pipeline.ports.learned.model]
 
     def remove_alias(self, company: str, alias: str) -> None:
         """Withdraw a registry name (an AliasRemoved event)."""
@@ -102,13 +103,17 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     fetcher = http or Fetcher(allow_private=settings.allow_private_urls)
     pools = Pools(fetch_threads=settings.poll_concurrency)
     health, archive = Health(store, clock=clock), Archive(store)
-    subscriptions = Subscriptions(store, fetcher, health, archive)
-    projector = REGISTRY.runner(store)
+    models = feed_models()
+    projector = REGISTRY.runner(store, extra=models.subscribers())  # feeds/ projections beside the core's
+    subscriptions = Subscriptions(store, fetcher, health, archive,
+                                  states=TableReader(store.engine, models.feed_state, projector, store.tail))
     queries = Queries(store, projector)
-    ports = Ports(store, archive, subscriptions.states, learned_registry(), lambda: queries.current().alliances,
+    learned = LearnedReader(TableReader(store.engine, models.company_registry, projector, store.tail))
+    ports = Ports(store, archive, subscriptions.states, learned, lambda: queries.current().alliances,
                   projector.catch_up)
     pipeline = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
-    review = ReviewService(pipeline, queries.company_docs)
+    review = ReviewService(pipeline, queries.company_docs,
+                           TableReader(store.engine, models.review_queue, projector, store.tail))
     return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions,
                    Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, pipeline, review)
 

@@ -20,13 +20,13 @@ from feeds import decide as decider
 from feeds.alias_rules import alias_problem
 from feeds.archive import Archive
 from feeds.clock import Clock
-from feeds.folded import Folded
+from feeds.folded import TableReader, own_reader
 from feeds.ingest import Article, decide_all
-from feeds.learned import Learned
+from feeds.learned import Learned, LearnedReader
 from feeds.poller import Poller, PollSummary
 from feeds.pools import Pools
 from feeds.registry import Company, Registry, company_id
-from feeds.review import Candidate, review_queue
+from feeds.review import Candidate, stored_review_queue
 from feeds.sources import FeedState
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Ports:
     store: EventStore
     archive: Archive
     feeds: Callable[[], Mapping[str, FeedState]]  # subscriptions, to label articles with their feed
-    learned: Folded[Learned]
+    learned: LearnedReader  # the registry the log has taught (table `learned_companies`)
     alliances: Callable[[], Mapping[str, AllianceState]]  # the alliances as they stand
     advance: Callable[[], object]  # bring the projections up to the log
 
@@ -86,7 +86,7 @@ class Ingestor:
 
     def learned(self) -> Learned:
         """The registry with everything the log taught it, and the companies the log has registered."""
-        return self.ports.learned.catch_up(self.ports.store)
+        return self.ports.learned.state()
 
     def registry(self) -> Registry:
         return self.learned().registry
@@ -166,14 +166,15 @@ def poll_once(poller: Poller, pipeline: Ingestor, *, all: bool = False,  # noqa:
 class ReviewService:
     """The review queue's commands and listing; every decision is an event."""
 
-    def __init__(self, pipeline: Ingestor, companies: Callable[[], Mapping[str, Any]]) -> None:
+    def __init__(self, pipeline: Ingestor, companies: Callable[[], Mapping[str, Any]],
+                 queue: TableReader[Candidate] | None = None) -> None:
         self.pipeline = pipeline
         self.ports = pipeline.ports
         self.companies = companies  # the log's companies by id, for names (states or read-model documents)
-        self.queue: Folded[dict[str, Candidate]] = review_queue()
+        self.queue = queue or own_reader(self.ports.store, stored_review_queue())  # table `review_queue`
 
     def _candidates(self) -> dict[str, Candidate]:
-        return self.queue.catch_up(self.ports.store)
+        return self.queue.state()
 
     def candidates(self, *, status: str = "pending") -> list[dict[str, Any]]:
         """Candidates with their evidence, newest first ('all' for every status)."""
@@ -182,7 +183,7 @@ class ReviewService:
         return [_candidate_json(c, companies, registry) for c in found if status == "all" or c.status == status]
 
     def _pending(self, candidate_id: str) -> Candidate:
-        c = self._candidates().get(candidate_id)
+        c = self.queue.get(candidate_id)
         if c is None:
             raise ValueError(f"no candidate {candidate_id!r} in the review queue")
         if c.status != "pending":
