@@ -1,11 +1,13 @@
 """The article archive: pure dedupe decisions, the writes that store a new entry with its outbox row, and
 the outbox that hands each stored article to ingest exactly once."""
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -17,8 +19,18 @@ from .parse import ParsedEntry
 from .sources import FeedState
 from .tables import ArticleRow, OutboxRow
 
-__all__ = ["Archive", "Decision", "Known", "KnownIndex", "article_key", "article_rows", "decide", "insert_articles",
-           "known_for_feeds", "plan"]
+__all__ = [
+    "Archive",
+    "Decision",
+    "Known",
+    "KnownIndex",
+    "article_key",
+    "article_rows",
+    "decide",
+    "insert_articles",
+    "known_for_feeds",
+    "plan",
+]
 
 _CHUNK = 500
 
@@ -46,7 +58,7 @@ class KnownIndex:
     by_hash: dict[str, Known] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, known: Iterable[Known]) -> "KnownIndex":
+    def of(cls, known: Iterable[Known]) -> KnownIndex:
         index = cls()
         for k in known:
             index.add(k)
@@ -72,14 +84,21 @@ class Decision:
 
 def article_key(feed_id: str, entry: ParsedEntry) -> str:
     """A stable identity for a new entry: its id, else its link, else its content hash, within its feed."""
-    ident = f"id:{entry.entry_id}" if entry.entry_id else f"link:{entry.link}" if entry.link else f"hash:{entry.content_hash}"
+    ident = (
+        f"id:{entry.entry_id}"
+        if entry.entry_id
+        else f"link:{entry.link}"
+        if entry.link
+        else f"hash:{entry.content_hash}"
+    )
     return hashlib.sha256(f"{feed_id}\x1f{ident}".encode()).hexdigest()[:20]
 
 
 def decide(feed_id: str, entry: ParsedEntry, index: KnownIndex) -> Decision:
     """Dedupe by entry id, then link, then content hash; same identity with new content is a new version."""
     match = (index.by_id.get(entry.entry_id) if entry.entry_id else None) or (
-        index.by_link.get(entry.link) if entry.link else None)
+        index.by_link.get(entry.link) if entry.link else None
+    )
     if match is not None:
         if match.content_hash == entry.content_hash:
             return Decision("skip", match.article_key, match.version)
@@ -106,25 +125,47 @@ def known_for_feeds(conn: Connection, feed_ids: Sequence[str]) -> dict[str, Know
     out = {fid: KnownIndex() for fid in feed_ids}
     ids = list(feed_ids)
     for i in range(0, len(ids), 500):
-        q = (select(ARTICLES.c.feed_id, ARTICLES.c.article_key, ARTICLES.c.version, ARTICLES.c.entry_id, ARTICLES.c.url,
-                    ARTICLES.c.content_hash)
-             .where(ARTICLES.c.feed_id.in_(ids[i:i + 500])).order_by(ARTICLES.c.version))
+        q = (
+            select(
+                ARTICLES.c.feed_id,
+                ARTICLES.c.article_key,
+                ARTICLES.c.version,
+                ARTICLES.c.entry_id,
+                ARTICLES.c.url,
+                ARTICLES.c.content_hash,
+            )
+            .where(ARTICLES.c.feed_id.in_(ids[i : i + 500]))
+            .order_by(ARTICLES.c.version)
+        )
         for fid, *known in conn.execute(q):
             out[fid].add(Known(*known))
     return out
 
 
-def article_rows(feed_id: str, planned: Sequence[tuple[ParsedEntry, Decision]], fetched_at: datetime) -> list[dict[str, Any]]:
+def article_rows(
+    feed_id: str, planned: Sequence[tuple[ParsedEntry, Decision]], fetched_at: datetime
+) -> list[dict[str, Any]]:
     """The archive rows for planned entries (pure); a missing date becomes the fetch time, flagged as estimated."""
     stamp = utc_stamp(fetched_at)
-    return [{
-        "id": f"{d.article_key}-v{d.version}", "article_key": d.article_key, "version": d.version,
-        "feed_id": feed_id, "entry_id": entry.entry_id, "url": entry.link, "title": entry.title,
-        "summary": entry.summary, "content": entry.content, "lang": entry.language,
-        "published": utc_stamp(entry.published) if entry.published else stamp,
-        "published_estimated": entry.published is None, "fetched_at": stamp,
-        "content_hash": entry.content_hash,
-    } for entry, d in planned]
+    return [
+        {
+            "id": f"{d.article_key}-v{d.version}",
+            "article_key": d.article_key,
+            "version": d.version,
+            "feed_id": feed_id,
+            "entry_id": entry.entry_id,
+            "url": entry.link,
+            "title": entry.title,
+            "summary": entry.summary,
+            "content": entry.content,
+            "lang": entry.language,
+            "published": utc_stamp(entry.published) if entry.published else stamp,
+            "published_estimated": entry.published is None,
+            "fetched_at": stamp,
+            "content_hash": entry.content_hash,
+        }
+        for entry, d in planned
+    ]
 
 
 def insert_articles(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -140,12 +181,16 @@ class Archive:
     def __init__(self, store: EventStore) -> None:
         self.store = store
 
-    def articles(self, feeds: Mapping[str, FeedState], *, feed_ids: Sequence[str] | None = None,
-                 limit: int | None = None) -> list[Article]:
+    def articles(
+        self, feeds: Mapping[str, FeedState], *, feed_ids: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Article]:
         """Archived articles, newest first, the latest version of each; optionally of some feeds only."""
         newer = ARTICLES.alias("newer")
-        q = select(ARTICLES).where(~select(newer.c.id).where(newer.c.article_key == ARTICLES.c.article_key,
-                                                             newer.c.version > ARTICLES.c.version).exists())
+        q = select(ARTICLES).where(
+            ~select(newer.c.id)
+            .where(newer.c.article_key == ARTICLES.c.article_key, newer.c.version > ARTICLES.c.version)
+            .exists()
+        )
         if feed_ids is not None:
             q = q.where(ARTICLES.c.feed_id.in_(list(feed_ids)))
         q = q.order_by(ARTICLES.c.published.desc(), ARTICLES.c.id)
@@ -164,8 +209,13 @@ class Archive:
 
     def pending(self, feeds: Mapping[str, FeedState], limit: int = 500, *, after: int = 0) -> list[tuple[int, Article]]:
         """(outbox seq, article) not yet ingested, in the order they were stored, after outbox seq `after`."""
-        q = (select(OUTBOX.c.seq, ARTICLES).join(OUTBOX, OUTBOX.c.article_id == ARTICLES.c.id)
-             .where(OUTBOX.c.processed_at.is_(None), OUTBOX.c.seq > after).order_by(OUTBOX.c.seq).limit(limit))
+        q = (
+            select(OUTBOX.c.seq, ARTICLES)
+            .join(OUTBOX, OUTBOX.c.article_id == ARTICLES.c.id)
+            .where(OUTBOX.c.processed_at.is_(None), OUTBOX.c.seq > after)
+            .order_by(OUTBOX.c.seq)
+            .limit(limit)
+        )
         with self.store.engine.connect() as conn:
             return [(r["seq"], to_article(r, feeds)) for r in conn.execute(q).mappings()]
 
@@ -174,15 +224,29 @@ class Archive:
         ids, stamp = list(dict.fromkeys(article_ids)), utc_stamp(at)
         with self.store.write() as conn:
             for i in range(0, len(ids), _CHUNK):
-                conn.execute(update(OUTBOX).where(OUTBOX.c.article_id.in_(ids[i:i + _CHUNK]),
-                                                  OUTBOX.c.processed_at.is_(None)).values(processed_at=stamp))
+                conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.article_id.in_(ids[i : i + _CHUNK]), OUTBOX.c.processed_at.is_(None))
+                    .values(processed_at=stamp)
+                )
 
 
 def to_article(row: Mapping[str, Any] | RowMapping, feeds: Mapping[str, FeedState]) -> Article:
     """An archive row as an Article, labelled with its feed's current URL and title."""
     s = feeds.get(row["feed_id"])
-    return Article(id=row["id"], feed_id=row["feed_id"], url=row["url"], title=row["title"], summary=row["summary"],
-                   content=row["content"], lang=row["lang"], published=row["published"], fetched_at=row["fetched_at"],
-                   version=row["version"], content_hash=row["content_hash"],
-                   published_estimated=bool(row["published_estimated"]), feed_url=s.url if s else None,
-                   feed_title=s.title if s else None)
+    return Article(
+        id=row["id"],
+        feed_id=row["feed_id"],
+        url=row["url"],
+        title=row["title"],
+        summary=row["summary"],
+        content=row["content"],
+        lang=row["lang"],
+        published=row["published"],
+        fetched_at=row["fetched_at"],
+        version=row["version"],
+        content_hash=row["content_hash"],
+        published_estimated=bool(row["published_estimated"]),
+        feed_url=s.url if s else None,
+        feed_title=s.title if s else None,
+    )

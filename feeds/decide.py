@@ -1,27 +1,36 @@
 """Deciding what an extracted deal means for the log: a pure function from claims and state to events.
 
-    new parties            -> AllianceReported (a new alliance)
-    known parties, news    -> StageChanged (a new stage or a new kind of cooperation)
-    known parties, same    -> AllianceCorroborated (a further source, never a second alliance)
-    known, earlier stage   -> AllianceCorroborated, marked as a report of an earlier stage: stages never
-                              silently go backwards ("agreement signed" after "established")
-    known, ended           -> StageChanged to "ended" on an explicit reversal ("talks collapsed", 终止)
-    contradiction          -> DealQueued: a live stage reported for an alliance that has ended
-    same article again     -> nothing (the idempotency keys derive from the article and the claim)
-    an alliance's own name -> AllianceNamed (HIMA/鸿蒙智行, Horse Powertrain), once per alliance and name
-    low confidence         -> DealQueued (the review queue; no alliance changes until a person decides)
+new parties            -> AllianceReported (a new alliance)
+known parties, news    -> StageChanged (a new stage or a new kind of cooperation)
+known parties, same    -> AllianceCorroborated (a further source, never a second alliance)
+known, earlier stage   -> AllianceCorroborated, marked as a report of an earlier stage: stages never
+                          silently go backwards ("agreement signed" after "established")
+known, ended           -> StageChanged to "ended" on an explicit reversal ("talks collapsed", 终止)
+contradiction          -> DealQueued: a live stage reported for an alliance that has ended
+same article again     -> nothing (the idempotency keys derive from the article and the claim)
+an alliance's own name -> AllianceNamed (HIMA/鸿蒙智行, Horse Powertrain), once per alliance and name
+low confidence         -> DealQueued (the review queue; no alliance changes until a person decides)
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from events.envelope import NewEvent
 from events.projections.alliance import AllianceState
-from events.types import AllianceCorroborated, AllianceNamed, AllianceReported, CompanyRegistered, DealQueued, StageChanged
+from events.types import (
+    AllianceCorroborated,
+    AllianceNamed,
+    AllianceReported,
+    CompanyRegistered,
+    DealQueued,
+    StageChanged,
+)
 from events.values import Citation, FuzzyDate, Precision
 
 from .registry import Registry, company_id
@@ -65,9 +74,14 @@ def citation_for(article: Mapping[str, Any], evidence: str) -> Citation:
     """Cite an archived article: publisher (feed title or host), title, URL, date, evidence."""
     url = article.get("url") or None
     publisher = article.get("feed_title") or (urlsplit(url).hostname if url else None) or "unknown source"
-    return Citation(publisher=publisher, title=article.get("title") or "(untitled)", url=url,
-                    published=_day(article.get("published")), evidence=evidence[:400] or None,
-                    feed=article.get("feed_url") or None)
+    return Citation(
+        publisher=publisher,
+        title=article.get("title") or "(untitled)",
+        url=url,
+        published=_day(article.get("published")),
+        evidence=evidence[:400] or None,
+        feed=article.get("feed_url") or None,
+    )
 
 
 def _day(value: Any) -> str | None:
@@ -90,8 +104,17 @@ def claim_of(deal: Deal, article: Mapping[str, Any], today: date | None = None) 
     valid = FuzzyDate.parse(deal.date) if deal.date else FuzzyDate(date.fromisoformat(published), Precision.DAY)
     ident = "|".join((str(article.get("id")), ",".join(ids), deal.kind, deal.stage, str(deal.loi), deal.date or ""))
     key = hashlib.sha256(ident.encode()).hexdigest()[:24]
-    return Claim(ids, deal.kind, deal.stage, deal.loi, valid, deal.confidence,
-                 citation_for(article, deal.evidence), key, deal.date is not None)
+    return Claim(
+        ids,
+        deal.kind,
+        deal.stage,
+        deal.loi,
+        valid,
+        deal.confidence,
+        citation_for(article, deal.evidence),
+        key,
+        deal.date is not None,
+    )
 
 
 def registrations(parties: Iterable[str], known: set[str], registry: Registry) -> list[NewEvent]:
@@ -101,7 +124,9 @@ def registrations(parties: Iterable[str], known: set[str], registry: Registry) -
         c = registry.get(cid)
         if cid in known or c is None:
             continue
-        ev = CompanyRegistered(cid, c.name, c.name_zh, tuple(dict.fromkeys((*c.aliases, *c.brands))), c.country, c.sector)
+        ev = CompanyRegistered(
+            cid, c.name, c.name_zh, tuple(dict.fromkeys((*c.aliases, *c.brands))), c.country, c.sector
+        )
         out.append(NewEvent(ev, idempotency_key=f"registry:company:{cid}"))
         known.add(cid)
     return out
@@ -131,14 +156,24 @@ def _summary(c: Claim, names: Mapping[str, str]) -> str:
     return f"{who}: {what}, {stage}, per {c.citation.publisher}{when}"
 
 
-def alliance_events(c: Claim, alliances: Mapping[str, AllianceState], names: Mapping[str, str] | None = None) -> list[NewEvent]:
+def alliance_events(
+    c: Claim, alliances: Mapping[str, AllianceState], names: Mapping[str, str] | None = None
+) -> list[NewEvent]:
     """The alliance event a confident claim becomes, given the alliances as they stand."""
     names = names or {}
     existing = find_alliance(c.parties, alliances)
     summary = _summary(c, names)
     if existing is None:
-        ev: Any = AllianceReported(alliance_id_for(c.parties), c.parties, c.kind, c.stage, c.citation,
-                                   loi=c.loi, confidence=c.confidence, summary=summary)
+        ev: Any = AllianceReported(
+            alliance_id_for(c.parties),
+            c.parties,
+            c.kind,
+            c.stage,
+            c.citation,
+            loi=c.loi,
+            confidence=c.confidence,
+            summary=summary,
+        )
         return [NewEvent(ev, c.valid, f"claim:{c.key}:reported")]
     if any(e.citation and c.citation.url and e.citation.get("url") == c.citation.url for e in existing.entries):
         same = [e for e in existing.entries if e.citation and e.citation.get("url") == c.citation.url]
@@ -146,25 +181,44 @@ def alliance_events(c: Claim, alliances: Mapping[str, AllianceState], names: Map
             return []  # this source already said exactly this
     latest = max((e for e in existing.entries if e.stage), key=lambda e: e.sort_key, default=None)
     if c.stage == existing.stage and c.kind in existing.kinds and c.loi == existing.loi:
-        ev = AllianceCorroborated(existing.alliance_id, c.citation, corroborates=latest.key if latest else None,
-                                  summary=summary)
+        ev = AllianceCorroborated(
+            existing.alliance_id, c.citation, corroborates=latest.key if latest else None, summary=summary
+        )
         return [NewEvent(ev, c.valid, f"claim:{c.key}:corroborated")]
     if is_earlier_stage(c.stage, existing.stage):
-        note = (f"{summary} — reports an earlier stage ({c.stage.replace('_', ' ')}) than the alliance's "
-                f"current one ({(existing.stage or '').replace('_', ' ')}): recorded as a corroboration; the stage stays")
-        ev = AllianceCorroborated(existing.alliance_id, c.citation, corroborates=latest.key if latest else None,
-                                  summary=note)
+        note = (
+            f"{summary} — reports an earlier stage ({c.stage.replace('_', ' ')}) than the alliance's "
+            f"current one ({(existing.stage or '').replace('_', ' ')}): recorded as a corroboration; the stage stays"
+        )
+        ev = AllianceCorroborated(
+            existing.alliance_id, c.citation, corroborates=latest.key if latest else None, summary=note
+        )
         return [NewEvent(ev, c.valid, f"claim:{c.key}:corroborated")]
-    ev = StageChanged(existing.alliance_id, c.stage, c.citation, loi=c.loi,
-                      kind=None if c.kind in existing.kinds else c.kind, confidence=c.confidence, summary=summary)
+    ev = StageChanged(
+        existing.alliance_id,
+        c.stage,
+        c.citation,
+        loi=c.loi,
+        kind=None if c.kind in existing.kinds else c.kind,
+        confidence=c.confidence,
+        summary=summary,
+    )
     return [NewEvent(ev, c.valid, f"claim:{c.key}:stage")]
 
 
 def queued(c: Claim, article_id: str | None) -> NewEvent:
     """A claim below the confidence threshold, waiting for a person."""
-    ev = DealQueued(candidate_id=c.key, parties=c.parties, kind=c.kind, stage=c.stage, citation=c.citation,
-                    loi=c.loi, date=str(c.valid) if c.date_given else None, confidence=c.confidence,
-                    article_id=article_id)
+    ev = DealQueued(
+        candidate_id=c.key,
+        parties=c.parties,
+        kind=c.kind,
+        stage=c.stage,
+        citation=c.citation,
+        loi=c.loi,
+        date=str(c.valid) if c.date_given else None,
+        confidence=c.confidence,
+        article_id=article_id,
+    )
     return NewEvent(ev, c.valid, f"claim:{c.key}:queued")
 
 
@@ -185,9 +239,17 @@ def name_events(article: Mapping[str, Any], alliances: Mapping[str, AllianceStat
     return out
 
 
-def decide(deals: Iterable[Deal], article: Mapping[str, Any], *, alliances: Mapping[str, AllianceState],
-           known_companies: set[str], registry: Registry, threshold: float = DEFAULT_THRESHOLD,
-           names: Mapping[str, str] | None = None, today: date | None = None) -> list[NewEvent]:
+def decide(
+    deals: Iterable[Deal],
+    article: Mapping[str, Any],
+    *,
+    alliances: Mapping[str, AllianceState],
+    known_companies: set[str],
+    registry: Registry,
+    threshold: float = DEFAULT_THRESHOLD,
+    names: Mapping[str, str] | None = None,
+    today: date | None = None,
+) -> list[NewEvent]:
     """Events for one article's deals. Pure: the caller appends them and folds before the next article."""
     out: list[NewEvent] = []
     working = dict(alliances)
@@ -202,6 +264,11 @@ def decide(deals: Iterable[Deal], article: Mapping[str, Any], *, alliances: Mapp
         out += evs
         for n in evs:  # a second deal of the same article must see the first
             if isinstance(n.event, AllianceReported):
-                working[n.event.alliance_id] = AllianceState(n.event.alliance_id, parties=n.event.parties,
-                                                             kinds=(n.event.kind,), stage=n.event.stage, reported=True)
+                working[n.event.alliance_id] = AllianceState(
+                    n.event.alliance_id,
+                    parties=n.event.parties,
+                    kinds=(n.event.kind,),
+                    stage=n.event.stage,
+                    reported=True,
+                )
     return out + name_events(article, working)

@@ -7,7 +7,8 @@ catches up by itself (an ad-hoc fold of the log, e.g. to check a table against t
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 from sqlalchemy import Table, select

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Collection, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite

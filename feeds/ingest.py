@@ -10,10 +10,10 @@ the idempotency keys (derived from article and claim) make a repeated batch harm
 from __future__ import annotations
 
 from collections import ChainMap
-
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping, Sequence, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from events.envelope import NewEvent, Recorded
 from events.projections import alliance as alliance_proj

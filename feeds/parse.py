@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -95,7 +95,7 @@ def _to_datetime(parsed: Any) -> datetime | None:
     try:
         year, month, day, hour, minute, second = (int(v) for v in parsed[:6])
         # Leap seconds ("23:59:60") appear in real feeds; datetime rejects them.
-        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=timezone.utc)
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
     except (OverflowError, ValueError, TypeError):
         return None
 
@@ -125,7 +125,9 @@ def _entry(entry: Mapping[str, Any], feed_language: str | None) -> ParsedEntry:
     title = to_text(entry.get("title"))
     # paragraphs survive as blank lines: extraction reads the lead apart from the body
     summary = to_text(entry.get("summary"), paragraphs=True)
-    content = "\n\n".join(to_text(block.get("value"), paragraphs=True) for block in entry.get("content") or () if block.get("value"))
+    content = "\n\n".join(
+        to_text(block.get("value"), paragraphs=True) for block in entry.get("content") or () if block.get("value")
+    )
     if content == summary:
         content = ""  # RSS often repeats <description> as the only content block
     published = _to_datetime(entry.get("published_parsed")) or _to_datetime(entry.get("updated_parsed"))
@@ -169,7 +171,9 @@ def parse_feed(body: bytes, *, headers: Mapping[str, str] | None = None, url: st
     feed = result.get("feed") or {}
     raw_entries = result.get("entries") or []
     if not raw_entries and not result.get("version"):
-        return ParsedFeed(to_text(feed.get("title")), None, (), bozo, reason, f"not a feed ({reason or 'no feed element'})")
+        return ParsedFeed(
+            to_text(feed.get("title")), None, (), bozo, reason, f"not a feed ({reason or 'no feed element'})"
+        )
     feed_language = _primary_tag(feed.get("language")) or _primary_tag(response_headers.get("content-language"))
     entries = []
     for raw in raw_entries:

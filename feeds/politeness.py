@@ -36,10 +36,8 @@ def next_poll_at(
         raise ValueError(f"jitter must be in [0, 1], got {jitter}")
     cap_s = cap.total_seconds()
     base = interval.total_seconds()
-    if failures_in_row:
-        delay = base * 2.0 ** min(failures_in_row - 1, _MAX_DOUBLINGS)
-    else:
-        delay = max(base, max_age or 0.0)
+    backoff = base * 2.0 ** min(failures_in_row - 1, _MAX_DOUBLINGS) if failures_in_row else 0.0
+    delay = backoff if failures_in_row else max(base, max_age or 0.0)
     delay *= 1.0 + JITTER_FRACTION * (2.0 * jitter - 1.0)
     if not failures_in_row and max_age:
         delay = max(delay, max_age)  # polling before max-age expires would only fetch the cached copy

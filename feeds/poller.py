@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Collection, Sequence
+from typing import Any
 
 from events.errors import ConcurrencyError
 

@@ -1,13 +1,15 @@
 """Worker pools: threads to fetch (network-bound), processes to parse and extract (CPU-bound; the GIL would
 serialise them in threads). The process pool starts on first use and lives until `close()`."""
+
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from .fetch import Fetcher
 from .ingest import Article, extract_all
@@ -56,7 +58,9 @@ class Pools:
                 self._cpu.shutdown(wait=True, cancel_futures=True)
                 self._cpu = None
 
-    def fetch(self, fetcher: Fetcher, jobs: Sequence[tuple[str, str, str | None, str | None]]) -> Iterator[list[Fetched]]:
+    def fetch(
+        self, fetcher: Fetcher, jobs: Sequence[tuple[str, str, str | None, str | None]]
+    ) -> Iterator[list[Fetched]]:
         """Fetch (feed id, url, etag, last-modified) jobs in threads, yielding whatever has finished as one batch;
         bodies are parsed in the process pool when the poll is big enough. At most 2x threads in flight."""
         if not jobs:
@@ -80,7 +84,7 @@ class Pools:
         if pool is None:
             return lambda: extract_all(articles, registry)
         size = -(-len(articles) // self.processes)  # one chunk per process: the registry is pickled per chunk
-        futures = [pool.submit(extract_all, articles[i:i + size], registry) for i in range(0, len(articles), size)]
+        futures = [pool.submit(extract_all, articles[i : i + size], registry) for i in range(0, len(articles), size)]
 
         def deals() -> list[list[Deal]]:
             try:

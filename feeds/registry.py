@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 __all__ = ["Company", "Registry", "company_id"]
 
@@ -44,7 +45,7 @@ class Company:
         yield from self.brands
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "Company":
+    def from_dict(cls, raw: dict[str, Any]) -> Company:
         return cls(
             id=raw.get("id") or company_id(raw["name"]),
             name=raw["name"],
@@ -72,15 +73,15 @@ class Registry:
         self._by_id = by_id
 
     @classmethod
-    def default(cls) -> "Registry":
+    def default(cls) -> Registry:
         """The registry shipped in feeds/data/companies.json (loaded once per process)."""
         return _default_registry()
 
     @classmethod
-    def from_json(cls, text: str) -> "Registry":
+    def from_json(cls, text: str) -> Registry:
         return cls(Company.from_dict(raw) for raw in json.loads(text))
 
-    def with_alias(self, company_id: str, alias: str) -> "Registry":
+    def with_alias(self, company_id: str, alias: str) -> Registry:
         """A new registry in which `alias` also names `company_id`."""
         company = self._by_id.get(company_id)
         if company is None:
@@ -90,7 +91,7 @@ class Registry:
         updated = dataclasses.replace(company, aliases=company.aliases + (alias,))
         return Registry({**self._by_id, company_id: updated}.values())
 
-    def without_alias(self, company_id: str, alias: str) -> "Registry":
+    def without_alias(self, company_id: str, alias: str) -> Registry:
         """A new registry in which `alias` (an alias or brand) no longer names `company_id`."""
         company = self._by_id.get(company_id)
         if company is None or (alias not in company.aliases and alias not in company.brands):
@@ -99,7 +100,7 @@ class Registry:
                                       brands=tuple(b for b in company.brands if b != alias))
         return Registry({**self._by_id, company_id: updated}.values())
 
-    def with_company(self, company: Company) -> "Registry":
+    def with_company(self, company: Company) -> Registry:
         """A new registry with `company` added (or replacing the record with the same id)."""
         return Registry({**self._by_id, company.id: company}.values())
 

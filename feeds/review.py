@@ -1,8 +1,9 @@
 """The review queue: candidate deals folded from DealQueued / DealConfirmed / DealRejected events."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from events.envelope import Recorded
 from events.types import DealConfirmed, DealQueued, DealRejected, from_payload, to_payload

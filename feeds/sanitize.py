@@ -19,8 +19,10 @@ def _strip(text: str) -> str:
 
 
 # Tags that end a paragraph or a line: their boundaries become paragraph breaks when asked.
-_BLOCK = re.compile(r"<\s*/?\s*(?:p|br|li|ul|ol|div|h[1-6]|blockquote|tr|table|section|article|figure|figcaption|pre|hr)\b[^>]*>",
-                    re.IGNORECASE)
+_BLOCK = re.compile(
+    r"<\s*/?\s*(?:p|br|li|ul|ol|div|h[1-6]|blockquote|tr|table|section|article|figure|figcaption|pre|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
 _BREAK = "\n\n"
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 

@@ -1,10 +1,12 @@
 """Feed subscriptions as a pure fold of the feed events: what is subscribed, where, and how often."""
+
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from events.envelope import Recorded
@@ -13,8 +15,17 @@ from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved,
 from .folded import Folded, Stored
 from .tables import FEED_STATE
 
-__all__ = ["FEED_EVENT_TYPES", "FeedState", "apply", "feed_id_for", "fold", "feed_states", "fold_log",
-           "normalise_url", "stored_feed_states"]
+__all__ = [
+    "FEED_EVENT_TYPES",
+    "FeedState",
+    "apply",
+    "feed_id_for",
+    "fold",
+    "feed_states",
+    "fold_log",
+    "normalise_url",
+    "stored_feed_states",
+]
 
 FEED_EVENT_TYPES = ("FeedAdded", "FeedChanged", "FeedMoved", "FeedDisabled", "FeedRemoved")
 DEFAULT_INTERVAL = 1800
@@ -70,8 +81,12 @@ def apply(cur: FeedState | None, event: Event, version: int = 0) -> FeedState | 
     if cur is None:
         return None  # an event for a feed never added: nothing to change
     if isinstance(event, FeedChanged):
-        return replace(cur, title=cur.title if event.title is None else event.title,
-                       interval_seconds=event.interval_seconds or cur.interval_seconds, version=version)
+        return replace(
+            cur,
+            title=cur.title if event.title is None else event.title,
+            interval_seconds=event.interval_seconds or cur.interval_seconds,
+            version=version,
+        )
     if isinstance(event, FeedMoved):
         return replace(cur, url=event.new_url, version=version)
     if isinstance(event, FeedDisabled):
@@ -114,4 +129,6 @@ def _feed_doc(state: FeedState) -> dict[str, Any]:
 
 def stored_feed_states() -> Stored[FeedState]:
     """The subscriptions read model on the runner: table `feed_state`, one row per feed ever added."""
-    return Stored("feed-state", FEED_EVENT_TYPES, FEED_STATE, _feed_key, fold_log, (_feed_doc, lambda d: FeedState(**d)))
+    return Stored(
+        "feed-state", FEED_EVENT_TYPES, FEED_STATE, _feed_key, fold_log, (_feed_doc, lambda d: FeedState(**d))
+    )

@@ -4,7 +4,10 @@ Subscriptions themselves are events (see feeds/sources.py); these tables hold wh
 poll. Times are ISO strings in UTC ("...Z"), like the event store's, so they compare as text on
 SQLite and PostgreSQL alike.
 """
+
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, Table, Text, UniqueConstraint
 from sqlalchemy.engine import Engine
@@ -12,8 +15,18 @@ from sqlmodel import Field, SQLModel
 
 from events.schema import METADATA
 
-__all__ = ["ArticleRow", "FEED_STATE", "FeedHealthRow", "LEARNED_COMPANIES", "OutboxRow", "PollLogRow", "REVIEW_QUEUE", "TABLES",
-           "keyed_table", "migrate"]
+__all__ = [
+    "ArticleRow",
+    "FEED_STATE",
+    "FeedHealthRow",
+    "LEARNED_COMPANIES",
+    "OutboxRow",
+    "PollLogRow",
+    "REVIEW_QUEUE",
+    "TABLES",
+    "keyed_table",
+    "migrate",
+]
 
 assert METADATA is SQLModel.metadata  # our tables live beside the store's
 
@@ -84,22 +97,27 @@ class OutboxRow(SQLModel, table=True):
     processed_at: str | None = Field(default=None, sa_column=Column(Text, index=True))
 
 
-
-
 def keyed_table(name: str) -> Table:
     """A read model kept by a runner subscriber: one JSON document per key, in first-seen log order."""
-    return Table(name, METADATA,
-                 Column("key", Text, primary_key=True),
-                 Column("position", BigInteger, nullable=False, index=True),  # where the key was first seen
-                 Column("doc", Text, nullable=False))
+    return Table(
+        name,
+        METADATA,
+        Column("key", Text, primary_key=True),
+        Column("position", BigInteger, nullable=False, index=True),  # where the key was first seen
+        Column("doc", Text, nullable=False),
+    )
 
 
 FEED_STATE = keyed_table("feed_state")  # projection "feed-state": every feed ever added, by id
 REVIEW_QUEUE = keyed_table("review_queue")  # projection "review-queue": queued deals and their decisions
 LEARNED_COMPANIES = keyed_table("learned_companies")  # projection "company-registry": companies the log taught
 
-TABLES = tuple(m.__table__ for m in (FeedHealthRow, PollLogRow, ArticleRow, OutboxRow)) + (  # type: ignore[attr-defined]
-    FEED_STATE, REVIEW_QUEUE, LEARNED_COMPANIES)
+_ROW_MODELS: tuple[Any, ...] = (FeedHealthRow, PollLogRow, ArticleRow, OutboxRow)  # SQLModel classes: tables
+TABLES = tuple(m.__table__ for m in _ROW_MODELS) + (
+    FEED_STATE,
+    REVIEW_QUEUE,
+    LEARNED_COMPANIES,
+)
 
 _SQLITE_GUARDS = (
     """CREATE TRIGGER IF NOT EXISTS feed_articles_no_update BEFORE UPDATE ON feed_articles

@@ -305,6 +305,9 @@ class _PinnedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+_LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=2)  # a feed fetch needs few connections
+
+
 class PinnedTransport(httpx.HTTPTransport):
     """httpx transport whose TCP connections go only to addresses pinned via ``pin()``.
 
@@ -317,7 +320,7 @@ class PinnedTransport(httpx.HTTPTransport):
         self,
         *,
         verify: Any = True,
-        limits: httpx.Limits = httpx.Limits(max_connections=4, max_keepalive_connections=2),
+        limits: httpx.Limits = _LIMITS,
         network_backend: httpcore.NetworkBackend | None = None,
     ) -> None:
         # Build the SSL context once (loading CA certificates costs ~10 ms); pass a shared one in.
