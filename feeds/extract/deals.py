@@ -433,7 +433,7 @@ def _venture_business(acting: list[_Unit], group: _Group, text: str, mentions: l
 
 
 _CLAUSE_END = re.compile(r"[,，;；。]")
-_VENTURE_NOUN = re.compile(r"(?:合资|合营)(?:企业|公司|品牌)?\s*$|(?i:\bventure,?\s*$)")
+_VENTURE_NOUN = re.compile(r"(?:合资|合营)(?:企业|公司|品牌)?\s*$|(?i:\b(?:venture|JV),?\s*$)")
 
 
 def _named_outside_descriptions(text: str, span: Span, mentions: list[Mention]) -> set[str]:
@@ -479,7 +479,7 @@ def _exits_venture(acting: list[_Unit], text: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Headline:
     """What the headline of a full article says: the companies it names, and whether it analyses
-    (asks, explains, looks back, interviews) rather than reports."""
+    (asks, explains, looks back, interviews) or denies ("回应传闻：目前没有相关计划") rather than reports."""
 
     named: frozenset[str]
     analysis: bool
@@ -488,7 +488,8 @@ class Headline:
 def _headline(text: str, regions: list[discourse.Region], mentions: list[Mention]) -> Headline:
     end = regions[0].end if regions and regions[0].role == discourse.TITLE else 0
     return Headline(frozenset(m.company_id for m in mentions if m.start < end),
-                    discourse.ANALYSIS.search(text, 0, end) is not None)
+                    discourse.ANALYSIS.search(text, 0, end) is not None
+                    or hedges.VETOES["denial"].search(text, 0, end) is not None)
 
 
 _STATED_AS_STATE = frozenset({"technology_supply", "licensing"})
@@ -502,13 +503,15 @@ def _unreported(group: _Group, kind: str, stage: str | None, headline: Headline 
     """A full article applies a deal only when its headline names one of the parties and reports
     rather than analyses, and a supply or licence comes with a stage of an act (signed, agreed,
     launched): "Rivian R2 will use LG cells", "问界M8将搭载华为ADS 4" restate a relation, they do
-    not report one. Anything weaker is read by a person first."""
+    not report one, nor does a model's launch ("问界新M7上市，首搭华为ADS 3.0": the stage is the car's). Anything weaker is read by a person first."""
     if headline is None:
         return False
     if headline.analysis or not group.parties & headline.named:
         return True
-    return stage is None and kind in _STATED_AS_STATE and not any(
-        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in group.units if u.news)
+    news = [u for u in group.units if u.news]
+    launch_only = not any(u.cues.stages for u in group.units)  # "production" from a model's launch word
+    return (stage is None or launch_only) and kind in _STATED_AS_STATE and not any(
+        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news)
 
 
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
