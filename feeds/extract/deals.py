@@ -231,6 +231,9 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
 
 
 # A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
+# "分别与Momenta和华为签署协议，前者聚焦智驾，后者将共同开发新车": a clause about one partner of a shared sentence
+# says nothing of the other's kind of deal.
+_RESPECTIVE = re.compile(r"\s*(?:前者|后者|(?i:the former|the latter)\b)")
 _ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|carmaker|automaker|startup|start-up|group|maker|developer|supplier|operator)\b(?!s|['’]))|该公司|这家公司|该企业|这家企业)")
 # A newcomer joining the partnership of the parties just named ("to join their partnership", "加入双方的合作").
 _JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
@@ -468,11 +471,15 @@ def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
 
 
 _VENTURE_WORD = re.compile(r"合资|合营|(?i:\bjoint[- ]venture)")
+# Leaving what two companies held together ("exits Denza", "退出集度"): the end of their venture.
+_EXIT = re.compile(r"退出|(?i:\bexit(?:s|ed|ing)?\b|\bpull(?:s|ed|ing)? out of\b)")
 
 
 def _exits_venture(acting: list[_Unit], text: str) -> bool:
-    """A partner selling out of, or leaving, what the article calls a joint venture."""
-    return any(_VENTURE_WORD.search(text, u.span.start, u.span.end) for u in acting) \
+    """A partner selling out of, or leaving ("exits Denza as BYD takes full control"), what the article
+    calls a joint venture or what the two held together."""
+    return any(_VENTURE_WORD.search(text, u.span.start, u.span.end) or _EXIT.search(text, u.span.start, u.span.end)
+               for u in acting) \
         or len(_VENTURE_WORD.findall(text)) >= 2
 
 
@@ -529,7 +536,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         return None
     if any(not u.shared and len(u.parties) >= 2 for u in acting):
         acting = [u for u in acting if not u.shared]  # a sentence of its own says more
-    kinds: set[str] = set().union(*(u.cues.kinds for u in acting))
+    kinds: set[str] = set().union(*(u.cues.kinds for u in acting if not (u.shared and _RESPECTIVE.match(text, u.span.start))))
     if news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
     if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):

@@ -180,6 +180,7 @@ _VENTURE_PARENTS: dict[tuple[str, ...], tuple[str, str]] = {
     ("广汽丰田", "GAC Toyota"): ("gac", "toyota"),
     ("一汽丰田", "FAW Toyota"): ("faw", "toyota"),
     ("长安福特", "Changan Ford"): ("changan", "ford"),
+    ("奇瑞捷豹路虎", "Chery Jaguar Land Rover", "Chery JLR"): ("chery", "jaguar-land-rover"),
     ("神龙汽车", "Dongfeng Peugeot Citroen"): ("dongfeng", "stellantis"),
     ("广汽菲克", "GAC FCA", "GAC Fiat Chrysler"): ("gac", "stellantis"),
     ("零跑国际", "Leapmotor International"): ("stellantis", "leapmotor"),
