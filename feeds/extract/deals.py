@@ -545,6 +545,10 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         kinds.discard("joint_venture")  # a third company buying into the parents' venture: an investment
     if not kinds:
         return None
+    if {"strategic_explicit", "co_development"} <= kinds:
+        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        if "co_development" in told and "strategic_explicit" not in told:
+            kinds.discard("strategic_explicit")  # "签署备忘录，将联合开发车型": the headline names what they do together
     loi = any(u.cues.loi for u in acting)
     kind = min(kinds, key=_KIND_RANK.__getitem__)
     if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["alliance_names", "ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
 
-KINDS = ("licensing_explicit", "joint_venture", "acquisition", "equity_investment", "licensing", "co_development", "strategic_explicit",
-         "partnership_expanded", "technology_supply", "strategic_cooperation")
+KINDS = ("licensing_explicit", "joint_venture", "acquisition", "equity_investment", "licensing", "strategic_explicit",
+         "co_development", "partnership_expanded", "technology_supply", "strategic_cooperation")
 STAGES = ("ended", "production", "expanded", "established", "agreement_signed", "talks")
 
 
