@@ -231,6 +231,9 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
 
 
 # A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
+# "分别与Momenta和华为签署协议，前者聚焦智驾，后者将共同开发新车": a clause about one partner of a shared sentence
+# says nothing of the other's kind of deal.
+_RESPECTIVE = re.compile(r"\s*(?:前者|后者|(?i:the former|the latter)\b)")
 _ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|carmaker|automaker|startup|start-up|group|maker|developer|supplier|operator)\b(?!s|['’]))|该公司|这家公司|该企业|这家企业)")
 # A newcomer joining the partnership of the parties just named ("to join their partnership", "加入双方的合作").
 _JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
@@ -433,7 +436,7 @@ def _venture_business(acting: list[_Unit], group: _Group, text: str, mentions: l
 
 
 _CLAUSE_END = re.compile(r"[,，;；。]")
-_VENTURE_NOUN = re.compile(r"(?:合资|合营)(?:企业|公司|品牌)?\s*$|(?i:\bventure,?\s*$)")
+_VENTURE_NOUN = re.compile(r"(?:合资|合营)(?:企业|公司|品牌)?\s*$|(?i:\b(?:venture|JV),?\s*$)")
 
 
 def _named_outside_descriptions(text: str, span: Span, mentions: list[Mention]) -> set[str]:
@@ -468,18 +471,22 @@ def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
 
 
 _VENTURE_WORD = re.compile(r"合资|合营|(?i:\bjoint[- ]venture)")
+# Leaving what two companies held together ("exits Denza", "退出集度"): the end of their venture.
+_EXIT = re.compile(r"退出|(?i:\bexit(?:s|ed|ing)?\b|\bpull(?:s|ed|ing)? out of\b)")
 
 
 def _exits_venture(acting: list[_Unit], text: str) -> bool:
-    """A partner selling out of, or leaving, what the article calls a joint venture."""
-    return any(_VENTURE_WORD.search(text, u.span.start, u.span.end) for u in acting) \
+    """A partner selling out of, or leaving ("exits Denza as BYD takes full control"), what the article
+    calls a joint venture or what the two held together."""
+    return any(_VENTURE_WORD.search(text, u.span.start, u.span.end) or _EXIT.search(text, u.span.start, u.span.end)
+               for u in acting) \
         or len(_VENTURE_WORD.findall(text)) >= 2
 
 
 @dataclass(frozen=True, slots=True)
 class Headline:
     """What the headline of a full article says: the companies it names, and whether it analyses
-    (asks, explains, looks back, interviews) rather than reports."""
+    (asks, explains, looks back, interviews) or denies ("回应传闻：目前没有相关计划") rather than reports."""
 
     named: frozenset[str]
     analysis: bool
@@ -488,7 +495,8 @@ class Headline:
 def _headline(text: str, regions: list[discourse.Region], mentions: list[Mention]) -> Headline:
     end = regions[0].end if regions and regions[0].role == discourse.TITLE else 0
     return Headline(frozenset(m.company_id for m in mentions if m.start < end),
-                    discourse.ANALYSIS.search(text, 0, end) is not None)
+                    discourse.ANALYSIS.search(text, 0, end) is not None
+                    or hedges.VETOES["denial"].search(text, 0, end) is not None)
 
 
 _STATED_AS_STATE = frozenset({"technology_supply", "licensing"})
@@ -502,13 +510,15 @@ def _unreported(group: _Group, kind: str, stage: str | None, headline: Headline 
     """A full article applies a deal only when its headline names one of the parties and reports
     rather than analyses, and a supply or licence comes with a stage of an act (signed, agreed,
     launched): "Rivian R2 will use LG cells", "问界M8将搭载华为ADS 4" restate a relation, they do
-    not report one. Anything weaker is read by a person first."""
+    not report one, nor does a model's launch ("问界新M7上市，首搭华为ADS 3.0": the stage is the car's). Anything weaker is read by a person first."""
     if headline is None:
         return False
     if headline.analysis or not group.parties & headline.named:
         return True
-    return stage is None and kind in _STATED_AS_STATE and not any(
-        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in group.units if u.news)
+    news = [u for u in group.units if u.news]
+    launch_only = not any(u.cues.stages for u in group.units)  # "production" from a model's launch word
+    return (stage is None or launch_only) and kind in _STATED_AS_STATE and not any(
+        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news)
 
 
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
@@ -526,7 +536,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         return None
     if any(not u.shared and len(u.parties) >= 2 for u in acting):
         acting = [u for u in acting if not u.shared]  # a sentence of its own says more
-    kinds: set[str] = set().union(*(u.cues.kinds for u in acting))
+    kinds: set[str] = set().union(*(u.cues.kinds for u in acting if not (u.shared and _RESPECTIVE.match(text, u.span.start))))
     if news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
     if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):
@@ -535,6 +545,10 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         kinds.discard("joint_venture")  # a third company buying into the parents' venture: an investment
     if not kinds:
         return None
+    if {"strategic_explicit", "co_development"} <= kinds:
+        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        if "co_development" in told and "strategic_explicit" not in told:
+            kinds.discard("strategic_explicit")  # "签署备忘录，将联合开发车型": the headline names what they do together
     loi = any(u.cues.loi for u in acting)
     kind = min(kinds, key=_KIND_RANK.__getitem__)
     if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):

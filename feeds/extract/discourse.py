@@ -96,8 +96,8 @@ DESCRIPTION = re.compile(
     r"(?i:\b(?:a|the|its|their|his) (?:[\w-]+ ){0,3}(?:joint )?(?:venture|alliance|partnership|unit|subsidiary|brand|affiliate) (?:of|between|led by|owned by)\b|"
     r"'s? (?:[\w-]+ ){0,2}(?:partner|ally|supplier|customer|client|parent(?: company)?|owner)s?\b|\b(?:partner|supplier|customer|client|parent company|owner) of\b|"
     r"\bwhich (?:has|had|have) (?:\w+ ){0,2}(?:partnered|worked|teamed|invested|cooperated|collaborated)\b|"
-    # possessive, so existing: "its BMW Brilliance venture with Brilliance Auto"
-    r"(?<!to )(?<!into )\b(?:its|their) (?:[\w-]+ ){0,3}(?:joint )?(?:venture|partnership|alliance|tie-up|cooperation|collaboration) with\b|"
+    # possessive, so existing: "its BMW Brilliance venture with Brilliance Auto", "Ford's joint venture with Changan"
+    r"(?<!to )(?<!into )\b(?:its|their|\w+['’]s) (?:[\w-]+ ){0,3}(?:joint )?(?:venture|JV|partnership|alliance|tie-up|cooperation|collaboration) with\b|"
     r"\b(?:jointly |wholly |majority[- ]|partly )?owned by\b|\bbacked by\b|\bcontrolled by\b|\bowns\b|\bhold(?:s)? (?:a|the|about|around|\d)|\bwhich (?:also )?(?:owns|holds|makes|sells|builds)\b)")
 
 # Several companies acting together, as opposed to a list of companies each doing its own thing.

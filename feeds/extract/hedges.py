@@ -23,7 +23,7 @@ _HARMLESS = re.compile(r"未披露|尚未披露|未透露|未公布|did not disc
 
 VETOES: dict[str, re.Pattern[str]] = {
     "denial": re.compile(
-        r"否认|不属实|并无此事|无此事|不实|失实|辟谣|并未|未与|没有与|不会与|不会投资|不会入股|无意|纯属谣言|尚未签署|未签署|尚未达成|未达成|"
+        r"否认|不属实|并无此事|无此事|不实|失实|辟谣|并未|未与|没有与|不会与|不会投资|不会入股|无意|纯属谣言|(?:没有|暂无|并无)(?:任何|相关)?.{0,8}?计划|无(?:其他|任何|相关).{0,6}计划|尚未签署|未签署|尚未达成|未达成|"
         r"(?i:\bdeni(?:es|ed)\b|\bdeny\b|\buntrue\b|\bnot true\b|\binaccurate\b|\bfalse\b|\bno talks\b|\bnot in talks\b|\bnot negotiating\b|"
         r"\bno plans?\b|\bhas no intention\b|\brejects? (?:a |the )?reports?\b|\bdismiss(?:es|ed)? (?:a |the )?(?:reports?|speculation)\b|"
         r"\bis not (?:negotiating|in talks|planning)\b|\bwill not\b|\bwon't\b|\b(?:have|has|had) not\b|\bhaven't\b|\bhasn't\b|"

@@ -180,6 +180,7 @@ _VENTURE_PARENTS: dict[tuple[str, ...], tuple[str, str]] = {
     ("广汽丰田", "GAC Toyota"): ("gac", "toyota"),
     ("一汽丰田", "FAW Toyota"): ("faw", "toyota"),
     ("长安福特", "Changan Ford"): ("changan", "ford"),
+    ("奇瑞捷豹路虎", "Chery Jaguar Land Rover", "Chery JLR"): ("chery", "jaguar-land-rover"),
     ("神龙汽车", "Dongfeng Peugeot Citroen"): ("dongfeng", "stellantis"),
     ("广汽菲克", "GAC FCA", "GAC Fiat Chrysler"): ("gac", "stellantis"),
     ("零跑国际", "Leapmotor International"): ("stellantis", "leapmotor"),
@@ -252,6 +253,10 @@ PATTERNS: dict[str, re.Pattern[str]] = {**{f"kind:{k}": rx for k, rx in _KIND_RX
                                         **{f"stage:{k}": rx for k, rx in _STAGE_RX.items()}, "launch": _LAUNCH}
 
 
+# Building a network, a cluster or an ecosystem together is a partnership, not a product developed together.
+_SHARED_INFRA = re.compile(r"[^,，。;；.]{0,40}?(?:网络|生态|集群|(?i:\bclusters?\b|\bnetworks?\b|\becosystems?\b))")
+
+
 def scan(text: str, hits: "Hits | None" = None, offset: int = 0) -> UnitCues:
     """Cues in one unit of text (already normalised). `hits` (for the article the unit was cut
     from at `offset`) skips the patterns that cannot match."""
@@ -274,6 +279,9 @@ def scan(text: str, hits: "Hits | None" = None, offset: int = 0) -> UnitCues:
     elif "acquisition" in kinds and _BUYS_PRODUCT.search(text) and not _TAKEOVER.search(text):
         kinds.discard("acquisition")
         kinds.add("technology_supply")
+    if "co_development" in kinds and all(_SHARED_INFRA.match(text, m.end()) for m in each("kind:co_development", _KIND_RX["co_development"])):
+        kinds.discard("co_development")  # "共建换电网络", "jointly build an AI computing cluster": a partnership
+        kinds.add("strategic_cooperation")
     stages: set[str] = set()
     talks = bool(_STAGE_RX["talks"].search(text))
     not_yet = bool(_NOT_YET.search(text))

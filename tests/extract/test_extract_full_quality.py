@@ -3,10 +3,11 @@
 Counting only the deals applied without review (confidence >= 0.6). The blind sets were written
 by writers who never saw the rules; their first scores and the scores after each round of tuning
 are in the README. Round 1: fullA, fullB, nodeal 1-3; round 2: fullC, nodeal 4-5; round 3: fullD, nodeal 6-7;
-round 4: fullE, nodeal 8-9 (never read: asserted at its first reading, the honest estimate for unseen news).
-Every item of rounds 1-3 has been read for tuning (round 3 of tuning calibrated what a full article applies:
-its headline names a party and reports rather than analyses, a supply or licence states an act), so these are
-in-sample levels (rounded down); the honest estimate for unseen news is a set scored once before it is read.
+round 4: fullE, nodeal 8-9 (first reading in the README and in the comments below). Every item of rounds 1-4 has
+been read for tuning (round 3 of tuning calibrated what a full article applies: its headline names a party and
+reports rather than analyses, a supply or licence states an act; round 4 fixed kinds and a headline that denies),
+so these are in-sample levels (rounded down); the honest estimate for unseen news is a set scored once before it
+is read (round 5).
 """
 from __future__ import annotations
 
@@ -20,20 +21,20 @@ from .conftest import HELDOUT, load_jsonl
 
 # name, items, no-deal items, then minimum deal-set precision, recall, kind, stage and date accuracy, and the most
 # no-deal items allowed to yield an applied deal. Round 3 (D, nodeal 6 and 7) was first read by the third round of
-# tuning; its first-reading scores are in the README.
+# tuning, round 4 (E, nodeal 8 and 9) by the fourth; their first-reading scores are in the README.
 FULL_SETS = [
     ("full_dev.jsonl", 46, 22, 1.00, 1.00, 0.83, 1.00, 0.95, 0),
     ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.89, 0.86, 0),
-    ("full_blindB.jsonl", 50, 25, 0.96, 0.89, 0.96, 0.92, 0.96, 0),
-    ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.85, 0.96, 0.92, 0),
-    ("full_blindD.jsonl", 50, 25, 0.96, 0.92, 0.88, 0.88, 0.80, 0),
-    ("full_blindE.jsonl", 50, 25, 0.96, 0.85, 0.83, 0.87, 0.95, 0),  # round 4, first reading
+    ("full_blindB.jsonl", 50, 25, 0.96, 0.89, 1.00, 0.92, 0.96, 0),
+    ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.88, 0.96, 0.92, 0),
+    ("full_blindD.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.88, 0.80, 0),
+    ("full_blindE.jsonl", 50, 25, 0.96, 0.85, 0.95, 0.87, 0.95, 0),  # round 4: first reading 0.96 / 0.86, 0.83, 0.88, 0.96
 ]
 # name, items, most no-deal items allowed to yield an applied deal
 NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 0),
                 ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 0),
                 ("nodeal_blind6.jsonl", 100, 0), ("nodeal_blind7.jsonl", 100, 0),
-                ("nodeal_blind8.jsonl", 100, 0), ("nodeal_blind9.jsonl", 100, 4)]  # round 4, first reading
+                ("nodeal_blind8.jsonl", 100, 0), ("nodeal_blind9.jsonl", 100, 0)]  # round 4: 4 at first reading
 
 
 def _applied(name: str) -> tuple[list[dict], dict]:
@@ -60,16 +61,16 @@ def test_no_deal_articles_rarely_yield_an_applied_deal(name, size, allowed):
 
 
 def test_all_no_deal_full_articles_together_stay_at_their_measured_rate():
-    """935 no-deal full articles (the nine no-deal sets and the no-deal halves of A-E). Rounds 1-3 (710, read for
-    tuning): none yields an applied deal since round 3 of tuning (12 before it). Round 4 (225, never read): 4 at its
-    first reading, 1.8% — the 1-in-100 target is not met on unseen news."""
+    """935 no-deal full articles (the nine no-deal sets and the no-deal halves of A-E), all read for tuning: none
+    yields an applied deal (in-sample). Round 4 (225) gave 4 at its first reading, 1.8%; round 4 of tuning removed
+    them; the honest figure for unseen news is round 5's first reading."""
     false = total = 0
     halves = ["full_blindA.jsonl", "full_blindB.jsonl", "full_blindC.jsonl", "full_blindD.jsonl", "full_blindE.jsonl"]
     for name in [n for n, *_ in NO_DEAL_SETS] + halves:
         _, applied = _applied(name)
         false += applied["no_deal_items_with_applied_deal"]
         total += applied["no_deal_items"]
-    assert total == 935 and false <= 4
+    assert total == 935 and false == 0
 
 
 def test_applied_scores_count_only_confident_deals_and_no_deal_items():
