@@ -148,7 +148,7 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
         day = int(g[2]) if kind == "cn_md" else None
         if rel == "明年" or not 1 <= mo <= 12:
             return None
-        year = {"今年": pub.year, "去年": pub.year - 1, "前年": pub.year - 2}.get(rel or "", None)
+        year = {"今年": pub.year, "去年": pub.year - 1, "前年": pub.year - 2}.get(rel or "")
         if year is None:
             year = _year_for(mo, day, pub)
         if day is not None and not _valid(year, mo, day):
@@ -223,7 +223,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {f"date:{kind}": rx for kind, rx in _PATT
 
 
 def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str | None = None,
-               gate: "Hits | None" = None) -> list[EventDate]:
+               gate: Hits | None = None) -> list[EventDate]:
     """Event dates inside text[start:end], in order; `anchor` seeds relative offsets; `gate`
     (the article's prefilter hits) skips patterns that cannot match."""
     hits: list[tuple[int, int, str, re.Match[str]]] = []

@@ -13,11 +13,15 @@ import datetime as dt
 import re
 import weakref
 from bisect import bisect_left
-from typing import Any, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
+from typing import Any
 
 from feeds.registry import Registry
-from . import dates as dates_module, discourse, hedges, lexicon
+
+from . import dates as dates_module
+from . import discourse, hedges, lexicon
 from .dates import EventDate, find_dates
 from .gate import Gate, Hits
 from .hedges import FLAT_DENIAL, veto
@@ -159,7 +163,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     # "closed its purchase of 10% of Horse Powertrain, the business jointly owned by Renault and
     # Geely": the appositive names the owners of the object; they join the buyer's deal.
     appositive: list[_Group] = []
-    for prev, unit in zip(units, units[1:]):
+    for prev, unit in pairwise(units):
         if len(unit.parties) >= 2 and prev.parties and not prev.parties <= unit.parties and prev.cues.kinds \
                 and lexicon.OWNERS.search(text, unit.span.start, unit.span.end):
             appositive.append(_Group(prev.parties | unit.parties, [prev], True))
@@ -268,7 +272,7 @@ def _clause_groups(text: str, sentence: Span, unit: _Unit, mentions: list[Mentio
     cut = joint.start()
     halves = (Span(unit.span.start, cut), Span(cut, unit.span.end))
     groups = []
-    for half, partner in zip(halves, (others[0].company_id, others[-1].company_id)):
+    for half, partner in zip(halves, (others[0].company_id, others[-1].company_id), strict=True):
         dates = [d for d in unit.dates if half.start <= d.start < half.end] or unit.dates
         part = replace(unit, span=half, cues=lexicon.scan(text[half.start:half.end]), dates=dates, parties=frozenset((hub, partner)))
         groups.append(_Group(part.parties, [part], True))
@@ -587,7 +591,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     )
 
 
-_SECTORS: "weakref.WeakKeyDictionary[Registry, dict[str, str]]" = weakref.WeakKeyDictionary()
+_SECTORS: weakref.WeakKeyDictionary[Registry, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _sectors(registry: Registry) -> dict[str, str]:

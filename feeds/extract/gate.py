@@ -14,7 +14,8 @@ from __future__ import annotations
 import importlib
 import re
 from bisect import bisect_left
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import ahocorasick
 
@@ -140,7 +141,7 @@ class Hits:
 
     __slots__ = ("_gate", "_all", "_positions", "_owners", "_names", "_spans", "_by_name", "memo")
 
-    def __init__(self, gate: "Gate", everything: bool = False,
+    def __init__(self, gate: Gate, everything: bool = False,
                  occurrences: list[tuple[int, tuple[int, ...], tuple[str, ...]]] | None = None) -> None:
         self._gate = gate
         self._all = everything
@@ -156,7 +157,7 @@ class Hits:
         """A trigger of `name` lies in [start, end): one bisection, no per-span work."""
         if not self._by_name and self._positions:
             by_name = self._by_name
-            for pos, names in zip(self._positions, self._names):
+            for pos, names in zip(self._positions, self._names, strict=True):
                 for n in names:
                     if n in by_name:
                         by_name[n].append(pos)

@@ -73,7 +73,7 @@ FLAT_DENIAL = re.compile(
 PATTERNS: dict[str, re.Pattern[str]] = {"harmless": _HARMLESS, **{f"veto:{k}": rx for k, rx in VETOES.items()}}
 
 
-def veto(sentence: str, hits: "Hits | None" = None, offset: int = 0) -> str | None:
+def veto(sentence: str, hits: Hits | None = None, offset: int = 0) -> str | None:
     """The name of the first non-deal category the sentence falls into, else None. `hits`
     (for the article the sentence was cut from at `offset`) skips patterns that cannot match."""
     end = offset + len(sentence)
@@ -85,7 +85,7 @@ def veto(sentence: str, hits: "Hits | None" = None, offset: int = 0) -> str | No
     return found
 
 
-def _veto(sentence: str, hits: "Hits | None", offset: int, end: int) -> str | None:
+def _veto(sentence: str, hits: Hits | None, offset: int, end: int) -> str | None:
     # blanked to the same length, so positions still match the article's prefilter hits
     text = _HARMLESS.sub(lambda m: " " * len(m.group(0)), sentence) if hits is None or hits.may("harmless", offset, end) else sentence
     for name, rx in VETOES.items():

@@ -16,8 +16,9 @@ agreement.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .gate import Hits
@@ -257,7 +258,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {**{f"kind:{k}": rx for k, rx in _KIND_RX
 _SHARED_INFRA = re.compile(r"[^,，。;；.]{0,40}?(?:网络|生态|集群|(?i:\bclusters?\b|\bnetworks?\b|\becosystems?\b))")
 
 
-def scan(text: str, hits: "Hits | None" = None, offset: int = 0) -> UnitCues:
+def scan(text: str, hits: Hits | None = None, offset: int = 0) -> UnitCues:
     """Cues in one unit of text (already normalised). `hits` (for the article the unit was cut
     from at `offset`) skips the patterns that cannot match."""
     live = hits.named_in(offset, offset + len(text)) if hits is not None else None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from feeds.registry import Registry
+
 from .normalize import normalize
 
 __all__ = ["Mention", "Matcher", "matcher_for", "find_mentions"]
@@ -119,7 +120,7 @@ def _drop_owner_descriptors(text: str, mentions: list[Mention]) -> list[Mention]
     return [m for i, m in enumerate(mentions) if i not in dropped]
 
 
-_MATCHERS: "weakref.WeakKeyDictionary[Registry, Matcher]" = weakref.WeakKeyDictionary()
+_MATCHERS: weakref.WeakKeyDictionary[Registry, Matcher] = weakref.WeakKeyDictionary()
 
 
 def matcher_for(registry: Registry) -> Matcher:

@@ -16,7 +16,7 @@ _SIMPLIFIED = (
 )
 assert len(_TRADITIONAL) == len(_SIMPLIFIED)
 
-_TABLE: dict[int, int] = {ord(t): ord(s) for t, s in zip(_TRADITIONAL, _SIMPLIFIED)}
+_TABLE: dict[int, int] = {ord(t): ord(s) for t, s in zip(_TRADITIONAL, _SIMPLIFIED, strict=True)}
 # full-width ASCII letters and digits (U+FF10..U+FF5A) -> ASCII; the ideographic space -> space
 _TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF5B) if chr(cp - 0xFEE0).isalnum()})
 _TABLE[0x3000] = 0x20

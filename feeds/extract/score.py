@@ -10,9 +10,9 @@ such an applied deal: the false-alliance rate a reader of the status page sees.
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable
 from itertools import combinations
-from typing import Any, Iterable
+from typing import Any
 
 from .model import Deal
 
