@@ -28,7 +28,7 @@ SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("ALLIANCES_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-PASSWORD = "pw"
+PASSWORD = "correct-horse-42"  # never a substring of a hash (hex digits, an alphanumeric salt)
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
