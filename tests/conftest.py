@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.skips import unavailable
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 PG_ADMIN_URL = os.environ.get("ALLIANCES_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -35,9 +37,7 @@ def pg_server() -> str:
     """The admin URL of a reachable PostgreSQL; in CI its absence is a failure, not a skip."""
     why = pg_available()
     if why:
-        if os.environ.get("CI"):
-            pytest.fail(why + " (CI must run the PostgreSQL tests)")
-        pytest.skip(why)
+        unavailable(why)
     return PG_ADMIN_URL
 
 
@@ -90,9 +90,9 @@ def tracker(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def shared_dir() -> Path:
-    """../shared beside the clone; tests that need it skip with a reason when it is absent."""
+    """../shared beside the clone; absent: a skip with the reason locally, a failure under CI."""
     if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent (it sits beside the clone in CI)")
+        unavailable(f"{SHARED} is absent (it sits beside the clone in CI)")
     return SHARED
 
 

@@ -17,6 +17,7 @@ from events.engine import make_engine
 from events.queries import Queries
 from events.seed import SEED_FILE, load_seed, seed_records
 from events.store import EventStore
+from tests.skips import unavailable
 
 PUBLISHER = "Xinhua News Agency (新华社)"
 ARTICLE = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "000_14352a4bf9531335.txt"
@@ -321,7 +322,7 @@ def _strings(value):
 
 def test_no_text_field_copies_twelve_characters_of_the_article():
     if not ARTICLE.exists():
-        pytest.skip(f"the article is not available at {ARTICLE}")
+        unavailable(f"the article is not available at {ARTICLE}")
     article = ARTICLE.read_text(encoding="utf-8")
     variants = {article, article.replace(",", "，").replace(":", "：").replace("(", "（").replace(")", "）")}
     copies = []

@@ -8,6 +8,7 @@ import pytest
 
 from feeds.extract import Deal, extract
 from feeds.registry import Registry
+from tests.skips import unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared" / "extraction"
@@ -27,7 +28,7 @@ def registry() -> Registry:
 def labels_md() -> str:
     path = SHARED / "LABELS.md"
     if not path.exists():
-        pytest.skip(f"shared labels not available at {path}")
+        unavailable(f"shared labels not available at {path}")
     return path.read_text(encoding="utf-8")
 
 
@@ -35,7 +36,7 @@ def labels_md() -> str:
 def dev_items() -> list[dict]:
     path = SHARED / "dev_news.jsonl"
     if not path.exists():
-        pytest.skip(f"shared dev set not available at {path}")
+        unavailable(f"shared dev set not available at {path}")
     return load_jsonl(path)
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from feeds.fetch import Fetcher, FetchResult
 from feeds.parse import ParsedFeed, parse_feed
+from tests.skips import unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "feedparser"
@@ -86,6 +87,8 @@ def vm_rss_mb() -> float:
 
 @pytest.fixture(scope="module")
 def corpus_server() -> Iterator[str]:
+    if not CORPUS.is_dir():
+        unavailable(f"feedparser corpus not found at {CORPUS} (shared data folder absent)")
     server = CorpusServer(("127.0.0.1", 0), CorpusHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -94,7 +97,6 @@ def corpus_server() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"feedparser corpus not found at {CORPUS} (shared data folder absent)")
 def test_whole_corpus_survives_fetch_and_parse(corpus_server: str) -> None:
     files = corpus_files()
     assert len(files) > 2000, f"corpus looks truncated: {len(files)} files"

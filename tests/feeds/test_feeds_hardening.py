@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from events.store import EventStore
 from feeds.leases import holder, pid_alive
+from tests.skips import unavailable
 
 from .test_feeds_service import ITEMS, Parts, rss, wire
 
@@ -236,7 +237,7 @@ def _mount_tmpfs(where: Path, size: str) -> bool:
 def test_a_really_full_disk_during_poll_is_one_line_and_a_later_poll_recovers(tmp_path: Path, server: Any) -> None:
     small = tmp_path / "small"
     if not _mount_tmpfs(small, "1200k"):
-        pytest.skip("needs root to mount a small tmpfs (the injected-ENOSPC test above covers the path)")
+        unavailable("needs root to mount a small tmpfs (the injected-ENOSPC test above covers the path)")
     try:
         env = {"ALLIANCES_DATA_DIR": str(small / "data")}
         url = server.static("/big.xml", body=_big_feed(1500))

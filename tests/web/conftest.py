@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.skips import unavailable
 from web.ports import FeedCommands, FeedHealth, FeedRow, Json, PollReport, ReviewCommands
 
 if TYPE_CHECKING:
@@ -327,9 +328,7 @@ def browser() -> Iterator[Any]:
     """Headless Debian Chromium through Playwright; absent: FAIL in CI, skip locally."""
     why = chromium_missing()
     if why:
-        if os.environ.get("CI"):
-            pytest.fail(why + " (CI must run the browser tests)")
-        pytest.skip(why)
+        unavailable(why)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
