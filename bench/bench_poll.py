@@ -17,13 +17,14 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import feedparser  # noqa: E402
+from newsfeeds import serve_bodies  # noqa: E402
 
 from events.engine import make_engine  # noqa: E402
 from events.envelope import NewEvent  # noqa: E402
@@ -58,47 +59,9 @@ def make_feed(n: int, items: int) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    bodies: dict[str, bytes] = {}
-
-    def do_GET(self) -> None:  # noqa: N802
-        body = self.bodies.get(self.path)
-        if body is None:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        etag = f'"{self.path}"'
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-        self.send_header("ETag", etag)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-
 def serve(feeds: int, items: int, ports: multiprocessing.Queue[int]) -> None:
     """The feed server, in its own process as a remote server would be (its CPU is not the poller's)."""
-    Handler.bodies = {f"/f/{n}.xml": make_feed(n, items) for n in range(feeds)}
-    server = Server(("127.0.0.1", 0), Handler)
-    ports.put(server.server_address[1])
-    server.serve_forever()
+    serve_bodies({f"/f/{n}.xml": make_feed(n, items) for n in range(feeds)}, ports)
 
 
 def run_passes(port: int, feeds: int, concurrency: int, parse_processes: int) -> tuple[float, float, Any, Any]:

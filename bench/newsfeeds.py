@@ -113,7 +113,12 @@ class _Server(ThreadingHTTPServer):
 
 def serve(feeds: int, items: int, ports: multiprocessing.Queue[int]) -> None:
     """The feed server, in its own process as a remote server would be (its CPU is not the poller's)."""
-    _Handler.bodies = {f"/f/{n}.xml": feed_bytes(n, items) for n in range(feeds)}
+    serve_bodies({f"/f/{n}.xml": feed_bytes(n, items) for n in range(feeds)}, ports)
+
+
+def serve_bodies(bodies: dict[str, bytes], ports: multiprocessing.Queue[int]) -> None:
+    """Serve these paths (ETag per path, 304 on a match) on a free loopback port, put on `ports`."""
+    _Handler.bodies = bodies
     server = _Server(("127.0.0.1", 0), _Handler)
     ports.put(server.server_address[1])
     server.serve_forever()
