@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 
+from .changes import Change, ChangeLog, describe
 from .diff import diff as diff_docs
 from .landscape import Landscape
 from .rows import Doc, timeline
@@ -239,6 +240,16 @@ class Queries:
             out[ch.change].append(item)
         return out
 
+    def changes(self, *, after: int = 0, limit: int = 50, newest_first: bool = True,
+                alliances: Collection[str] | None = None, corroborations: bool = False) -> list[dict[str, Any]]:
+        """What the tracker learned after log position `after`, in the change-log JSON shape
+        (`change_json`), newest first by default; at most `limit`; only these alliances if given."""
+        self.version()
+        found = ChangeLog(self.store).changes(after=after, limit=limit, newest_first=newest_first,
+                                              alliances=alliances, corroborations=corroborations)
+        companies = self.company_docs()
+        return [change_json(c, companies) for c in found]
+
     def current(self) -> Landscape:
         """The whole log folded in memory, kept up to date, for the decision side only (extraction
         compares claims with the alliances' timelines). Not an answer path: pages, the API and the CLI
@@ -289,7 +300,7 @@ def company_json(c: Doc) -> dict[str, Any]:
     }
 
 
-def alliance_json(doc: Doc, companies: dict[str, Doc]) -> dict[str, Any]:
+def alliance_json(doc: Mapping[str, Any], companies: dict[str, Doc]) -> dict[str, Any]:
     """The stable JSON shape of an alliance (the CLI contract), from its row document."""
     return {
         "id": doc["id"],
@@ -302,4 +313,32 @@ def alliance_json(doc: Doc, companies: dict[str, Doc]) -> dict[str, Any]:
         "events": doc["events"],
         "sources": doc["sources"],
         "corroborations": doc["corroborations"],
+    }
+
+
+def change_title(c: Change, companies: dict[str, Doc]) -> str:
+    """'Leapmotor 零跑 + Stellantis 斯特兰蒂斯: agreement signed -> established'."""
+    parties = (c.after or c.before or {}).get("parties", ())
+    names = []
+    for p in parties:
+        j = party_json(p, companies)
+        names.append(f"{j['name']} {j['name_zh']}".strip() if j["name_zh"] != j["name"] else j["name"])
+    return f"{' + '.join(names) or c.alliance_id}: {describe(c)}"
+
+
+def change_json(c: Change, companies: dict[str, Doc]) -> dict[str, Any]:
+    """One entry of the change log (the API, Atom feeds, the live stream and webhook bodies share it)."""
+    return {
+        "id": c.id,
+        "position": c.position,
+        "recorded_at": c.recorded_at,
+        "alliance_id": c.alliance_id,
+        "what": c.what,
+        "aspects": list(c.aspects),
+        "title": change_title(c, companies),
+        "summary": describe(c),
+        "event_type": c.event_type,
+        "before": alliance_json(c.before, companies) if c.before and c.before.get("reported", True) else None,
+        "after": alliance_json(c.after, companies) if c.after and c.after.get("reported", True) else None,
+        "source": dict(c.citation) if c.citation else None,
     }

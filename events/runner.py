@@ -56,6 +56,8 @@ class Subscriber(Protocol):
     `types`: the event types it wants (None: every event). `reset(conn)`: drop what it has
     written (called by a rebuild, for replayable subscribers only). `handle(conn, batch)`: do
     its work for these events inside the runner's transaction, which also writes its checkpoint.
+    A subscriber may also name, in `depends_on`, subscribers whose tables it reads: it is never
+    fed events beyond their checkpoints (e.g. notifications read the change log of "alliances").
     """
 
     name: str
@@ -163,7 +165,7 @@ class Runner:
         with self.store.write() as conn:
             self._lock(conn, sub.name)
             start = _checkpoint(conn, sub.name)
-            tail = self.store.tail(conn)
+            tail = min([self.store.tail(conn), *(_checkpoint(conn, d) for d in getattr(sub, "depends_on", ()))])
             if tail <= start:
                 return None
             rows = list(self.store.read_raw(after=start, upto=tail, types=sub.types, limit=self.batch, conn=conn))

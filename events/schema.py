@@ -55,6 +55,7 @@ ALLIANCE_NOW = Table(
     Column("doc", Text, nullable=False),
     PrimaryKeyConstraint("alliance_id", "recorded_from"),
     Index("ix_alliance_now_open", "recorded_to", "alliance_id"),
+    Index("ix_alliance_now_from", "recorded_from"),  # the change log reads versions by the position they began
 )
 ALLIANCE_HISTORY = Table(
     "alliance_history",

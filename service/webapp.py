@@ -109,6 +109,11 @@ class TrackerQueries:
     def checkpoints(self, limit: int) -> list[Json]:
         return [cp.to_json() for cp in CheckpointLog(self._store).latest(limit)]
 
+    def changes(self, *, after: int = 0, limit: int = 50, newest_first: bool = True,
+                alliances: Collection[str] | None = None, corroborations: bool = False) -> list[Json]:
+        return self._queries.changes(after=after, limit=limit, newest_first=newest_first, alliances=alliances,
+                                     corroborations=corroborations)
+
 
 # --- commands -----------------------------------------------------------------------------------
 

@@ -109,6 +109,12 @@ class Queries(Protocol):
         """The latest signed checkpoints of the chain (position, head hash, time, signature), newest first."""
         ...
 
+    def changes(self, *, after: int = 0, limit: int = 50, newest_first: bool = True,
+                alliances: Collection[str] | None = None, corroborations: bool = False) -> list[Json]:
+        """The change log after log position `after` (`events.queries.change_json` shape: id, position,
+        recorded_at, alliance_id, what, aspects, title, summary, event_type, before, after, source)."""
+        ...
+
 
 # --- feeds --------------------------------------------------------------------------------------
 
@@ -218,6 +224,122 @@ class AliasCommands(Protocol):
 
     def remove_alias(self, company_id: str, alias: str) -> None:
         """Withdraw a name (an event; extraction stops matching it). ValueError when it is not an alias."""
+        ...
+
+
+# --- change notifications ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSpec:
+    """What a subscription asks for. Empty filters: every change recorded after it was created."""
+
+    channel: str  # "webhook" | "apprise"
+    target: str  # the webhook URL, or the apprise URL
+    alliances: tuple[str, ...] = ()
+    companies: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    new_only: bool = False  # only new alliances
+    stage_changes: bool = False  # only stage changes (new, stage moved, ended)
+    corroborations: bool = False  # also tell of further sources for known facts
+    digest: str | None = None  # None: each change at once; "daily": one message a day
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRow:
+    """A subscription as the admin pages show it (the target with any credentials masked)."""
+
+    id: str
+    spec: SubscriptionSpec
+    target_shown: str
+    created_at: str
+    paused: bool
+    disabled: str | None  # why delivery stopped for good (e.g. "the receiver answered 410 Gone"), else None
+    pending: int
+    dead: int
+    delivered: int
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A new subscription; `secret` (whsec_...) is shown once, for webhooks only."""
+
+    id: str
+    secret: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One delivery attempt as logged (also the answer to "Send test")."""
+
+    at: str
+    status: int | None  # HTTP status, None when no answer (timeout, refused)
+    latency_ms: float
+    excerpt: str  # the start of the response body, or the error in words
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """One change to one subscription, and how delivering it goes."""
+
+    id: str
+    subscription_id: str
+    message_id: str  # the webhook-id header: the same on every retry
+    position: int  # log position of the change (or of the digest's last change)
+    title: str
+    state: str  # "pending" | "delivered" | "dead"
+    attempts: int
+    next_attempt_at: str | None
+    created_at: str
+    log: tuple[Attempt, ...] = ()
+
+
+class SubscriptionCommands(Protocol):
+    """Managing change-notification subscriptions (each command an event) and their deliveries."""
+
+    def list_subscriptions(self) -> list[SubscriptionRow]:
+        """Every subscription not removed, oldest first."""
+        ...
+
+    def subscription(self, subscription_id: str) -> SubscriptionRow | None:
+        ...
+
+    def subscribe(self, spec: SubscriptionSpec) -> Created:
+        """Refuses an unsafe URL (SSRF guard), an apprise scheme not on the allowlist, unknown filters."""
+        ...
+
+    def change(self, subscription_id: str, spec: SubscriptionSpec) -> SubscriptionRow:
+        ...
+
+    def pause(self, subscription_id: str) -> None:
+        ...
+
+    def resume(self, subscription_id: str) -> None:
+        ...
+
+    def remove(self, subscription_id: str) -> None:
+        ...
+
+    def rotate_secret(self, subscription_id: str) -> str:
+        """A new whsec_ secret (shown once); the old one keeps signing too during the grace period."""
+        ...
+
+    def send_test(self, subscription_id: str) -> Attempt:
+        """Deliver a test message now and return the receiver's real answer."""
+        ...
+
+    def deliveries(self, subscription_id: str | None = None, *, dead_only: bool = False,
+                   limit: int = 100) -> list[DeliveryRow]:
+        """Newest first, each with its attempt log."""
+        ...
+
+    def redeliver(self, delivery_id: str) -> None:
+        """Make one delivery due now again (a dead one too), keeping its message id."""
+        ...
+
+    def redeliver_dead(self, subscription_id: str | None = None) -> int:
+        """Make every dead delivery (of one subscription, or all) due again; returns how many."""
         ...
 
 

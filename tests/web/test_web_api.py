@@ -44,3 +44,15 @@ def test_api_events_pages_with_link_header(client, tracker) -> None:
 def test_api_errors_are_json(client) -> None:
     r = client.get("/api/nothing-here")
     assert r.status_code == 404 and r.is_json and r.get_json()["status"] == 404
+
+
+def test_api_latest_lists_what_was_learned_newest_first(client, tracker) -> None:
+    every = client.get("/api/latest?limit=500").get_json()
+    assert every == tracker.queries.changes(limit=500)
+    positions = [c["position"] for c in every]
+    assert positions == sorted(positions, reverse=True) and every[-1]["what"] == "new"
+    assert client.get(f"/api/latest?after={positions[1]}").get_json() == every[:1]
+    one = client.get("/api/latest?alliance=bytedance--mercedes-benz").get_json()
+    assert {c["alliance_id"] for c in one} == {"bytedance--mercedes-benz"}
+    assert "Mercedes-Benz 梅赛德斯-奔驰" in one[0]["title"]
+    assert client.get("/api/latest?limit=0").status_code == 400

@@ -51,6 +51,15 @@ def checkpoints() -> Any:
     return jsonify(queries().checkpoints(limit))
 
 
+@bp.get("/latest")
+def latest() -> ResponseReturnValue:
+    """The change log, newest first: what the tracker learned after log position `after` (default: ever)."""
+    after = parse_int_arg("after", 0)
+    limit = parse_int_arg("limit", 50, 1, 500)
+    only = request.args.getlist("alliance") or None
+    return jsonify(queries().changes(after=after, limit=limit, alliances=only))
+
+
 @bp.get("/events")
 def events() -> ResponseReturnValue:
     """Stored events after a position (Recorded.to_json()), at most `limit`; a Link header names the next page."""
