@@ -130,8 +130,9 @@ def ensure(store: EventStore, *, migrate: bool = False) -> tuple[Status, Status]
 
 def _refuse_unless(s: Status, migrate: bool) -> None:
     if s.unknown:
-        raise SchemaMismatch(f"the database schema is at {s.names()}, which this version does not know"
-                             f" (it knows up to {' '.join(s.heads)}): run the newer version of alliances")
+        raise SchemaMismatch(f"the database schema is at {s.names()}: {' '.join(s.unknown)} is not a revision this"
+                             f" version knows (its head is {' '.join(s.heads)}); a newer version of alliances"
+                             " migrated this database: run that one")
     if s.behind and not migrate:
         older = "was created before schema migrations" if not s.current else f"is at {s.names()}"
         raise SchemaMismatch(f"the database schema {older}, behind head {' '.join(s.heads)}:"
