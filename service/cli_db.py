@@ -1,10 +1,13 @@
 """CLI commands for the database itself: its schema revisions (`db`) and moving the whole log (`log`)."""
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -77,24 +80,30 @@ def log_export(ctx: click.Context, file: Path | None) -> None:
     from .cli import _tracker
 
     store = _tracker(ctx).store
-    if file is None:
-        write_log(store.read_stored(), sys.stdout)
+    if file is None:  # UTF-8 whatever the locale says
+        sys.stdout.flush()
+        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+        try:
+            write_log(store.read_stored(), stdout)
+            stdout.flush()
+        finally:
+            stdout.detach()
         return
     n = _write_atomically(file, lambda out: write_log(store.read_stored(), out))
     click.echo(f"log export: {n} events to {file}")
 
 
-def _write_atomically(path: Path, write: object) -> int:
+def _write_atomically(path: Path, write: Callable[[IO[str]], int]) -> int:
     """Write beside `path`, then rename: a failed export never leaves a file that looks whole."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            n = write(out)  # type: ignore[operator]
+            n = write(out)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return int(n)
+    return n
 
 
 @log.command("import")

@@ -15,6 +15,8 @@ from events.codec import GENESIS
 from events.errors import ImportRefused
 from events.store import STORED_COLUMNS
 
+from .terminal import json_safe
+
 __all__ = ["FORMAT", "read_log", "write_log"]
 
 FORMAT = "alliances-log"
@@ -33,7 +35,9 @@ def write_log(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def _line(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """One compact JSON line; C1 controls and bidi overrides as \\u escapes (the same strings when read back, but
+    harmless on a terminal)."""
+    return json_safe(json.dumps(value, ensure_ascii=False, separators=(",", ":"))) + "\n"
 
 
 def read_log(lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:

@@ -223,3 +223,8 @@ class socket_closed:  # noqa: N801 - reads as a phrase in `with`
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_serve_refuses_demo_without_pollers(tmp_path):
+    out = CliRunner().invoke(main, ["serve", "--demo", "--no-pollers"], env={"ALLIANCES_DATA_DIR": str(tmp_path)})
+    assert out.exit_code == 2 and out.output.count("\n") == 1 and "--demo needs the pollers" in out.output

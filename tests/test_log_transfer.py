@@ -161,3 +161,21 @@ def _chain_of(n: int) -> list[dict[str, Any]]:
     rows = list(scratch.read_stored())
     scratch.engine.dispose()
     return rows
+
+
+def test_control_characters_are_escaped_in_the_file_and_come_back_the_same(tmp_path):
+    """A feed-borne C1 control or bidi override cannot drive a terminal showing the export, and is not lost."""
+    source = {"ALLIANCES_DATA_DIR": str(tmp_path / "a"), "ALLIANCES_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
+    t = build(Settings.from_env(source))
+    try:
+        t.store.append([company("evil", "Evil\u009b31m \u202eCo")])
+    finally:
+        t.close()
+    out = cli(source, "log", "export")
+    assert "\u009b" not in out.output and "\u202e" not in out.output and "\\u009b" in out.output
+    path = tmp_path / "log.jsonl"
+    path.write_text(out.output, encoding="utf-8")
+    target = {"ALLIANCES_DATA_DIR": str(tmp_path / "b"), "ALLIANCES_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
+    assert cli(target, "log", "import", str(path)).exit_code == 0
+    assert cli(target, "events", "--json").output == cli(source, "events", "--json").output
+    assert cli(target, "verify").output == "verify: ok, 1 events chained\n"
