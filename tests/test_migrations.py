@@ -5,6 +5,7 @@ start-up."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,27 @@ def test_created_at_head_equals_every_revision_run_from_an_empty_database(db_url
     created.engine.dispose()
     upgraded.engine.dispose()
     assert schema_of(db_url) == schema_of(other_url)
+
+
+def test_processes_starting_at_once_on_an_empty_database_create_it_once(db_url):
+    """Web and worker processes may open a new database together: one creates it, the others find it at head."""
+    stores = [EventStore(make_engine(db_url)) for _ in range(3)]
+    results: list[Any] = []
+
+    def start(store: EventStore) -> None:
+        try:
+            results.append(ensure(store)[1])
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            results.append(e)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in stores]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for s in stores:
+        s.engine.dispose()
+    assert [getattr(r, "at_head", r) for r in results] == [True, True, True]
 
 
 def test_the_revisions_build_exactly_the_tables_the_code_defines(db_url):
