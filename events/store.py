@@ -40,6 +40,8 @@ STORED_COLUMNS = (*_NAMES, "hash_version")  # every column of the events table, 
 _NULLABLE = {"valid", "valid_from", "valid_to", "valid_precision", "provenance"}
 _INTEGERS = {"position", "stream_version", "schema_version", "hash_version"}
 _IMPORT_CHUNK = 1_000
+_STORED_SET = frozenset(STORED_COLUMNS)
+_COLUMN_TYPES = tuple((n, int if n in _INTEGERS else str, n in _NULLABLE) for n in STORED_COLUMNS)
 RAW_COLUMNS = (
     "position",
     "type",
@@ -561,19 +563,18 @@ class _ChainCheck:
 
 def _stored_row(raw: Mapping[str, Any], expected: int) -> tuple[Any, ...]:
     """An exported row as a STORED_COLUMNS tuple, its columns and their types checked (ImportRefused if not)."""
-    where = raw.get("position") if isinstance(raw, Mapping) else None
-    pos = where if type(where) is int else expected
-    if not isinstance(raw, Mapping) or set(raw) != set(STORED_COLUMNS):
+    if not isinstance(raw, Mapping) or raw.keys() != _STORED_SET:
+        where = raw.get("position") if isinstance(raw, Mapping) else None
         got = ", ".join(sorted(raw)) if isinstance(raw, Mapping) else type(raw).__name__
         raise ImportRefused(f"a row must hold exactly the columns {', '.join(STORED_COLUMNS)}; it holds {got}",
-                            position=pos)
-    for name in STORED_COLUMNS:
-        value = raw[name]
-        want: type = int if name in _INTEGERS else str
-        if not (type(value) is want or value is None and name in _NULLABLE):
-            kind = ("an integer" if want is int else "a string") + (" or null" if name in _NULLABLE else "")
+                            position=where if type(where) is int else expected)
+    row = tuple(raw[name] for name in STORED_COLUMNS)
+    for (name, want, nullable), value in zip(_COLUMN_TYPES, row, strict=True):
+        if type(value) is not want and not (value is None and nullable):
+            kind = ("an integer" if want is int else "a string") + (" or null" if nullable else "")
+            pos = row[0] if type(row[0]) is int else expected
             raise ImportRefused(f"column {name!r} must be {kind}, got {value!r:.40}", position=pos)
-    return tuple(raw[name] for name in STORED_COLUMNS)
+    return row
 
 
 @dataclass(frozen=True, slots=True)

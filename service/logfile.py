@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+import orjson
+
 from events.codec import GENESIS
 from events.errors import ImportRefused
 from events.store import STORED_COLUMNS
@@ -67,12 +69,12 @@ def read_log(lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
 
 def _parse(raw: bytes, number: int) -> Any:
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ImportRefused(f"not UTF-8 (byte {e.start + 1})", line=number) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
+        return orjson.loads(raw)  # strict UTF-8 and JSON in one pass
+    except orjson.JSONDecodeError as e:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as u:
+            raise ImportRefused(f"not UTF-8 (byte {u.start + 1})", line=number) from None
         raise ImportRefused(f"not a JSON value ({e.msg}, column {e.colno}); a file cut short?", line=number) from None
 
 
