@@ -36,6 +36,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         seed_and_poll(t)
     finally:
         t.close()
+    kept = cli(env, "checkpoint", "--json")
+    assert kept.exit_code == 0, kept.output
+    (base / "checkpoint.json").write_text(kept.output, encoding="utf-8")
     out = cli(env, "log", "export", str(base / "log.jsonl"))
     assert out.exit_code == 0, out.output
     answers = {cmd: cli(env, *cmd.split()).output for cmd in ("verify", "state --json", "events --json")}
@@ -82,6 +85,12 @@ def test_a_polled_sqlite_tracker_moves_to_either_database_unchanged(exported, ta
     for cmd, answer in exported["answers"].items():
         assert cli(target, *cmd.split()).output == answer, cmd
     assert "db current: events_0001 feeds_0001 (head)" in cli(target, "db", "current").output
+
+
+def test_checkpoints_signed_before_the_move_still_match_the_moved_log(exported, target):
+    assert cli(target, "log", "import", str(exported["file"])).exit_code == 0
+    out = cli(target, "verify", "--checkpoint", str(exported["file"].parent / "checkpoint.json"))
+    assert out.exit_code == 0 and "1 checkpoint(s) match" in out.output, out.output
 
 
 def test_a_tampered_line_is_refused_naming_its_position_and_nothing_stays(exported, target, tmp_path):
