@@ -146,14 +146,14 @@ def _create_at_head(store: EventStore, conn: Connection) -> None:
     MigrationContext.configure(conn).stamp(script(), "heads")
 
 
-def _upgrade(conn: Connection) -> None:
-    """Run every revision between the stored ones and the heads, inside `conn`'s transaction."""
+def _upgrade(conn: Connection, to: str = "heads") -> None:
+    """Run every revision between the stored ones and `to` (every head), inside `conn`'s transaction."""
     sd = script()
 
     def steps(rev: Any, _context: MigrationContext) -> list[Any]:
-        return sd._upgrade_revs("heads", rev)  # what `alembic upgrade heads` runs (rev: the stored heads)
+        return sd._upgrade_revs(to, rev)  # what `alembic upgrade <to>` runs (rev: the stored heads)
 
-    with EnvironmentContext(Config(), sd, fn=steps, destination_rev="heads") as env:
+    with EnvironmentContext(Config(), sd, fn=steps, destination_rev=to) as env:
         env.configure(connection=conn, target_metadata=METADATA)
         with env.begin_transaction():
             env.run_migrations()
