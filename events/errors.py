@@ -7,6 +7,7 @@
      +-- BadDate               a date or timestamp that cannot be read
      +-- StoreUnavailable      the database could not be reached or opened
      +-- ChainBroken           a stored event does not fit the hash chain (tampering or corruption)
+     +-- ImportRefused         a log to import does not fit (a break in its chain, a bad row, a target not empty)
 """
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ class ChainBroken(EventsError):
     def __init__(self, position: int, reason: str) -> None:
         super().__init__(f"the hash chain is broken at position {position}: {reason}")
         self.position, self.reason = position, reason
+
+
+class ImportRefused(EventsError):
+    """A log to import was refused: nothing of it was stored."""
+
+    def __init__(self, reason: str, *, position: int | None = None, line: int | None = None) -> None:
+        where = f" at position {position}" if position is not None else f" at line {line}" if line is not None else ""
+        super().__init__(f"import refused{where}: {reason} (nothing was imported)")
+        self.position, self.line, self.reason = position, line, reason

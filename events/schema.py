@@ -97,9 +97,6 @@ class Checkpoint(SQLModel, table=True):
     position: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-# Logs created before hash versions existed get the column; their rows stay version 1 (history is not rewritten).
-ADD_HASH_VERSION = "ALTER TABLE events ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1"
-
 SQLITE_GUARDS = (
     """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END""",

@@ -15,14 +15,14 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from .codec import GENESIS, HASH_VERSION, V2_COLUMNS, canonical_json, chain_hash_v2, row_hash
 from .envelope import NewEvent, Recorded
-from .errors import ConcurrencyError, StoreUnavailable
-from .schema import ADD_HASH_VERSION, METADATA, POSTGRES_GUARDS, SQLITE_GUARDS, EventRow
+from .errors import ConcurrencyError, ImportRefused, StoreUnavailable
+from .schema import METADATA, POSTGRES_GUARDS, SQLITE_GUARDS, EventRow
 from .types import from_payload, to_payload
 from .values import FuzzyDate, Precision
 
@@ -36,6 +36,12 @@ _CHAIN_COLUMNS = _COLUMNS + ", hash_version"  # what verification reads: every s
 # the chain hashes rows in this column order: keep _COLUMNS in step with the codec
 assert tuple(c.strip() for c in _COLUMNS.split(","))[:13] == V2_COLUMNS
 _NAMES = tuple(c.strip() for c in _COLUMNS.split(","))
+STORED_COLUMNS = (*_NAMES, "hash_version")  # every column of the events table, in _CHAIN_COLUMNS order
+_NULLABLE = {"valid", "valid_from", "valid_to", "valid_precision", "provenance"}
+_INTEGERS = {"position", "stream_version", "schema_version", "hash_version"}
+_IMPORT_CHUNK = 1_000
+_STORED_SET = frozenset(STORED_COLUMNS)
+_COLUMN_TYPES = tuple((n, int if n in _INTEGERS else str, n in _NULLABLE) for n in STORED_COLUMNS)
 RAW_COLUMNS = (
     "position",
     "type",
@@ -85,18 +91,20 @@ class EventStore:
     # --- schema ---------------------------------------------------------------------
 
     def migrate(self) -> None:
-        """Create tables and append-only triggers; safe to run on every start."""
+        """Create the schema at its current shape on a new database (tests, benchmarks); a database that exists
+        is upgraded by the versioned revisions (`events/migrations`, run by `alliances db upgrade`)."""
         try:
-            METADATA.create_all(self.engine)
             with self._write() as conn:
-                if self.is_postgres:
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
-                if "hash_version" not in {c["name"] for c in inspect(conn).get_columns("events")}:
-                    conn.exec_driver_sql(ADD_HASH_VERSION)
-                for stmt in POSTGRES_GUARDS if self.is_postgres else SQLITE_GUARDS:
-                    conn.exec_driver_sql(stmt)
+                self.create_schema(conn)
         except DatabaseError as e:  # OperationalError (locked, read-only, full) and "not a database" alike
             raise StoreUnavailable(f"cannot open the database: {str(e.orig).splitlines()[0]}") from e
+
+    def create_schema(self, conn: Connection) -> None:
+        """Every table registered on the metadata, and the log's append-only guards, inside `conn`'s transaction:
+        what the newest revisions make of an empty database (a test compares the two)."""
+        METADATA.create_all(conn)
+        for stmt in POSTGRES_GUARDS if self.is_postgres else SQLITE_GUARDS:
+            conn.exec_driver_sql(stmt)
 
     # --- writing --------------------------------------------------------------------
 
@@ -443,6 +451,49 @@ class EventStore:
             row = conn.execute(q, {"t": utc_stamp(known_at)}).first()
             return int(row[0]) if row else 0
 
+    # --- moving a whole log --------------------------------------------------------
+
+    def read_stored(self, batch: int = 20_000) -> Iterator[dict[str, Any]]:
+        """Every stored column of every event (STORED_COLUMNS), hashes included, in position order: an export."""
+        for row in self._chain_rows(batch=batch):
+            yield dict(zip(STORED_COLUMNS, row, strict=True))
+
+    def import_raw(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Store exported rows as they were (positions, recorded times, hashes) into an empty log; returns how many.
+
+        The chain is verified row by row as it is read; the first row that does not fit, a malformed row, or a
+        log that is not empty raises ImportRefused naming the position. It is one transaction under the
+        appenders' lock: on any failure, also one raised by `rows` itself, nothing of it stays.
+        """
+        check = _ChainCheck()
+        with self._write() as conn:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
+            held = self.count(conn)
+            if held:
+                raise ImportRefused(f"the target already holds {held} events: import needs an empty log")
+            chunk: list[tuple[Any, ...]] = []
+            for raw in rows:
+                row = _stored_row(raw, check.expected)
+                fault = check(row)
+                if fault:
+                    raise ImportRefused(fault[1], position=fault[0])
+                chunk.append((row[15], *row[:15]))  # the insert statement names hash_version first
+                if len(chunk) >= _IMPORT_CHUNK:
+                    self._insert_rows(conn, chunk)
+                    chunk = []
+            self._insert_rows(conn, chunk)
+        self._known = ("", {})
+        return check.checked
+
+    def _insert_rows(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            cur = conn.connection.cursor()
+            try:
+                cur.executemany(self._insert_sql, rows)
+            finally:
+                cur.close()
+
     # --- integrity ------------------------------------------------------------------
 
     def verify(self, batch: int = 20_000, *, upto: int | None = None) -> Verification:
@@ -510,6 +561,22 @@ class _ChainCheck:
         return None
 
 
+def _stored_row(raw: Mapping[str, Any], expected: int) -> tuple[Any, ...]:
+    """An exported row as a STORED_COLUMNS tuple, its columns and their types checked (ImportRefused if not)."""
+    if not isinstance(raw, Mapping) or raw.keys() != _STORED_SET:
+        where = raw.get("position") if isinstance(raw, Mapping) else None
+        got = ", ".join(sorted(raw)) if isinstance(raw, Mapping) else type(raw).__name__
+        raise ImportRefused(f"a row must hold exactly the columns {', '.join(STORED_COLUMNS)}; it holds {got}",
+                            position=where if type(where) is int else expected)
+    row = tuple(raw[name] for name in STORED_COLUMNS)
+    for (name, want, nullable), value in zip(_COLUMN_TYPES, row, strict=True):
+        if type(value) is not want and not (value is None and nullable):
+            kind = ("an integer" if want is int else "a string") + (" or null" if nullable else "")
+            pos = row[0] if type(row[0]) is int else expected
+            raise ImportRefused(f"column {name!r} must be {kind}, got {value!r:.40}", position=pos)
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class _Filter:
     """What a read asks for, turned into one WHERE clause with driver placeholders."""
@@ -571,4 +638,4 @@ class _Tx:
             self.conn.close()
 
 
-__all__ = ["EventStore", "RAW_COLUMNS", "Verification", "utc_stamp", "default_key"]
+__all__ = ["EventStore", "RAW_COLUMNS", "STORED_COLUMNS", "Verification", "utc_stamp", "default_key"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, Table, Text, UniqueConstraint
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
 from events.schema import METADATA
@@ -25,6 +25,7 @@ __all__ = [
     "REVIEW_QUEUE",
     "TABLES",
     "keyed_table",
+    "create",
     "migrate",
 ]
 
@@ -133,11 +134,14 @@ _POSTGRES_GUARDS = (
 
 
 def migrate(engine: Engine) -> None:
-    """Create the feed tables and the archive's append-only guard; safe to run on every start."""
-    METADATA.create_all(engine, tables=list(TABLES))
-    guards = _POSTGRES_GUARDS if engine.dialect.name == "postgresql" else _SQLITE_GUARDS
+    """Create the feed tables and the archive's guard on a new database (tests); existing databases are upgraded by
+    the versioned revisions (`feeds/migrations`)."""
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1717920612)")  # two workers migrating at once
-        for stmt in guards:
-            conn.exec_driver_sql(stmt)
+        create(conn)
+
+
+def create(conn: Connection) -> None:
+    """The feed tables at their current shape and the archive's append-only guard, inside `conn`'s transaction."""
+    METADATA.create_all(conn, tables=list(TABLES))
+    for stmt in _POSTGRES_GUARDS if conn.dialect.name == "postgresql" else _SQLITE_GUARDS:
+        conn.exec_driver_sql(stmt)

@@ -14,7 +14,6 @@ from events.queries import Queries
 from events.runner import Runner
 from events.store import EventStore
 from events.subscribers import REGISTRY
-from feeds import tables as feed_tables
 from feeds.archive import Archive
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
@@ -29,9 +28,10 @@ from feeds.registry import Registry
 from feeds.subscriptions import Subscriptions
 
 from .config import ConfigError, Settings
+from .migrations import ensure
 from .pipeline import ExtractSummary, Ingestor, Ports, ReviewService, add_alias, poll_once, remove_alias
 
-__all__ = ["Tracker", "bootstrap", "build"]
+__all__ = ["Tracker", "bootstrap", "build", "open_database"]
 
 
 @dataclass
@@ -52,17 +52,11 @@ class Tracker:
     pipeline: Ingestor
     review: ReviewService
 
-    def open(self) -> Tracker:
-        """Start-up I/O: the data directory (SQLite), a connection check, the migrations (safe on every start)."""
-        if self.settings.database_url.startswith("sqlite"):
-            try:
-                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise ConfigError(f"cannot create the data directory {str(self.settings.data_dir)!r}"
-                                  f" (ALLIANCES_DATA_DIR): {e.strerror or e}") from None
-        check_connection(self.store.engine)
-        self.store.migrate()
-        feed_tables.migrate(self.store.engine)
+    def open(self, *, migrate: bool = False) -> Tracker:
+        """Start-up I/O: the data directory (SQLite), a connection check, the schema (an empty database is created
+        at head; one behind it is upgraded only with `migrate`, else refused in one line)."""
+        open_database(self.settings, self.store)
+        ensure(self.store, migrate=migrate)
         return self
 
     def poll_once(self, *, all: bool = False, only: Collection[str] | None = None) -> PollSummary:  # noqa: A002
@@ -118,6 +112,17 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
                    Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, pipeline, review)
 
 
-def build(settings: Settings | None = None, **inject: Any) -> Tracker:
-    """Open (and migrate) the tracker configured by `settings` or the environment."""
-    return bootstrap(settings or Settings.from_env(), **inject).open()
+def open_database(settings: Settings, store: EventStore) -> None:
+    """The SQLite data directory exists and the database answers, or one line says why not."""
+    if settings.database_url.startswith("sqlite"):
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"cannot create the data directory {str(settings.data_dir)!r}"
+                              f" (ALLIANCES_DATA_DIR): {e.strerror or e}") from None
+    check_connection(store.engine)
+
+
+def build(settings: Settings | None = None, *, migrate: bool = False, **inject: Any) -> Tracker:
+    """Open the tracker configured by `settings` or the environment (`migrate`: upgrade a schema behind head)."""
+    return bootstrap(settings or Settings.from_env(), **inject).open(migrate=migrate)

@@ -68,11 +68,12 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     return parse_instant(value) if value else None
 
 
-def _tracker(ctx: click.Context) -> Tracker:
-    """The tracker for this invocation, opened on first use and closed with the command."""
+def _tracker(ctx: click.Context, *, migrate: bool = False) -> Tracker:
+    """The tracker for this invocation, opened on first use and closed with the command (`migrate`: upgrade a
+    schema behind head instead of refusing it)."""
     ctx = ctx.find_root()
     if ctx.obj is None:
-        ctx.obj = build()
+        ctx.obj = build(migrate=migrate)
         ctx.call_on_close(ctx.obj.close)
     return ctx.obj
 
@@ -215,9 +216,9 @@ def diff(ctx: click.Context, start: date, end: date, known_at: datetime | None, 
 
 
 def _register_extensions() -> None:
-    from . import cli_extract, cli_feeds, cli_web
+    from . import cli_db, cli_extract, cli_feeds, cli_web
 
-    for module in (cli_feeds, cli_extract, cli_web):
+    for module in (cli_feeds, cli_extract, cli_web, cli_db):
         module.register(main)
 
 

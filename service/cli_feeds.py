@@ -33,10 +33,10 @@ def _one_line_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _tracker(ctx: click.Context) -> Any:
+def _tracker(ctx: click.Context, *, migrate: bool = False) -> Any:
     from .cli import _tracker as open_tracker
 
-    return open_tracker(ctx)
+    return open_tracker(ctx, migrate=migrate)
 
 
 def _dump(value: Any) -> None:
@@ -195,15 +195,16 @@ def poll(ctx: click.Context, once: bool, all_: bool, as_json: bool) -> None:
 
 @click.command()
 @click.option("--demo", is_flag=True, help="Also serve and subscribe to the offline demo feed.")
+@click.option("--migrate", is_flag=True, help="Upgrade a database schema behind head at start-up (else refused).")
 @click.pass_context
-def worker(ctx: click.Context, demo: bool) -> None:
+def worker(ctx: click.Context, demo: bool, migrate: bool) -> None:
     """Run the polling scheduler until Ctrl-C or SIGTERM."""
     from .scheduler import run_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    run_forever(_tracker(ctx), demo=demo)
+    run_forever(_tracker(ctx, migrate=migrate), demo=demo)
 
 
 def register(main: click.Group) -> None:

@@ -44,16 +44,23 @@ def waitress_options(settings: Any) -> dict[str, Any]:
 @click.option("--host", default=None, help="Address to listen on (default: ALLIANCES_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: ALLIANCES_PORT or 8000).")
 @click.option("--demo", is_flag=True, help="Demo mode: the scheduler adds the demo feed and polls it.")
-@click.option("--threads", type=int, default=8, show_default=True, help="Waitress worker threads.")
+@click.option("--threads", type=click.IntRange(1, 1024), default=8, show_default=True,
+              help="Waitress worker threads.")
+@click.option("--no-pollers", is_flag=True,
+              help="Serve the UI only; the pollers, ingest and projections run in `alliances worker` processes.")
+@click.option("--migrate", is_flag=True, help="Upgrade a database schema behind head at start-up (else refused).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, threads: int) -> None:
-    """Serve the web UI with waitress and run the feed pollers in-process."""
+def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, threads: int, no_pollers: bool,
+          migrate: bool) -> None:
+    """Serve the web UI with waitress and run the feed pollers in-process (unless --no-pollers)."""
     import waitress
 
     from .cli import _tracker
     from .webapp import web_app
 
-    tracker = _tracker(ctx)
+    if demo and no_pollers:
+        raise ConfigError("--demo needs the pollers: drop --no-pollers (or run `alliances worker --demo`)")
+    tracker = _tracker(ctx, migrate=migrate)
     settings = tracker.settings
     host = host or settings.host
     port = settings.port if port is None else port
@@ -61,8 +68,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     if not settings.admin_password:
         click.echo("alliances serve: no ALLIANCES_ADMIN_PASSWORD set: admin pages (feeds, review) are disabled",
                    err=True)
-    pollers = start_pollers(tracker, demo)
-    click.echo(f"alliances serve: http://{host}:{port}/ (waitress, {threads} threads)")
+    pollers = None if no_pollers else start_pollers(tracker, demo)
+    role = ", UI only: no pollers" if no_pollers else ""
+    click.echo(f"alliances serve: http://{host}:{port}/ (waitress, {threads} threads{role})")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="alliances", **waitress_options(settings))
     except (OSError, OverflowError) as e:  # a taken port; a port number out of range
