@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 serve: $(STAMP)
+	$(BIN)/alliances db upgrade
 	$(BIN)/alliances seed
 	ALLIANCES_ADMIN_PASSWORD=$${ALLIANCES_ADMIN_PASSWORD:-demo} $(BIN)/alliances serve --demo
 
