@@ -5,7 +5,7 @@ declares what it needs and never sees a Tracker.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
@@ -18,7 +18,7 @@ from events.queries import alliance_json
 from events.store import Verification
 from feeds.subscriptions import FeedInfo
 from web import create_app
-from web.ports import FeedHealth, FeedRow, Json, ListedAlliance, Listing, PollReport
+from web.ports import FeedHealth, FeedRow, Json, ListedAlliance, Listing, PollReport, StageSpan
 
 from .bootstrap import Tracker
 
@@ -89,6 +89,11 @@ class TrackerQueries:
     def company(self, company_id: str, as_of: date | None = None,
                 known_at: datetime | None = None) -> Json | None:
         return self._queries.company(company_id, as_of, known_at)
+
+    def stage_spans(self, alliance_ids: Collection[str],
+                    known_at: datetime | None = None) -> Mapping[str, list[StageSpan]]:
+        found = self._queries.stage_spans(alliance_ids, known_at)
+        return {aid: [StageSpan(*span) for span in spans] for aid, spans in found.items()}
 
     def companies(self) -> list[Json]:
         return self._queries.companies()
