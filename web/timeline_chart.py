@@ -16,6 +16,7 @@ AXIS_HEIGHT = 30
 ROW_HEIGHT = 26
 BAR_HEIGHT = 14
 MIN_LABEL_GAP = 44  # px between year labels (a year's band stays clickable when its label is left out)
+MAX_YEARS = 16  # the axis shows at most this many years; older bars begin at its left edge, marked as earlier
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class Segment:
     stage: str
     start: date
     end: date | None  # None: still at this stage
+    earlier: bool = False  # began before the axis does (drawn from its left edge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ def year_fraction(d: date) -> float:
     return d.year + (d.timetuple().tm_yday - 1) / days
 
 
-def _clipped(spans: Sequence[StageSpan], until: date) -> list[tuple[date, date | None, str]]:
+def stage_runs(spans: Sequence[StageSpan], until: date) -> list[tuple[date, date | None, str]]:
     """Spans that began by `until`, with their exclusive end (None: still open at `until`)."""
     out: list[tuple[date, date | None, str]] = []
     for s in spans:
@@ -69,7 +71,12 @@ def _clipped(spans: Sequence[StageSpan], until: date) -> list[tuple[date, date |
         if start > until:
             break
         end = date.fromisoformat(s.end) if s.end < "9999" else None
-        out.append((start, end if end is not None and end <= until else None, s.stage or "unknown"))
+        end = end if end is not None and end <= until else None
+        stage = s.stage or "unknown"
+        if out and out[-1][2] == stage and out[-1][1] == start:  # a new source, not a new stage: one segment
+            out[-1] = (out[-1][0], end, stage)
+        else:
+            out.append((start, end, stage))
     return out
 
 
@@ -77,10 +84,11 @@ def chart(rows: Sequence[dict[str, Any]], spans: Mapping[str, Sequence[StageSpan
           title_of: Any, width: int = WIDTH) -> Chart:
     """Bars for `rows` (in the order given) from their stage spans, on an axis from the first year any
     of them was reported to the end of `until`'s year; a bar ends at `until` (the date shown)."""
-    cut = {r["id"]: _clipped(spans.get(r["id"], ()), until) for r in rows}
+    cut = {r["id"]: stage_runs(spans.get(r["id"], ()), until) for r in rows}
     starts = [c[0][0] for c in cut.values() if c]
-    first = min(starts).year if starts else until.year
     last = until.year
+    first = max(min(starts).year if starts else last, last - MAX_YEARS + 1)
+    axis_start = date(first, 1, 1)
     x0, x1 = float(LABEL_WIDTH), float(width - RIGHT_PAD)
     per_year = (x1 - x0) / (last - first + 1)
 
@@ -93,8 +101,9 @@ def chart(rows: Sequence[dict[str, Any]], spans: Mapping[str, Sequence[StageSpan
     end_x = x_of(until + timedelta(days=1))
     bars = []
     for i, r in enumerate(rows):
-        segs = tuple(Segment(x_of(s), round(max((x_of(e) if e else end_x) - x_of(s), 1.5), 1), stage, s, e)
-                     for s, e, stage in cut[r["id"]])
+        segs = tuple(Segment(x_of(max(s, axis_start)), round(max((x_of(e) if e else end_x) - x_of(max(s, axis_start)),
+                                                                  1.5), 1), stage, s, e, s < axis_start)
+                     for s, e, stage in cut[r["id"]] if e is None or e > axis_start)
         bars.append(Bar(r["id"], title_of(r), AXIS_HEIGHT + 8 + i * ROW_HEIGHT, segs))
     height = AXIS_HEIGHT + 8 + len(rows) * ROW_HEIGHT + 8
     return Chart(tuple(bars), years, width, height, end_x)

@@ -16,7 +16,7 @@ from ..catalog import Filters
 from ..deps import catalog, queries
 from ..formatting import STAGE_LABELS
 from ..network_chart import alliance_title
-from ..timeline_chart import chart
+from ..timeline_chart import chart, stage_runs
 from ..timetravel import href, parse_int_arg
 
 bp = Blueprint("timeline", __name__)
@@ -51,7 +51,8 @@ def index() -> ResponseReturnValue:
         args = {**kept, "as_of": f"{year}-12-31", **({"known_at": g.known_at_text} if g.known_at_text else {})}
         return "/?" + urlencode(args)
 
-    return render_template("timeline.html", chart=picture, spans=spans, rows=shown, matched=len(rows),
+    runs = {r["id"]: stage_runs(spans.get(r["id"], ()), until) for r in shown}
+    return render_template("timeline.html", chart=picture, runs=runs, rows=shown, matched=len(rows),
                            total=len(snap.rows), filters=f, page=page, pages=pages, page_url=page_url,
                            replay_url=replay_url, tt_query=g.tt_query, title_of=alliance_title,
                            status_url=href("status.index", **kept), stages=list(STAGE_LABELS))
