@@ -57,6 +57,16 @@ def alliance_title(alliance: dict[str, Any]) -> str:
     return f"{names[0]} ({joined})" if names else joined
 
 
+def short_title(alliance: dict[str, Any], limit: int = 36) -> str:
+    """A name that fits a picture's label: the alliance's own name, its parties, or the first party and a count."""
+    names = alliance.get("_names") or ()
+    if names:
+        return str(names[0])
+    joined = " + ".join(p["name"] for p in alliance["parties"])
+    parties = alliance["parties"]
+    return joined if len(joined) <= limit or len(parties) < 3 else f"{parties[0]['name']} + {len(parties) - 1} more"
+
+
 def _nodes(alliances: list[dict[str, Any]], size: int, max_nodes: int, width: int) -> tuple[dict[str, Node], int]:
     degree: dict[str, int] = {}
     info: dict[str, dict[str, Any]] = {}
@@ -87,9 +97,7 @@ def _nodes(alliances: list[dict[str, Any]], size: int, max_nodes: int, width: in
 def _hub(a: dict[str, Any], members: tuple[Node, ...], cx: float, cy: float) -> Hub:
     mx = sum(n.x for n in members) / len(members)
     my = sum(n.y for n in members) / len(members)
-    names = a.get("_names") or ()
-    label = names[0] if names else f"{len(a['parties'])}-party alliance"
-    return Hub(a["id"], label, round(cx + HUB_PULL * (mx - cx), 1), round(cy + HUB_PULL * (my - cy), 1),
+    return Hub(a["id"], short_title(a, 0), round(cx + HUB_PULL * (mx - cx), 1), round(cy + HUB_PULL * (my - cy), 1),
                a["stage"] or "unknown", members, alliance_title(a))
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ class Segment:
 class Bar:
     alliance_id: str
     title: str
+    label: str  # what fits on the left of the bar
     y: float
     segments: tuple[Segment, ...]
 
@@ -81,7 +82,8 @@ def stage_runs(spans: Sequence[StageSpan], until: date) -> list[tuple[date, date
 
 
 def chart(rows: Sequence[dict[str, Any]], spans: Mapping[str, Sequence[StageSpan]], until: date,
-          title_of: Any, width: int = WIDTH) -> Chart:
+          title_of: Callable[[dict[str, Any]], str], label_of: Callable[[dict[str, Any]], str],
+          width: int = WIDTH) -> Chart:
     """Bars for `rows` (in the order given) from their stage spans, on an axis from the first year any
     of them was reported to the end of `until`'s year; a bar ends at `until` (the date shown)."""
     cut = {r["id"]: stage_runs(spans.get(r["id"], ()), until) for r in rows}
@@ -104,6 +106,6 @@ def chart(rows: Sequence[dict[str, Any]], spans: Mapping[str, Sequence[StageSpan
         segs = tuple(Segment(x_of(max(s, axis_start)), round(max((x_of(e) if e else end_x) - x_of(max(s, axis_start)),
                                                                   1.5), 1), stage, s, e, s < axis_start)
                      for s, e, stage in cut[r["id"]] if e is None or e > axis_start)
-        bars.append(Bar(r["id"], title_of(r), AXIS_HEIGHT + 8 + i * ROW_HEIGHT, segs))
+        bars.append(Bar(r["id"], title_of(r), label_of(r), AXIS_HEIGHT + 8 + i * ROW_HEIGHT, segs))
     height = AXIS_HEIGHT + 8 + len(rows) * ROW_HEIGHT + 8
     return Chart(tuple(bars), years, width, height, end_x)

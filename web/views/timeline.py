@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from ..catalog import Filters
 from ..deps import catalog, queries
 from ..formatting import STAGE_LABELS
-from ..network_chart import alliance_title
+from ..network_chart import alliance_title, short_title
 from ..timeline_chart import chart, stage_runs
 from ..timetravel import href, parse_int_arg
 
@@ -39,7 +39,7 @@ def index() -> ResponseReturnValue:
     shown = rows[(page - 1) * per: page * per]
     spans = queries().stage_spans([r["id"] for r in shown], g.known_at)
     until = g.as_of or date.today()
-    picture = chart(shown, spans, until, alliance_title)
+    picture = chart(shown, spans, until, alliance_title, short_title)
     kept = {k: v for k, v in ((k, getattr(f, k)) for k in FILTERS) if v}
 
     def page_url(n: int) -> str:
