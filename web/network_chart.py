@@ -97,7 +97,9 @@ def _nodes(alliances: list[dict[str, Any]], size: int, max_nodes: int, width: in
 def _hub(a: dict[str, Any], members: tuple[Node, ...], cx: float, cy: float) -> Hub:
     mx = sum(n.x for n in members) / len(members)
     my = sum(n.y for n in members) / len(members)
-    return Hub(a["id"], short_title(a, 0), round(cx + HUB_PULL * (mx - cx), 1), round(cy + HUB_PULL * (my - cy), 1),
+    names = a.get("_names") or ()
+    label = str(names[0]) if names else f"{len(a['parties'])}-party alliance"
+    return Hub(a["id"], label, round(cx + HUB_PULL * (mx - cx), 1), round(cy + HUB_PULL * (my - cy), 1),
                a["stage"] or "unknown", members, alliance_title(a))
 
 

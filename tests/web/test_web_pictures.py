@@ -57,7 +57,7 @@ def test_an_alliance_of_more_than_two_is_one_hub_joined_to_each_party() -> None:
     nodes, edges, hubs, _ = layout([six])
     assert edges == [] and len(hubs) == 1  # not the 15 lines of every pair
     hub = hubs[0]
-    assert [n.id for n in hub.parties] == list("abcdef") and hub.label == "A + 5 more"
+    assert [n.id for n in hub.parties] == list("abcdef") and hub.label == "6-party alliance"
     cx, cy = 500, 460  # the hub sits inside the circle, not on it
     assert all(math.dist((hub.x, hub.y), (cx, cy)) < math.dist((n.x, n.y), (cx, cy)) for n in nodes)
 
