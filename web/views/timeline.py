@@ -6,6 +6,7 @@ the status page's filters; each year on the axis replays the status page to that
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from datetime import date
 from urllib.parse import urlencode
 
@@ -40,7 +41,7 @@ def index() -> ResponseReturnValue:
     spans = queries().stage_spans([r["id"] for r in shown], g.known_at)
     until = g.as_of or date.today()
     picture = chart(shown, spans, until, alliance_title, short_title)
-    kept = {k: v for k, v in ((k, getattr(f, k)) for k in FILTERS) if v}
+    kept = {k: v for k, v in asdict(f).items() if v}
 
     def page_url(n: int) -> str:
         args = {**kept, **g.tt, **({"per": str(per)} if per != PER_PAGE else {})}
