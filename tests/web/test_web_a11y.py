@@ -1,5 +1,6 @@
 """Accessibility: axe-core, injected by Playwright, finds no serious or critical violation on any page,
-in the light and the dark colour scheme, as a visitor and as the admin (real pipeline, seeded database)."""
+in the light and the dark colour scheme, at desktop and phone width, as a visitor and as the admin
+(real pipeline, seeded database)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ import pytest
 
 from tests.web import axe
 from tests.web.conftest import PASSWORD, EgressGuard, LiveServer
-from tests.web.test_web_browser import DESKTOP, _serve
+from tests.web.test_web_browser import DESKTOP, PHONE, _serve
 
 pytestmark = pytest.mark.browser
 
@@ -42,8 +43,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, seed_template: Path) -> Itera
         yield srv
 
 
-def _context(browser: Any, base: str, scheme: str) -> Iterator[Any]:
-    ctx = browser.new_context(base_url=base, viewport=DESKTOP, color_scheme=scheme, locale="en-GB")
+LOOKS = {"light": (DESKTOP, "light"), "dark": (DESKTOP, "dark"), "phone": (PHONE, "light"),
+         "phone-dark": (PHONE, "dark")}
+
+
+def _context(browser: Any, base: str, look: str) -> Iterator[Any]:
+    viewport, scheme = LOOKS[look]
+    ctx = browser.new_context(base_url=base, viewport=viewport, color_scheme=scheme, locale="en-GB")
     guard = EgressGuard(base)
     ctx.route("**/*", guard)
     page = ctx.new_page()
@@ -57,20 +63,20 @@ def _report(found: list[dict[str, Any]]) -> str:
     return "\n".join(f"{v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in found)
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("look", ["light", "dark", "phone"])
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_no_serious_accessibility_violation(browser: Any, site: LiveServer, axe_source: str, name: str,
-                                            scheme: str) -> None:
-    for page in _context(browser, site.url, scheme):
+                                            look: str) -> None:
+    for page in _context(browser, site.url, look):
         page.goto(PAGES[name])
         found = axe.violations(page, axe_source)
-        assert found == [], f"{name} ({scheme}):\n{_report(found)}"
+        assert found == [], f"{name} ({look}):\n{_report(found)}"
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("look", ["light", "dark", "phone-dark"])
 def test_no_serious_accessibility_violation_on_admin_pages(browser: Any, site: LiveServer, axe_source: str,
-                                                           scheme: str) -> None:
-    for page in _context(browser, site.url, scheme):
+                                                           look: str) -> None:
+    for page in _context(browser, site.url, look):
         page.goto("/login?next=/feeds")
         page.fill("#password", PASSWORD)
         page.click("button[type=submit].primary")
