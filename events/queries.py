@@ -174,12 +174,13 @@ class Queries:
 
     def stage_spans(
         self, alliance_ids: Collection[str], known_at: datetime | None = None
-    ) -> dict[str, list[tuple[str, str, str | None, bool]]]:
-        """Each alliance's valid-time intervals as (valid_from, valid_to, stage, loi), earliest first:
-        the landscape timeline draws one bar segment per interval. Unknown ids are left out."""
+    ) -> dict[str, list[tuple[str, str, str | None, bool, str | None]]]:
+        """Each alliance's valid-time intervals as (valid_from, valid_to, stage, loi, updated), earliest
+        first, `updated` being the date of its latest event as written (`2024-05`): the landscape timeline
+        draws one bar segment per interval. Unknown ids are left out."""
         p = self.position(known_at)
         ph = self._ph
-        out: dict[str, list[tuple[str, str, str | None, bool]]] = {}
+        out: dict[str, list[tuple[str, str, str | None, bool, str | None]]] = {}
         ids = sorted(set(alliance_ids))
         for i in range(0, len(ids), 500):  # a few hundred parameters per statement suit both databases
             chunk = ids[i: i + 500]
@@ -194,7 +195,7 @@ class Queries:
                 params = (p, p, *chunk)
             for aid, start, end, raw in sorted(self._rows(sql, params)):
                 doc = orjson.loads(raw)
-                out.setdefault(aid, []).append((start, end, doc["stage"], bool(doc["loi"])))
+                out.setdefault(aid, []).append((start, end, doc["stage"], bool(doc["loi"]), doc["updated"]))
         return out
 
     # --- answers (the public JSON shapes) --------------------------------------------------

@@ -194,10 +194,10 @@ def test_stage_spans_are_the_history_intervals_as_known_at_a_time(store):
     q = Queries(store)
     many = ["a--b", *(f"x{i}" for i in range(1200)), "c--d"]  # unknown ids are left out, not an error
     assert q.stage_spans(many) == {
-        "a--b": [("2024-05-31", "2025-03-31", "agreement_signed", False),
-                 ("2025-03-31", END_OF_TIME, "production", False)],
-        "c--d": [("2025-12-31", END_OF_TIME, "agreement_signed", False)],
+        "a--b": [("2024-05-31", "2025-03-31", "agreement_signed", False, "2024-05"),
+                 ("2025-03-31", END_OF_TIME, "production", False, "2025-03")],
+        "c--d": [("2025-12-31", END_OF_TIME, "agreement_signed", False, "2025")],
     }
     then = q.stage_spans(["a--b"], known_at=parse_instant(first[-1].recorded_at))
-    assert then == {"a--b": [("2024-05-31", END_OF_TIME, "agreement_signed", False)]}
+    assert then == {"a--b": [("2024-05-31", END_OF_TIME, "agreement_signed", False, "2024-05")]}
     assert q.stage_spans([]) == {}

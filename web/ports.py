@@ -66,6 +66,7 @@ class StageSpan:
     end: str
     stage: str | None
     loi: bool = False
+    written: str = ""  # the start as the news gave it (2024-05 for 2024-05-31), when known
 
 
 class Queries(Protocol):

@@ -26,6 +26,7 @@ class Segment:
     stage: str
     start: date
     end: date | None  # None: still at this stage
+    written: str = ""  # the start as the news gave it (2024-05), for words
     earlier: bool = False  # began before the axis does (drawn from its left edge)
 
 
@@ -64,9 +65,10 @@ def year_fraction(d: date) -> float:
     return d.year + (d.timetuple().tm_yday - 1) / days
 
 
-def stage_runs(spans: Sequence[StageSpan], until: date) -> list[tuple[date, date | None, str]]:
-    """Spans that began by `until`, with their exclusive end (None: still open at `until`)."""
-    out: list[tuple[date, date | None, str]] = []
+def stage_runs(spans: Sequence[StageSpan], until: date) -> list[tuple[date, date | None, str, str]]:
+    """Runs of one stage that began by `until`: (start, exclusive end or None while still open at `until`,
+    stage, the start as written)."""
+    out: list[tuple[date, date | None, str, str]] = []
     for s in spans:
         start = date.fromisoformat(s.start)
         if start > until:
@@ -75,9 +77,9 @@ def stage_runs(spans: Sequence[StageSpan], until: date) -> list[tuple[date, date
         end = end if end is not None and end <= until else None
         stage = s.stage or "unknown"
         if out and out[-1][2] == stage and out[-1][1] == start:  # a new source, not a new stage: one segment
-            out[-1] = (out[-1][0], end, stage)
+            out[-1] = (out[-1][0], end, stage, out[-1][3])
         else:
-            out.append((start, end, stage))
+            out.append((start, end, stage, s.written or s.start))
     return out
 
 
@@ -104,8 +106,8 @@ def chart(rows: Sequence[dict[str, Any]], spans: Mapping[str, Sequence[StageSpan
     bars = []
     for i, r in enumerate(rows):
         segs = tuple(Segment(x_of(max(s, axis_start)), round(max((x_of(e) if e else end_x) - x_of(max(s, axis_start)),
-                                                                  1.5), 1), stage, s, e, s < axis_start)
-                     for s, e, stage in cut[r["id"]] if e is None or e > axis_start)
+                                                                  1.5), 1), stage, s, e, w, s < axis_start)
+                     for s, e, stage, w in cut[r["id"]] if e is None or e > axis_start)
         bars.append(Bar(r["id"], title_of(r), label_of(r), AXIS_HEIGHT + 8 + i * ROW_HEIGHT, segs))
     height = AXIS_HEIGHT + 8 + len(rows) * ROW_HEIGHT + 8
     return Chart(tuple(bars), years, width, height, end_x)

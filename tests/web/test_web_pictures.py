@@ -74,20 +74,22 @@ def test_a_named_alliance_is_called_by_its_name() -> None:
 # --- the landscape timeline: geometry ------------------------------------------------------
 
 
-def _span(start: str, end: str, stage: str | None) -> StageSpan:
-    return StageSpan(start, end, stage)
+def _span(start: str, end: str, stage: str | None, written: str = "") -> StageSpan:
+    return StageSpan(start, end, stage, written=written)
 
 
 def test_stage_runs_join_intervals_of_one_stage_and_stop_at_the_date_shown() -> None:
-    spans = [_span("2024-05-31", "2024-11-30", "agreement_signed"), _span("2024-11-30", "2025-08-31", "production"),
-             _span("2025-08-31", "2026-03-31", "production"), _span("2026-03-31", "9999-12-31", "expanded")]
+    spans = [_span("2024-05-31", "2024-11-30", "agreement_signed", "2024-05"),
+             _span("2024-11-30", "2025-08-31", "production", "2024-11"),
+             _span("2025-08-31", "2026-03-31", "production", "2025-08"), _span("2026-03-31", "9999-12-31", "expanded")]
     assert stage_runs(spans, date(2026, 6, 1)) == [
-        (date(2024, 5, 31), date(2024, 11, 30), "agreement_signed"),
-        (date(2024, 11, 30), date(2026, 3, 31), "production"),  # a new source, not a new stage: one run
-        (date(2026, 3, 31), None, "expanded"),
+        (date(2024, 5, 31), date(2024, 11, 30), "agreement_signed", "2024-05"),
+        (date(2024, 11, 30), date(2026, 3, 31), "production", "2024-11"),  # a new source, not a new stage: one run
+        (date(2026, 3, 31), None, "expanded", "2026-03-31"),  # no written date: the day itself
     ]
     assert stage_runs(spans, date(2025, 1, 1)) == [
-        (date(2024, 5, 31), date(2024, 11, 30), "agreement_signed"), (date(2024, 11, 30), None, "production")]
+        (date(2024, 5, 31), date(2024, 11, 30), "agreement_signed", "2024-05"),
+        (date(2024, 11, 30), None, "production", "2024-11")]
     assert stage_runs(spans, date(2024, 1, 1)) == []
 
 
@@ -135,7 +137,8 @@ def test_timeline_draws_a_bar_per_alliance_latest_change_first(client: FlaskClie
     assert len(bars) == 22 and bars[-1] == "saic-motor--volkswagen"  # the oldest last change comes last
     assert 'class="seg stage-agreement_signed"' in picture and 'class="seg-pattern stage-agreement_signed"' in picture
     table = html[html.index('id="timeline-table"'):]
-    assert ">Audi + SAIC Motor</a>" in table and "Agreement signed</span> from 31 May 2024" in table
+    assert ">Audi + SAIC Motor</a>" in table
+    assert 'Agreement signed</span> from <time datetime="2024-05" title="precision: month">May 2024</time>' in table
 
 
 def test_clicking_a_year_replays_the_status_page_to_its_end(client: FlaskClient) -> None:
@@ -164,7 +167,7 @@ def test_timeline_pages_through_many_alliances(client: FlaskClient) -> None:
 def test_timeline_as_of_a_date_ends_the_bars_there(client: FlaskClient) -> None:
     html = client.get("/timeline?as_of=2024-12-31").get_data(as_text=True)
     assert "bytedance--mercedes-benz" not in html and "audi--saic-motor" in html
-    assert "In production</span> from 30 November 2024" in html and "from 31 March 2026" not in html
+    assert "In production</span> from <time datetime=\"2024-11\"" in html and "2026-03" not in html
     assert '<a href="/?as_of=2025-12-31"' not in html  # the axis ends with the year shown
 
 
@@ -174,5 +177,5 @@ def test_stage_spans_from_the_read_model(tracker) -> None:
     spans = TrackerQueries(tracker).stage_spans(["audi--saic-motor", "no-such-alliance"])
     assert list(spans) == ["audi--saic-motor"]
     audi = spans["audi--saic-motor"]
-    assert audi[0] == StageSpan("2024-05-31", audi[1].start, "agreement_signed", audi[0].loi)
+    assert audi[0] == StageSpan("2024-05-31", audi[1].start, "agreement_signed", audi[0].loi, "2024-05")
     assert audi[-1].end == "9999-12-31" and all(x.end == y.start for x, y in zip(audi, audi[1:], strict=False))
