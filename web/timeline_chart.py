@@ -103,11 +103,15 @@ def chart(rows: Sequence[dict[str, Any]], spans: Mapping[str, Sequence[StageSpan
     years = tuple(Year(y, round(x0 + (y - first) * per_year, 1), round(per_year, 1), (last - y) % step == 0)
                   for y in range(first, last + 1))
     end_x = x_of(until + timedelta(days=1))
+
+    def segment(start: date, end: date | None, stage: str, written: str) -> Segment:
+        left = x_of(max(start, axis_start))  # a run older than the axis starts at its edge
+        right = x_of(end) if end else end_x
+        return Segment(left, round(max(right - left, 1.5), 1), stage, start, end, written, start < axis_start)
+
     bars = []
     for i, r in enumerate(rows):
-        segs = tuple(Segment(x_of(max(s, axis_start)), round(max((x_of(e) if e else end_x) - x_of(max(s, axis_start)),
-                                                                  1.5), 1), stage, s, e, w, s < axis_start)
-                     for s, e, stage, w in cut[r["id"]] if e is None or e > axis_start)
+        segs = tuple(segment(*run) for run in cut[r["id"]] if run[1] is None or run[1] > axis_start)
         bars.append(Bar(r["id"], title_of(r), label_of(r), AXIS_HEIGHT + 8 + i * ROW_HEIGHT, segs))
     height = AXIS_HEIGHT + 8 + len(rows) * ROW_HEIGHT + 8
     return Chart(tuple(bars), years, width, height, end_x)
