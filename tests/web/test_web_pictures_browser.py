@@ -74,7 +74,12 @@ def test_replay_by_clicking_a_year_on_the_timeline(page: Any) -> None:
     assert "past state" in page.locator(".past-banner").inner_text()
     ids = _status_ids(page)
     assert "audi--saic-motor" in ids and "bytedance--mercedes-benz" not in ids  # reported in September 2025
-    page.goto("/timeline?q=momenta")
+    page.goto("/timeline")
+    page.fill("#t-q", "momenta")
+    page.click("form.timeline-filters button[type=submit]")
+    page.wait_for_url(re.compile(r"/timeline\?q=momenta"))
+    labels = page.locator("svg.timeline-svg a.bar-link .row-label").all_text_contents()
+    assert len(labels) == 7 and all("Momenta" in t for t in labels)  # the seed has seven with Momenta
     page.locator('svg.timeline-svg a.year-link[href^="/?q=momenta&as_of=2022-12-31"] rect').click()
     page.wait_for_url("**/?q=momenta&as_of=2022-12-31")
     ids = _status_ids(page)

@@ -56,4 +56,4 @@ def index() -> ResponseReturnValue:
     return render_template("timeline.html", chart=picture, runs=runs, rows=shown, matched=len(rows),
                            total=len(snap.rows), filters=f, page=page, pages=pages, page_url=page_url,
                            replay_url=replay_url, tt_query=g.tt_query, title_of=alliance_title,
-                           status_url=href("status.index", **kept), stages=list(STAGE_LABELS))
+                           status_url=href("status.index", **kept), stages=list(STAGE_LABELS), snap=snap)
