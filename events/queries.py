@@ -173,6 +173,32 @@ class Queries:
             params += (as_of.isoformat(),)
         return timeline(orjson.loads(d) for (d,) in self._rows(sql, params))
 
+    def stage_spans(
+        self, alliance_ids: Collection[str], known_at: datetime | None = None
+    ) -> dict[str, list[tuple[str, str, str | None, bool, str | None]]]:
+        """Each alliance's valid-time intervals as (valid_from, valid_to, stage, loi, updated), earliest
+        first, `updated` being the date of its latest event as written (`2024-05`): the landscape timeline
+        draws one bar segment per interval. Unknown ids are left out."""
+        p = self.position(known_at)
+        ph = self._ph
+        out: dict[str, list[tuple[str, str, str | None, bool, str | None]]] = {}
+        ids = sorted(set(alliance_ids))
+        for i in range(0, len(ids), 500):  # a few hundred parameters per statement suit both databases
+            chunk = ids[i: i + 500]
+            marks = ", ".join([ph] * len(chunk))
+            if p == _NOW:
+                sql = (f"SELECT alliance_id, valid_from, valid_to, doc FROM alliance_history"
+                       f" WHERE recorded_to = {OPEN} AND alliance_id IN ({marks})")
+                params: tuple[Any, ...] = tuple(chunk)
+            else:
+                sql = (f"SELECT alliance_id, valid_from, valid_to, doc FROM alliance_history"
+                       f" WHERE recorded_from <= {ph} AND recorded_to > {ph} AND alliance_id IN ({marks})")
+                params = (p, p, *chunk)
+            for aid, start, end, raw in sorted(self._rows(sql, params)):
+                doc = orjson.loads(raw)
+                out.setdefault(aid, []).append((start, end, doc["stage"], bool(doc["loi"]), doc["updated"]))
+        return out
+
     # --- answers (the public JSON shapes) --------------------------------------------------
 
     def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[dict[str, Any]]:

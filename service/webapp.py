@@ -5,7 +5,7 @@ declares what it needs and never sees a Tracker.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
@@ -14,11 +14,13 @@ from flask import Flask
 
 from events.anchor import CheckpointLog
 from events.envelope import Recorded
+from events.errors import BadDate
 from events.queries import alliance_json
 from events.store import Verification
+from events.values import FuzzyDate
 from feeds.subscriptions import FeedInfo
 from web import create_app
-from web.ports import FeedHealth, FeedRow, Json, ListedAlliance, Listing, PollReport
+from web.ports import FeedHealth, FeedRow, Json, ListedAlliance, Listing, PollReport, StageSpan
 
 from .bootstrap import Tracker
 
@@ -46,6 +48,14 @@ def select_events(records: Iterator[Recorded], limit: int, type_: str = "", stre
         records = (r for r in records if (not type_ or r.type == type_) and (
             not stream or (r.stream_id.startswith(prefix) if prefix is not None else r.stream_id == stream)))
     return [r.to_json() for r in islice(records, limit)]
+
+
+def _written(start: str, updated: str | None) -> str:
+    """The interval's first day as the news wrote it: its latest event's date, when that date ends there."""
+    try:
+        return updated if updated and FuzzyDate.parse(updated).end.isoformat() == start else start
+    except BadDate:
+        return start
 
 
 class TrackerQueries:
@@ -89,6 +99,12 @@ class TrackerQueries:
     def company(self, company_id: str, as_of: date | None = None,
                 known_at: datetime | None = None) -> Json | None:
         return self._queries.company(company_id, as_of, known_at)
+
+    def stage_spans(self, alliance_ids: Collection[str],
+                    known_at: datetime | None = None) -> Mapping[str, list[StageSpan]]:
+        found = self._queries.stage_spans(alliance_ids, known_at)
+        return {aid: [StageSpan(start, end, stage, loi, _written(start, updated))
+                      for start, end, stage, loi, updated in spans] for aid, spans in found.items()}
 
     def companies(self) -> list[Json]:
         return self._queries.companies()

@@ -182,3 +182,22 @@ def test_a_fresh_process_answers_from_the_tables_without_reading_the_log(store, 
     assert [a["id"] for a in q.alliances(as_of=date(2024, 6, 1))] == ["a--b"]
     doc = q.company("a")
     assert doc is not None and doc["alliances"][0]["id"] == "a--b"
+
+
+def test_stage_spans_are_the_history_intervals_as_known_at_a_time(store):
+    """The landscape timeline's bars: each alliance's (valid_from, valid_to, stage, loi), earliest first, for
+    the ids asked (more than one statement's worth of them), as the log knew them."""
+    from tests.factories import reported, staged
+
+    first = store.append([reported("a--b", ("a", "b"), when="2024-05"), reported("c--d", ("c", "d"), when="2025")])
+    store.append([staged("a--b", "production", "2025-03")])
+    q = Queries(store)
+    many = ["a--b", *(f"x{i}" for i in range(1200)), "c--d"]  # unknown ids are left out, not an error
+    assert q.stage_spans(many) == {
+        "a--b": [("2024-05-31", "2025-03-31", "agreement_signed", False, "2024-05"),
+                 ("2025-03-31", END_OF_TIME, "production", False, "2025-03")],
+        "c--d": [("2025-12-31", END_OF_TIME, "agreement_signed", False, "2025")],
+    }
+    then = q.stage_spans(["a--b"], known_at=parse_instant(first[-1].recorded_at))
+    assert then == {"a--b": [("2024-05-31", END_OF_TIME, "agreement_signed", False, "2024-05")]}
+    assert q.stage_spans([]) == {}

@@ -199,6 +199,7 @@ class Catalog:
             _updated=listed.updated_key or _FAR,
             _stage=STAGE_ORDER.get(r["stage"] or "", 99),
             _latest=listed.latest,
+            _names=tuple(listed.names),
         )
         return r
 

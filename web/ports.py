@@ -58,6 +58,17 @@ class Listing:
     companies: Mapping[str, Json]  # company id -> the company document (names, aliases, country)
 
 
+@dataclass(frozen=True, slots=True)
+class StageSpan:
+    """An alliance's stage over one interval of valid time (`end` is exclusive; 9999-12-31: still so)."""
+
+    start: str  # YYYY-MM-DD
+    end: str
+    stage: str | None
+    loi: bool = False
+    written: str = ""  # the start as the news gave it (2024-05 for 2024-05-31), when known
+
+
 class Queries(Protocol):
     """Reading the landscape, optionally as of a valid date and as known at a transaction time."""
 
@@ -86,6 +97,11 @@ class Queries(Protocol):
     def company(self, company_id: str, as_of: date | None = None,
                 known_at: datetime | None = None) -> Json | None:
         """One company with its alliances, partners and milestones; None if unknown."""
+        ...
+
+    def stage_spans(self, alliance_ids: Collection[str],
+                    known_at: datetime | None = None) -> Mapping[str, list[StageSpan]]:
+        """Each alliance's stages over valid time, earliest first (the landscape timeline); unknown ids left out."""
         ...
 
     def companies(self) -> list[Json]:

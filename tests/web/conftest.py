@@ -337,6 +337,18 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (installed once with npm from tests/web/axe/package-lock.json); absent: as a browser."""
+    from tests.web import axe
+
+    where = axe.install_dir()
+    why = axe.install(where)
+    if why:
+        unavailable(why)
+    return axe.script_path(where).read_text(encoding="utf-8")
+
+
 class EgressGuard:
     """Aborts every request not addressed to an allowed origin and remembers it (the test then fails)."""
 

@@ -15,7 +15,7 @@ from tests.web.conftest import PASSWORD, csrf_of, login
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-@pytest.mark.parametrize("path", ["/", "/alliances/audi--saic-motor", "/network", "/nope", "/?as_of=bad",
+@pytest.mark.parametrize("path", ["/", "/alliances/audi--saic-motor", "/network", "/timeline", "/nope", "/?as_of=bad",
                                   "/static/app.css", "/api/alliances", "/login", "/events"])
 def test_security_headers_on_every_response(client, path: str) -> None:
     r = client.get(path)
@@ -150,8 +150,8 @@ def test_feed_text_is_escaped_everywhere(client, tracker, fake_feeds) -> None:
     fake_feeds.add("https://example.com/feed", title=EVIL)
     fake_feeds.feeds[0].last_error = EVIL
     fake_feeds.feeds[0].failures_in_row = 2
-    for path in ("/", "/alliances/evil--test", "/network", "/feeds", "/changes?from=2026-01-01&to=2026-12-31",
-                 "/events"):
+    for path in ("/", "/alliances/evil--test", "/network", "/timeline", "/feeds",
+                 "/changes?from=2026-01-01&to=2026-12-31", "/events"):
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html and "<img src=x" not in html, path
         assert 'href="javascript:' not in html, path
