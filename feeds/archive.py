@@ -182,9 +182,10 @@ class Archive:
         self.store = store
 
     def articles(
-        self, feeds: Mapping[str, FeedState], *, feed_ids: Sequence[str] | None = None, limit: int | None = None
+        self, feeds: Mapping[str, FeedState], *, feed_ids: Sequence[str] | None = None, limit: int | None = None,
+        offset: int = 0,
     ) -> list[Article]:
-        """Archived articles, newest first, the latest version of each; optionally of some feeds only."""
+        """Archived articles, newest first, the latest version of each; optionally of some feeds only, paged."""
         newer = ARTICLES.alias("newer")
         q = select(ARTICLES).where(
             ~select(newer.c.id)
@@ -196,6 +197,8 @@ class Archive:
         q = q.order_by(ARTICLES.c.published.desc(), ARTICLES.c.id)
         if limit is not None:
             q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
         with self.store.engine.connect() as conn:
             return [to_article(r, feeds) for r in conn.execute(q).mappings()]
 

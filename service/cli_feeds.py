@@ -46,6 +46,8 @@ def _dump(value: Any) -> None:
 def _status(f: FeedInfo) -> str:
     if f.disabled:
         return "gone"
+    if f.paused:
+        return "paused"
     if f.failures_in_row:
         return f"failing:{f.failures_in_row}"
     return "ok" if f.last_success_at else "new"
@@ -110,6 +112,24 @@ def feeds_remove(ctx: click.Context, feed_id: str) -> None:
     """Unsubscribe from a feed (its articles stay archived)."""
     _tracker(ctx).subscriptions.remove(feed_id)
     click.echo(f"removed {feed_id}")
+
+
+@feeds.command("pause")
+@click.argument("feed_id")
+@click.pass_context
+@_one_line_errors
+def feeds_pause(ctx: click.Context, feed_id: str) -> None:
+    """Stop polling a feed without unsubscribing (an event; `feeds resume` undoes it)."""
+    echo(_row(_tracker(ctx).subscriptions.pause(feed_id)))
+
+
+@feeds.command("resume")
+@click.argument("feed_id")
+@click.pass_context
+@_one_line_errors
+def feeds_resume(ctx: click.Context, feed_id: str) -> None:
+    """Poll a paused feed again."""
+    echo(_row(_tracker(ctx).subscriptions.resume(feed_id)))
 
 
 @feeds.command("import")

@@ -182,6 +182,13 @@ class ReviewService:
         found = sorted(self._candidates().values(), key=lambda c: -c.position)
         return [_candidate_json(c, companies, registry) for c in found if status == "all" or c.status == status]
 
+    def history(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Confirmed and rejected candidates, the latest decision first: who decided what, when."""
+        companies, registry = self.companies(), self.pipeline.registry()
+        decided = sorted((c for c in self._candidates().values() if c.status != "pending"),
+                         key=lambda c: -c.decided_position)[:limit]
+        return [_candidate_json(c, companies, registry) for c in decided]
+
     def _pending(self, candidate_id: str) -> Candidate:
         c = self.queue.get(candidate_id)
         if c is None:
@@ -279,7 +286,19 @@ def _candidate_json(c: Candidate, companies: Mapping[str, Any], registry: Regist
         "kind": q.kind, "stage": q.stage, "loi": q.loi, "date": q.date, "valid": c.valid,
         "confidence": q.confidence, "article_id": q.article_id,
         "citation": {k: getattr(q.citation, k) for k in ("publisher", "title", "url", "published", "evidence")},
+        "decided_by": c.decided_by or None, "decided_at": c.decided_at or None, "reason": c.reason or None,
+        "corrected": _corrected(c.corrected, companies, registry),
     }
+
+
+def _corrected(fixes: Mapping[str, Any] | None, companies: Mapping[str, Any], registry: Registry) -> Any:
+    """A confirmation's corrections, corrected parties with their names."""
+    if not fixes:
+        return None
+    out = dict(fixes)
+    if "parties" in out:
+        out["parties"] = [_party(p, companies, registry) for p in out["parties"]]
+    return out
 
 
 def _party(cid: str, companies: Mapping[str, Any], registry: Registry) -> dict[str, str]:
