@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 from events.schema import METADATA
 
 __all__ = [
+    "ArchiveSourceRow",
     "ArticleRow",
     "FEED_STATE",
     "FeedHealthRow",
@@ -97,6 +98,14 @@ class OutboxRow(SQLModel, table=True):
     processed_at: str | None = Field(default=None, sa_column=Column(Text, index=True))
 
 
+class ArchiveSourceRow(SQLModel, table=True):
+    """A publisher whose past articles were imported (`alliances import`): the pseudo-feed they are filed under."""
+
+    __tablename__ = "archive_sources"
+    feed_id: str = Field(sa_column=Column(Text, primary_key=True))  # "archive-<slug>-<hash>", never subscribed
+    publisher: str = Field(sa_column=Column(Text, nullable=False))
+
+
 def keyed_table(name: str) -> Table:
     """A read model kept by a runner subscriber: one JSON document per key, in first-seen log order."""
     return Table(
@@ -112,7 +121,8 @@ FEED_STATE = keyed_table("feed_state")  # projection "feed-state": every feed ev
 REVIEW_QUEUE = keyed_table("review_queue")  # projection "review-queue": queued deals and their decisions
 LEARNED_COMPANIES = keyed_table("learned_companies")  # projection "company-registry": companies the log taught
 
-_ROW_MODELS: tuple[Any, ...] = (FeedHealthRow, PollLogRow, ArticleRow, OutboxRow)  # SQLModel classes: tables
+# SQLModel classes: tables
+_ROW_MODELS: tuple[Any, ...] = (FeedHealthRow, PollLogRow, ArticleRow, OutboxRow, ArchiveSourceRow)
 TABLES = tuple(m.__table__ for m in _ROW_MODELS) + (
     FEED_STATE,
     REVIEW_QUEUE,
@@ -132,10 +142,16 @@ _POSTGRES_GUARDS = (
 )
 
 
+_INDEXES = (  # for the dedupe of imported archives across every feed (also on databases made before it)
+    "CREATE INDEX IF NOT EXISTS ix_feed_articles_url ON feed_articles (url)",
+    "CREATE INDEX IF NOT EXISTS ix_feed_articles_content_hash ON feed_articles (content_hash)",
+)
+
+
 def migrate(engine: Engine) -> None:
-    """Create the feed tables and the archive's append-only guard; safe to run on every start."""
+    """Create the feed tables, their added indexes and the archive's append-only guard; safe on every start."""
     METADATA.create_all(engine, tables=list(TABLES))
-    guards = _POSTGRES_GUARDS if engine.dialect.name == "postgresql" else _SQLITE_GUARDS
+    guards = _INDEXES + (_POSTGRES_GUARDS if engine.dialect.name == "postgresql" else _SQLITE_GUARDS)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1717920612)")  # two workers migrating at once

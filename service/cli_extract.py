@@ -92,7 +92,10 @@ def reextract(ctx: click.Context, since: str | None) -> None:
     """Run the current extractor over the archive; append only what is new."""
     from events.values import parse_day
 
-    s = _tracker(ctx).pipeline.reextract(parse_day(since) if since else None)
+    from .progress import bar
+
+    with bar("Re-extracting") as progress:
+        s = _tracker(ctx).pipeline.reextract(parse_day(since) if since else None, progress)
     click.echo(f"reextract: {s.articles} articles, {s.deals} deals, {s.events} new events, {s.queued} queued")
 
 

@@ -196,7 +196,10 @@ def poll(ctx: click.Context, once: bool, all_: bool, as_json: bool) -> None:
     """Fetch due feeds, archive new articles, hand them to extraction and update the projections."""
     if not once:
         raise FeedError("use `alliances poll --once` (or `alliances worker` to keep polling)")
-    summary = _tracker(ctx).poll_once(all=all_)
+    from .progress import bar
+
+    with bar("Polling") as polled, bar("Extracting") as extracted:
+        summary = _tracker(ctx).poll_once(all=all_, polled=polled, extracted=extracted)
     if as_json:
         _dump(summary.to_json())
     else:
