@@ -142,13 +142,26 @@ def test_serve_command_uses_waitress_and_starts_pollers(tmp_path, monkeypatch) -
     import sys
     import types
 
-    import waitress
+    import waitress.server
     from click.testing import CliRunner
 
     from service.cli import main
 
     served: dict[str, Any] = {}
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.update(app=app, **kw))
+
+    class Server:
+        effective_port = 8123
+
+        def __init__(self, app: Any, **kw: Any) -> None:
+            served.update(app=app, **kw)
+
+        def run(self) -> None:
+            served["ran"] = True
+
+        def close(self) -> None:
+            served["closed"] = True
+
+    monkeypatch.setattr(waitress.server, "create_server", Server)
     started: list[Any] = []
     sched = types.ModuleType("service.scheduler")
     sched.start_background = lambda tracker, demo=False: started.append(demo)  # type: ignore[attr-defined]
@@ -158,7 +171,7 @@ def test_serve_command_uses_waitress_and_starts_pollers(tmp_path, monkeypatch) -
     r = CliRunner().invoke(main, ["serve", "--port", "8123", "--demo"])
     assert r.exit_code == 0, r.output
     assert served["host"] == "127.0.0.1" and served["port"] == 8123 and started == [True]
-    assert served["app"].name == "web"
+    assert served["app"].name == "web" and served["ran"] and served["closed"]
 
     monkeypatch.setitem(sys.modules, "service.scheduler", None)  # import fails: serve without pollers
     r = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
