@@ -23,6 +23,7 @@ __all__ = ["ArchiveItem", "Read", "archive_rows", "read_archive", "source_id", "
 
 MAX_TEXT = 200_000  # characters per field: an archive line is one article, not a dump
 _SLUG = re.compile(r"[^a-z0-9]+")
+_URL = re.compile(r"https?://[^/\s]+\S*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def parse_line(n: int, raw: bytes, today: date) -> ArchiveItem:
     if not isinstance(doc, dict):
         raise ValueError("expected a JSON object with url, publisher, published, title, summary")
     url = _text(doc, "url", required=True).strip()
-    if not re.match(r"https?://[^/\s]+", url) or any(c.isspace() for c in url):
+    if not _URL.fullmatch(url):
         raise ValueError(f"url must be an http(s) URL, got {url[:80]!r}")
     publisher = " ".join(_text(doc, "publisher", required=True).split())
     title = _text(doc, "title", required=True).strip()
