@@ -118,6 +118,9 @@ def review_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
         names = " + ".join(p["name"] for p in r["parties"])
         echo(f"{r['candidate_id']}  {r['status']:<9} {r['confidence']:.2f} {r['kind']}/{r['stage']}  {names}")
         echo(f"    {r['citation']['title']} — {r['citation'].get('evidence') or ''}")
+        if r.get("decided_at"):
+            why = f": {r['reason']}" if r.get("reason") else ""
+            echo(f"    {r['status']} by {r.get('decided_by') or 'unknown'} at {r['decided_at']}{why}")
 
 
 def _fail(e: ValueError) -> None:
