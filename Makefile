@@ -3,20 +3,29 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make serve` installs the package and what the server needs; `make test` (and lint, install) also the
+# test tools, the [test] extra. Each stamp says what is installed.
+SERVER_STAMP := $(VENV)/.server-stamp
 STAMP := $(VENV)/.installed-stamp
 export ALLIANCES_DATA_DIR ?= $(CURDIR)/data
 
 .PHONY: install serve test lint bench clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+
+$(SERVER_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e .
+	touch $(SERVER_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install -q -e '.[test]'
-	touch $(STAMP)
+	touch $(SERVER_STAMP) $(STAMP)
 
 install: $(STAMP)
 
-serve: $(STAMP)
+serve: $(SERVER_STAMP)
 	$(BIN)/alliances db upgrade
 	$(BIN)/alliances seed
 	ALLIANCES_ADMIN_PASSWORD=$${ALLIANCES_ADMIN_PASSWORD:-demo} $(BIN)/alliances serve --demo

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
@@ -27,6 +27,7 @@ from .errors import ChainBroken, EventsError
 from .store import EventStore
 
 DEFAULT_BATCH = 20_000
+Progress = Callable[[int, int], None]  # (done so far, total): a long rebuild draws a bar with it
 SQLITE_CACHE_KB = 131_072
 
 
@@ -100,17 +101,23 @@ class Runner:
 
     # --- running ------------------------------------------------------------------------
 
-    def catch_up(self, names: Iterable[str] | None = None) -> int:
-        """Bring the named subscribers (default: all) up to the log's tail; returns the events handled."""
+    def catch_up(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> int:
+        """Bring the named subscribers (default: all) up to the log's tail; returns the events handled.
+
+        `progress` hears (log positions folded, positions to fold), summed over the subscribers, after each batch.
+        """
         wanted = self._select(names)
         handled = 0
+        tail = self.store.last_position() if progress is not None else 0
         paused = gc.isenabled()
         gc.disable()  # a long catch-up holds millions of small documents: cyclic GC passes over them are pure cost
         try:
-            for sub in wanted:
+            for i, sub in enumerate(wanted):
                 self._start(sub)
                 while (n := self._step(sub)) is not None:
                     handled += n
+                    if progress is not None:
+                        progress(i * tail + min(tail, self.checkpoint(sub.name)), len(wanted) * tail)
                 _end(sub)
         finally:
             if paused:
@@ -119,7 +126,7 @@ class Runner:
 
     run_once = catch_up
 
-    def rebuild(self, names: Iterable[str] | None = None) -> int:
+    def rebuild(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> int:
         """Reset the named projections (default: every replayable one) and replay them from position 0.
 
         Returns how many events the log holds. Subscribers with side effects are refused by name
@@ -137,7 +144,7 @@ class Runner:
                 self._lock(conn, sub.name)
                 sub.reset(conn)
                 _save(conn, sub.name, 0)
-        self.catch_up([s.name for s in wanted])
+        self.catch_up([s.name for s in wanted], progress)
         return self.store.count()
 
     def _select(self, names: Iterable[str] | None) -> list[Subscriber]:

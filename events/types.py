@@ -249,6 +249,22 @@ class FeedRemoved(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class FeedPaused(Event):
+    """A person paused a feed: it stays subscribed but is not polled until resumed."""
+
+    type_name: ClassVar[str] = "FeedPaused"
+    feed_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedResumed(Event):
+    """A person resumed a paused feed: it is polled again on its interval."""
+
+    type_name: ClassVar[str] = "FeedResumed"
+    feed_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class DealQueued(Event):
     """The extractor found a deal it is not sure of; a person must decide."""
 
@@ -302,6 +318,8 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     FeedMoved,
     FeedDisabled,
     FeedRemoved,
+    FeedPaused,
+    FeedResumed,
     DealQueued,
     DealConfirmed,
     DealRejected,

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from events.store import EventStore, utc_stamp
 
+from .backfill import ArchiveItem, archive_rows, split_new
 from .ingest import Article
 from .parse import ParsedEntry
 from .sources import FeedState
-from .tables import ArticleRow, OutboxRow
+from .tables import ArchiveSourceRow, ArticleRow, OutboxRow
 
 __all__ = [
     "Archive",
@@ -36,6 +37,7 @@ _CHUNK = 500
 
 ARTICLES = ArticleRow.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+SOURCES = ArchiveSourceRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +184,10 @@ class Archive:
         self.store = store
 
     def articles(
-        self, feeds: Mapping[str, FeedState], *, feed_ids: Sequence[str] | None = None, limit: int | None = None
+        self, feeds: Mapping[str, FeedState], *, feed_ids: Sequence[str] | None = None, limit: int | None = None,
+        offset: int = 0,
     ) -> list[Article]:
-        """Archived articles, newest first, the latest version of each; optionally of some feeds only."""
+        """Archived articles, newest first, the latest version of each; optionally of some feeds only, paged."""
         newer = ARTICLES.alias("newer")
         q = select(ARTICLES).where(
             ~select(newer.c.id)
@@ -196,6 +199,9 @@ class Archive:
         q = q.order_by(ARTICLES.c.published.desc(), ARTICLES.c.id)
         if limit is not None:
             q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
+        feeds = self.with_sources(feeds)
         with self.store.engine.connect() as conn:
             return [to_article(r, feeds) for r in conn.execute(q).mappings()]
 
@@ -216,8 +222,36 @@ class Archive:
             .order_by(OUTBOX.c.seq)
             .limit(limit)
         )
+        feeds = self.with_sources(feeds)
         with self.store.engine.connect() as conn:
             return [(r["seq"], to_article(r, feeds)) for r in conn.execute(q).mappings()]
+
+    def pending_count(self) -> int:
+        """Articles waiting for extraction."""
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.processed_at.is_(None)))
+                       .scalar_one())
+
+    def with_sources(self, feeds: Mapping[str, FeedState]) -> Mapping[str, FeedState]:
+        """The subscriptions plus the publishers of imported archives (so their articles cite the publisher)."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(SOURCES.c.feed_id, SOURCES.c.publisher)).all()
+        if not rows:
+            return feeds
+        return {**{fid: FeedState(fid, "", publisher) for fid, publisher in rows}, **feeds}
+
+    def import_items(self, items: Sequence[ArchiveItem], at: datetime) -> tuple[list[ArchiveItem], list[ArchiveItem]]:
+        """Archive the items whose URL and text no feed's article has yet, with their outbox rows and publishers,
+        in one transaction; returns (new, already archived). Importing the same file twice adds nothing."""
+        with self.store.write() as conn:
+            urls, hashes = _known(conn, [it.url for it in items], [it.content_hash for it in items])
+            new, known = split_new(items, urls, hashes)
+            have = set(conn.execute(select(SOURCES.c.feed_id)).scalars())
+            sources = {it.feed_id: it.publisher for it in new if it.feed_id not in have}
+            if sources:
+                conn.execute(insert(SOURCES), [{"feed_id": f, "publisher": p} for f, p in sources.items()])
+            insert_articles(conn, archive_rows(new, at))
+        return new, known
 
     def mark_processed(self, article_ids: Iterable[str], at: datetime) -> None:
         """Take articles off the outbox; marking twice is harmless."""
@@ -229,6 +263,20 @@ class Archive:
                     .where(OUTBOX.c.article_id.in_(ids[i : i + _CHUNK]), OUTBOX.c.processed_at.is_(None))
                     .values(processed_at=stamp)
                 )
+
+
+def _known(conn: Connection, urls: Sequence[str], hashes: Sequence[str]) -> tuple[set[str], set[str]]:
+    """Of these URLs and content hashes, those some archived article (of any feed) already has."""
+    found_urls: set[str] = set()
+    found_hashes: set[str] = set()
+    for i in range(0, max(len(urls), len(hashes)), _CHUNK):
+        u, h = list(urls[i : i + _CHUNK]), list(hashes[i : i + _CHUNK])
+        q = select(ARTICLES.c.url, ARTICLES.c.content_hash).where(
+            or_(ARTICLES.c.url.in_(u), ARTICLES.c.content_hash.in_(h)))
+        for url, digest in conn.execute(q):
+            found_urls.add(url)
+            found_hashes.add(digest)
+    return found_urls, found_hashes
 
 
 def to_article(row: Mapping[str, Any] | RowMapping, feeds: Mapping[str, FeedState]) -> Article:

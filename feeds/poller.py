@@ -98,8 +98,9 @@ class Poller:
         self.jitter = jitter
 
     def poll(self, *, all: bool = False, now: datetime | None = None,  # noqa: A002 - the CLI's word
-             only: Collection[str] | None = None) -> PollSummary:
-        """Poll the due feeds (or all active ones; or just `only`) and archive what is new."""
+             only: Collection[str] | None = None, progress: Callable[[int, int], None] | None = None) -> PollSummary:
+        """Poll the due feeds (or all active ones; or just `only`) and archive what is new; `progress` hears
+        (feeds done, feeds claimed) after each batch."""
         started = time.monotonic()
         states = {fid: s for fid, s in self.subscriptions.states().items()
                   if s.active and (only is None or fid in only)}
@@ -112,6 +113,8 @@ class Poller:
                 items = [(states[f.feed_id], claimed[f.feed_id], parse_fetched(f)) for f in batch]
                 for (state, _, _), outcome in zip(items, self._record(items, now), strict=True):
                     tally.add(state, outcome)
+                if progress is not None:
+                    progress(tally.polled, len(claimed))
         finally:
             self.health.release(claimed)  # a crash mid-run must not leave leases for the next tick to wait out
         return tally.summary(time.monotonic() - started, self.health.lease_news)

@@ -27,6 +27,10 @@ class Candidate:
     position: int
     status: str = "pending"  # pending | confirmed | rejected
     decided_by: str = ""
+    decided_at: str = ""  # when the decision was recorded (UTC ISO stamp)
+    decided_position: int = 0  # the decision's log position (orders the history)
+    reason: str = ""  # why it was rejected
+    corrected: dict[str, Any] | None = None  # what a confirmation changed: parties, kind, stage
 
 
 def fold(state: Mapping[str, Candidate], rec: Recorded) -> dict[str, Candidate]:
@@ -43,9 +47,19 @@ def fold_log(state: Mapping[str, Candidate], records: Iterable[Recorded]) -> dic
             out.setdefault(ev.candidate_id, Candidate(ev.candidate_id, ev, str(rec.valid) if rec.valid else None,
                                                       rec.position))
         elif isinstance(ev, (DealConfirmed, DealRejected)) and ev.candidate_id in out:
-            status = "confirmed" if isinstance(ev, DealConfirmed) else "rejected"
-            out[ev.candidate_id] = replace(out[ev.candidate_id], status=status, decided_by=ev.by)
+            out[ev.candidate_id] = _decided(out[ev.candidate_id], ev, rec)
     return out
+
+
+def _decided(c: Candidate, ev: DealConfirmed | DealRejected, rec: Recorded) -> Candidate:
+    """A candidate with its decision: who, when, and what was corrected or why it was rejected."""
+    if isinstance(ev, DealRejected):
+        return replace(c, status="rejected", decided_by=ev.by, decided_at=rec.recorded_at,
+                       decided_position=rec.position, reason=ev.reason)
+    fixes = {k: v for k, v in (("parties", list(ev.parties) if ev.parties else None), ("kind", ev.kind),
+                               ("stage", ev.stage)) if v is not None}
+    return replace(c, status="confirmed", decided_by=ev.by, decided_at=rec.recorded_at,
+                   decided_position=rec.position, corrected=fixes or None)
 
 
 def review_queue() -> Folded[dict[str, Candidate]]:
@@ -59,13 +73,16 @@ def _candidate_key(rec: Recorded) -> str | None:
 
 def _candidate_doc(c: Candidate) -> dict[str, Any]:
     return {"candidate_id": c.candidate_id, "queued": to_payload(c.queued), "valid": c.valid, "position": c.position,
-            "status": c.status, "decided_by": c.decided_by}
+            "status": c.status, "decided_by": c.decided_by, "decided_at": c.decided_at,
+            "decided_position": c.decided_position, "reason": c.reason, "corrected": c.corrected}
 
 
 def _candidate_from(doc: dict[str, Any]) -> Candidate:
     queued = from_payload("DealQueued", DealQueued.schema_version, doc["queued"])
     assert isinstance(queued, DealQueued)
-    return Candidate(doc["candidate_id"], queued, doc["valid"], doc["position"], doc["status"], doc["decided_by"])
+    return Candidate(doc["candidate_id"], queued, doc["valid"], doc["position"], doc["status"], doc["decided_by"],
+                     doc.get("decided_at", ""), doc.get("decided_position", 0), doc.get("reason", ""),
+                     doc.get("corrected"))  # rows written before the history was kept lack the last four
 
 
 def stored_review_queue() -> Stored[Candidate]:

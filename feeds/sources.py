@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from events.envelope import Recorded
-from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedRemoved
+from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedPaused, FeedRemoved, FeedResumed
 
 from .folded import Folded, Stored
 from .tables import FEED_STATE
@@ -27,7 +27,7 @@ __all__ = [
     "stored_feed_states",
 ]
 
-FEED_EVENT_TYPES = ("FeedAdded", "FeedChanged", "FeedMoved", "FeedDisabled", "FeedRemoved")
+FEED_EVENT_TYPES = ("FeedAdded", "FeedChanged", "FeedMoved", "FeedDisabled", "FeedRemoved", "FeedPaused", "FeedResumed")
 DEFAULT_INTERVAL = 1800
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -45,11 +45,12 @@ class FeedState:
     disabled_reason: str = ""
     removed: bool = False
     version: int = 0  # stream version folded so far (for optimistic appends)
+    paused: bool = False  # a person paused it: subscribed, but not polled
 
     @property
     def active(self) -> bool:
-        """Polled by the scheduler: neither removed nor gone (410)."""
-        return not (self.removed or self.disabled)
+        """Polled by the scheduler: neither removed, nor gone (410), nor paused."""
+        return not (self.removed or self.disabled or self.paused)
 
 
 def normalise_url(url: str) -> str:
@@ -93,6 +94,8 @@ def apply(cur: FeedState | None, event: Event, version: int = 0) -> FeedState | 
         return replace(cur, disabled=True, disabled_reason=event.reason, version=version)
     if isinstance(event, FeedRemoved):
         return replace(cur, removed=True, version=version)
+    if isinstance(event, (FeedPaused, FeedResumed)):
+        return replace(cur, paused=isinstance(event, FeedPaused), version=version)
     return cur
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from events.envelope import NewEvent
 from events.errors import ConcurrencyError
 from events.store import EventStore
-from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedRemoved
+from events.types import Event, FeedAdded, FeedChanged, FeedDisabled, FeedMoved, FeedPaused, FeedRemoved, FeedResumed
 
 from .archive import Archive
 from .discover import discover_feed_urls
@@ -48,10 +48,22 @@ class FeedInfo:
     next_poll_at: str | None
     articles: int
     language: str | None = None
+    paused: bool = False
 
     @property
     def failing(self) -> bool:
         return self.failures_in_row > 0
+
+    @property
+    def status(self) -> str:
+        """One word: gone (410), paused, failing, new (never polled) or ok."""
+        if self.disabled:
+            return "gone"
+        if self.paused:
+            return "paused"
+        if self.failing:
+            return "failing"
+        return "ok" if self.last_polled_at else "new"
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape (`alliances feeds list --json`)."""
@@ -61,6 +73,7 @@ class FeedInfo:
             "failing": self.failing, "failures_in_row": self.failures_in_row, "last_status": self.last_status,
             "last_error": self.last_error, "last_polled_at": self.last_polled_at,
             "last_success_at": self.last_success_at, "next_poll_at": self.next_poll_at, "articles": self.articles,
+            "paused": self.paused, "status": self.status,
         }
 
 
@@ -158,6 +171,22 @@ class Subscriptions:
         """Unsubscribe; the feed's articles stay in the archive."""
         self._append(FeedRemoved(feed_id), self._get(feed_id).version)
 
+    def pause(self, feed_id: str) -> FeedInfo:
+        """Stop polling a feed without unsubscribing (an event); its articles and health stay."""
+        cur = self._get(feed_id)
+        if cur.paused:
+            raise FeedError(f"feed {feed_id!r} is already paused")
+        self._append(FeedPaused(feed_id), cur.version)
+        return self.feed(feed_id)
+
+    def resume(self, feed_id: str) -> FeedInfo:
+        """Poll a paused feed again (an event); it is due at once if its next poll time has passed."""
+        cur = self._get(feed_id)
+        if not cur.paused:
+            raise FeedError(f"feed {feed_id!r} is not paused")
+        self._append(FeedResumed(feed_id), cur.version)
+        return self.feed(feed_id)
+
     def import_opml(self, data: bytes) -> list[FeedInfo]:
         """Subscribe to every feed of an OPML file not yet subscribed; an unsafe URL refuses the whole file."""
         outlines = parse_opml(data)
@@ -253,4 +282,4 @@ def _info(s: FeedState, h: Any, articles: int) -> FeedInfo:
         removed=s.removed, last_polled_at=h.last_polled_at if h else None,
         last_success_at=h.last_success_at if h else None, last_error=h.last_error if h else None,
         last_status=h.last_status if h else None, failures_in_row=h.failures_in_row if h else 0,
-        next_poll_at=h.next_poll_at if h else None, articles=articles, language=s.language)
+        next_poll_at=h.next_poll_at if h else None, articles=articles, language=s.language, paused=s.paused)

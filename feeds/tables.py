@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 from events.schema import METADATA
 
 __all__ = [
+    "ArchiveSourceRow",
     "ArticleRow",
     "FEED_STATE",
     "FeedHealthRow",
@@ -71,6 +72,8 @@ class ArticleRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("article_key", "version", name="uq_feed_articles_key_version"),
         Index("ix_feed_articles_feed_fetched", "feed_id", "fetched_at"),
+        Index("ix_feed_articles_url", "url"),  # an imported archive's dedupe across every feed
+        Index("ix_feed_articles_content_hash", "content_hash"),
     )
     id: str = Field(sa_column=Column(Text, primary_key=True))  # "<article_key>-v<version>"
     article_key: str = Field(sa_column=Column(Text, nullable=False))  # the entry's identity across versions
@@ -98,6 +101,14 @@ class OutboxRow(SQLModel, table=True):
     processed_at: str | None = Field(default=None, sa_column=Column(Text, index=True))
 
 
+class ArchiveSourceRow(SQLModel, table=True):
+    """A publisher whose past articles were imported (`alliances import`): the pseudo-feed they are filed under."""
+
+    __tablename__ = "archive_sources"
+    feed_id: str = Field(sa_column=Column(Text, primary_key=True))  # "archive-<slug>-<hash>", never subscribed
+    publisher: str = Field(sa_column=Column(Text, nullable=False))
+
+
 def keyed_table(name: str) -> Table:
     """A read model kept by a runner subscriber: one JSON document per key, in first-seen log order."""
     return Table(
@@ -113,7 +124,8 @@ FEED_STATE = keyed_table("feed_state")  # projection "feed-state": every feed ev
 REVIEW_QUEUE = keyed_table("review_queue")  # projection "review-queue": queued deals and their decisions
 LEARNED_COMPANIES = keyed_table("learned_companies")  # projection "company-registry": companies the log taught
 
-_ROW_MODELS: tuple[Any, ...] = (FeedHealthRow, PollLogRow, ArticleRow, OutboxRow)  # SQLModel classes: tables
+# SQLModel classes: tables
+_ROW_MODELS: tuple[Any, ...] = (FeedHealthRow, PollLogRow, ArticleRow, OutboxRow, ArchiveSourceRow)
 TABLES = tuple(m.__table__ for m in _ROW_MODELS) + (
     FEED_STATE,
     REVIEW_QUEUE,

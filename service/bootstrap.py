@@ -5,7 +5,7 @@ check, migrations); `build()` is both, for the CLI and the web.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from events.runner import Runner
 from events.store import EventStore
 from events.subscribers import REGISTRY
 from feeds.archive import Archive
+from feeds.backfill import Read, read_archive
 from feeds.clock import Clock, utc_now
 from feeds.fetch import Fetcher
 from feeds.folded import TableReader
@@ -29,9 +30,27 @@ from feeds.subscriptions import Subscriptions
 
 from .config import ConfigError, Settings
 from .migrations import ensure
-from .pipeline import ExtractSummary, Ingestor, Ports, ReviewService, add_alias, poll_once, remove_alias
+from .pipeline import ExtractSummary, Ingestor, Ports, Progress, ReviewService, add_alias, poll_once, remove_alias
 
-__all__ = ["Tracker", "bootstrap", "build", "open_database"]
+__all__ = ["Imported", "Tracker", "bootstrap", "build", "open_database"]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What `alliances import` did: lines read (good and bad), articles archived or already there, and what
+    extracting the outbox then did."""
+
+    read: Read
+    new: int
+    known: int
+    extracted: ExtractSummary
+    error: str | None = None  # extraction stopped: the rest stays pending for the next poll or import
+
+    def line(self) -> str:
+        bad, x = len(self.read.errors), self.extracted
+        return (f"import: {self.read.lines} lines, {self.new} new articles, {self.known} already archived, "
+                f"{bad} bad line{'' if bad == 1 else 's'}; extracted {x.articles} articles: "
+                f"{x.deals} deals, {x.events} new events, {x.queued} queued for review")
 
 
 @dataclass
@@ -59,9 +78,19 @@ class Tracker:
         ensure(self.store, migrate=migrate)
         return self
 
-    def poll_once(self, *, all: bool = False, only: Collection[str] | None = None) -> PollSummary:  # noqa: A002
+    def poll_once(self, *, all: bool = False, only: Collection[str] | None = None,  # noqa: A002
+                  polled: Progress | None = None, extracted: Progress | None = None) -> PollSummary:
         """The whole pipeline once: fetch, archive, extract, append, project."""
-        return poll_once(self.poller, self.pipeline, all=all, only=only)
+        return poll_once(self.poller, self.pipeline, all=all, only=only, polled=polled, extracted=extracted)
+
+    def import_archive(self, lines: Iterable[bytes], progress: Progress | None = None) -> Imported:
+        """Backfill: archive the good lines not yet archived, then extract, decide and append them as polled
+        articles are (the outbox), with their publisher and URL cited. Twice equals once."""
+        read = read_archive(lines, self.clock().date())
+        new, known = self.archive.import_items(read.items, self.clock())
+        summary, error = self.pipeline.drain_all(progress)
+        self.projector.catch_up()
+        return Imported(read, len(new), len(known), summary, error)
 
     def ingest(self, articles: Sequence[Article]) -> ExtractSummary:
         """Extract and decide over these articles; append and project batch by batch."""

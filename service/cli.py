@@ -137,7 +137,10 @@ def events(ctx: click.Context, as_json: bool, after: int) -> None:
 @click.pass_context
 def rebuild(ctx: click.Context, names: tuple[str, ...]) -> None:
     """Rebuild the read models from position 0 (only the named projections, if any are named)."""
-    n = _tracker(ctx).projector.rebuild(list(names) or None)
+    from .progress import bar
+
+    with bar("Rebuilding") as progress:
+        n = _tracker(ctx).projector.rebuild(list(names) or None, progress)
     click.echo(f"rebuild: folded {n} events")
 
 
@@ -216,9 +219,9 @@ def diff(ctx: click.Context, start: date, end: date, known_at: datetime | None, 
 
 
 def _register_extensions() -> None:
-    from . import cli_db, cli_extract, cli_feeds, cli_web
+    from . import cli_backfill, cli_db, cli_extract, cli_feeds, cli_web
 
-    for module in (cli_feeds, cli_extract, cli_web, cli_db):
+    for module in (cli_feeds, cli_extract, cli_backfill, cli_web, cli_db):
         module.register(main)
 
 

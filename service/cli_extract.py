@@ -92,7 +92,10 @@ def reextract(ctx: click.Context, since: str | None) -> None:
     """Run the current extractor over the archive; append only what is new."""
     from events.values import parse_day
 
-    s = _tracker(ctx).pipeline.reextract(parse_day(since) if since else None)
+    from .progress import bar
+
+    with bar("Re-extracting") as progress:
+        s = _tracker(ctx).pipeline.reextract(parse_day(since) if since else None, progress)
     click.echo(f"reextract: {s.articles} articles, {s.deals} deals, {s.events} new events, {s.queued} queued")
 
 
@@ -115,6 +118,9 @@ def review_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
         names = " + ".join(p["name"] for p in r["parties"])
         echo(f"{r['candidate_id']}  {r['status']:<9} {r['confidence']:.2f} {r['kind']}/{r['stage']}  {names}")
         echo(f"    {r['citation']['title']} — {r['citation'].get('evidence') or ''}")
+        if r.get("decided_at"):
+            why = f": {r['reason']}" if r.get("reason") else ""
+            echo(f"    {r['status']} by {r.get('decided_by') or 'unknown'} at {r['decided_at']}{why}")
 
 
 def _fail(e: ValueError) -> None:

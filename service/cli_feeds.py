@@ -46,6 +46,8 @@ def _dump(value: Any) -> None:
 def _status(f: FeedInfo) -> str:
     if f.disabled:
         return "gone"
+    if f.paused:
+        return "paused"
     if f.failures_in_row:
         return f"failing:{f.failures_in_row}"
     return "ok" if f.last_success_at else "new"
@@ -112,6 +114,24 @@ def feeds_remove(ctx: click.Context, feed_id: str) -> None:
     click.echo(f"removed {feed_id}")
 
 
+@feeds.command("pause")
+@click.argument("feed_id")
+@click.pass_context
+@_one_line_errors
+def feeds_pause(ctx: click.Context, feed_id: str) -> None:
+    """Stop polling a feed without unsubscribing (an event; `feeds resume` undoes it)."""
+    echo(_row(_tracker(ctx).subscriptions.pause(feed_id)))
+
+
+@feeds.command("resume")
+@click.argument("feed_id")
+@click.pass_context
+@_one_line_errors
+def feeds_resume(ctx: click.Context, feed_id: str) -> None:
+    """Poll a paused feed again."""
+    echo(_row(_tracker(ctx).subscriptions.resume(feed_id)))
+
+
 @feeds.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.pass_context
@@ -176,7 +196,10 @@ def poll(ctx: click.Context, once: bool, all_: bool, as_json: bool) -> None:
     """Fetch due feeds, archive new articles, hand them to extraction and update the projections."""
     if not once:
         raise FeedError("use `alliances poll --once` (or `alliances worker` to keep polling)")
-    summary = _tracker(ctx).poll_once(all=all_)
+    from .progress import bar
+
+    with bar("Polling") as polled, bar("Extracting") as extracted:
+        summary = _tracker(ctx).poll_once(all=all_, polled=polled, extracted=extracted)
     if as_json:
         _dump(summary.to_json())
     else:

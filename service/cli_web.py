@@ -1,6 +1,7 @@
 """CLI commands that serve the web UI (registered on the main group)."""
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -40,6 +41,47 @@ def waitress_options(settings: Any) -> dict[str, Any]:
     }
 
 
+DEMO_PASSWORD = "demo"  # what `make serve` sets when ALLIANCES_ADMIN_PASSWORD is unset
+
+
+def address(host: str, port: int, path: str = "/") -> str:
+    """The address people type: IPv6 hosts in brackets, a wildcard host shown as this machine."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}{path}"
+
+
+def bound_port(server: Any, asked: int) -> int:
+    """The port the server listens on (port 0 asks the system for a free one)."""
+    if hasattr(server, "effective_port"):
+        return int(server.effective_port)
+    listening = getattr(server, "effective_listen", None)  # several sockets (a host name with IPv4 and IPv6)
+    return int(listening[0][1]) if listening else asked
+
+
+def loaded_line(tracker: Tracker) -> str:
+    """What this server holds: events, alliances, feeds (with how many are failing or never polled)."""
+    tracker.projector.catch_up()
+    feeds = tracker.subscriptions.feeds()
+    statuses = [f.status for f in feeds]
+    notes = ", ".join(f"{n} {word}" for word, n in (("failing", statuses.count("failing")),
+                                                    ("not polled yet", statuses.count("new")),
+                                                    ("paused", statuses.count("paused"))) if n)
+    return (f"alliances serve: loaded {tracker.store.count()} events, {len(tracker.queries.alliances())} alliances, "
+            f"{len(feeds)} feeds" + (f" ({notes})" if notes else ""))
+
+
+def admin_line(password: str | None, base: str, demo: bool) -> str:
+    """Where the admin pages are and how their password is set: never the password, unless it is the demo's."""
+    login = f"{base}login"
+    if not password:
+        return (f"alliances serve: admin pages (feeds, review) are disabled: set ALLIANCES_ADMIN_PASSWORD and "
+                f"restart, then log in at {login}")
+    if demo and password == DEMO_PASSWORD:
+        return (f"alliances serve: admin: log in at {login} with the password 'demo', the demo default that "
+                f"`make serve` sets (set ALLIANCES_ADMIN_PASSWORD to choose your own)")
+    return f"alliances serve: admin: log in at {login} with the password set in ALLIANCES_ADMIN_PASSWORD"
+
+
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default: ALLIANCES_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: ALLIANCES_PORT or 8000).")
@@ -53,7 +95,7 @@ def waitress_options(settings: Any) -> dict[str, Any]:
 def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, threads: int, no_pollers: bool,
           migrate: bool) -> None:
     """Serve the web UI with waitress and run the feed pollers in-process (unless --no-pollers)."""
-    import waitress
+    from waitress.server import create_server
 
     from .cli import _tracker
     from .webapp import web_app
@@ -65,19 +107,24 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     host = host or settings.host
     port = settings.port if port is None else port
     app = web_app(tracker)
-    if not settings.admin_password:
-        click.echo("alliances serve: no ALLIANCES_ADMIN_PASSWORD set: admin pages (feeds, review) are disabled",
-                   err=True)
-    pollers = None if no_pollers else start_pollers(tracker, demo)
-    role = ", UI only: no pollers" if no_pollers else ""
-    click.echo(f"alliances serve: http://{host}:{port}/ (waitress, {threads} threads{role})")
-    try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="alliances", **waitress_options(settings))
-    except (OSError, OverflowError) as e:  # a taken port; a port number out of range
+    logging.basicConfig()  # waitress reports its own warnings through logging
+    try:  # bind first: a taken port fails before the pollers start; port 0 learns its number here
+        server = create_server(app, host=host, port=port, threads=threads, ident="alliances",
+                               **waitress_options(settings))
+    except (OSError, OverflowError, ValueError) as e:  # a taken port; a port number out of range
         reason = (e.strerror if isinstance(e, OSError) else None) or e
         raise ConfigError(f"cannot listen on {host}:{port}: {reason}"
                           " (is another server running? choose a port with --port or ALLIANCES_PORT)") from None
+    pollers = None if no_pollers else start_pollers(tracker, demo)
+    role = "; UI only: no pollers" if no_pollers else ""
+    try:
+        base = address(host, bound_port(server, port))
+        click.echo(loaded_line(tracker))
+        click.echo(f"alliances serve: {base} (waitress, {threads} threads{role}; stop with Ctrl-C)")
+        click.echo(admin_line(settings.admin_password, base, demo))
+        server.run()
     finally:
+        server.close()
         stop = getattr(pollers, "shutdown", None) or getattr(pollers, "stop", None)
         if callable(stop):
             stop()

@@ -36,6 +36,7 @@ __all__ = ["ExtractSummary", "Ingestor", "ReviewService", "poll_once"]
 
 log = logging.getLogger(__name__)
 BATCH = 500
+Progress = Callable[[int, int], None]  # (done so far, total): long commands draw a bar with it
 
 
 @dataclass
@@ -91,35 +92,50 @@ class Ingestor:
     def registry(self) -> Registry:
         return self.learned().registry
 
-    def ingest(self, articles: Sequence[Article]) -> ExtractSummary:
+    def ingest(self, articles: Sequence[Article], progress: Progress | None = None) -> ExtractSummary:
         """Extract, decide and append, batch by batch; within a batch each decision sees the earlier ones."""
         batches = [articles[i:i + self.batch] for i in range(0, len(articles), self.batch)]
-        return self._run(iter(batches), lambda _batch: None)
+        done = 0
 
-    def drain(self) -> tuple[int, str | None]:
+        def tick(batch: Sequence[Article], _summary: ExtractSummary) -> None:
+            nonlocal done
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(articles))
+
+        return self._run(iter(batches), tick)
+
+    def drain(self, progress: Progress | None = None) -> tuple[int, str | None]:
         """Ingest the outbox batch by batch, marking each batch after its events are appended.
 
         Returns (articles ingested, error text); a failing batch stays pending and is offered again next time.
         """
-        done = 0
+        summary, error = self.drain_all(progress)
+        return summary.articles, error
 
-        def mark(batch: Sequence[Article]) -> None:
-            nonlocal done
+    def drain_all(self, progress: Progress | None = None) -> tuple[ExtractSummary, str | None]:
+        """`drain`, returning what the ingested batches did (deals, new events, queued) with the error text."""
+        total = ExtractSummary()
+        waiting = self.ports.archive.pending_count() if progress is not None else 0
+
+        def mark(batch: Sequence[Article], summary: ExtractSummary) -> None:
             self.ports.archive.mark_processed((a.id for a in batch), self.clock())
-            done += len(batch)
+            total.add(summary)
+            if progress is not None:
+                progress(total.articles, max(waiting, total.articles))
 
         try:
             self._run(self._outbox(), mark)
         except Exception as e:  # noqa: BLE001 - the batch stays pending (idempotency keys make a repeat harmless)
             log.exception("ingest failed; the articles of the failed batch stay pending")
-            return done, f"{type(e).__name__}: {e}"
-        return done, None
+            return total, f"{type(e).__name__}: {e}"
+        return total, None
 
-    def reextract(self, since: date | None = None) -> ExtractSummary:
+    def reextract(self, since: date | None = None, progress: Progress | None = None) -> ExtractSummary:
         """Run the current extractor over the archive; only what is new is appended."""
         articles = [a for a in self.ports.archive.articles(self.ports.feeds())
                     if since is None or (a.day or "") >= since.isoformat()]
-        return self.ingest(articles)
+        return self.ingest(articles, progress)
 
     def _outbox(self) -> Iterator[list[Article]]:
         """Pending articles in outbox order, a batch at a time (keyset paging, so a batch can be read ahead)."""
@@ -128,7 +144,8 @@ class Ingestor:
             after = page[-1][0]
             yield [a for _, a in page]
 
-    def _run(self, batches: Iterator[Sequence[Article]], done: Callable[[Sequence[Article]], None]) -> ExtractSummary:
+    def _run(self, batches: Iterator[Sequence[Article]],
+             done: Callable[[Sequence[Article], ExtractSummary], None]) -> ExtractSummary:
         """Each batch is extracted while the one before it is decided, appended and projected."""
         total = ExtractSummary()
         with self._lock:
@@ -137,8 +154,9 @@ class Ingestor:
             while batch is not None and deals is not None:
                 following = next(batches, None)
                 ahead = self.pools.extract(following, self.registry()) if following else None
-                total.add(self._decide(batch, deals()))
-                done(batch)
+                summary = self._decide(batch, deals())
+                total.add(summary)
+                done(batch, summary)
                 batch, deals = following, ahead
         return total
 
@@ -154,11 +172,13 @@ class Ingestor:
 
 
 def poll_once(poller: Poller, pipeline: Ingestor, *, all: bool = False,  # noqa: A002 - the CLI's word
-              only: Collection[str] | None = None) -> PollSummary:
-    """The whole pipeline once: fetch and archive, ingest what the outbox holds, project."""
+              only: Collection[str] | None = None, polled: Progress | None = None,
+              extracted: Progress | None = None) -> PollSummary:
+    """The whole pipeline once: fetch and archive, ingest what the outbox holds, project (reporting progress
+    of each step to `polled` and `extracted`, if given)."""
     started = time.monotonic()
-    summary = poller.poll(all=all, only=only)
-    handed, error = pipeline.drain()
+    summary = poller.poll(all=all, only=only, progress=polled)
+    handed, error = pipeline.drain(extracted)
     pipeline.ports.advance()
     return replace(summary, handed_off=handed, handoff_error=error, elapsed_s=time.monotonic() - started)
 
@@ -181,6 +201,13 @@ class ReviewService:
         companies, registry = self.companies(), self.pipeline.registry()
         found = sorted(self._candidates().values(), key=lambda c: -c.position)
         return [_candidate_json(c, companies, registry) for c in found if status == "all" or c.status == status]
+
+    def history(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Confirmed and rejected candidates, the latest decision first: who decided what, when."""
+        companies, registry = self.companies(), self.pipeline.registry()
+        decided = sorted((c for c in self._candidates().values() if c.status != "pending"),
+                         key=lambda c: -c.decided_position)[:limit]
+        return [_candidate_json(c, companies, registry) for c in decided]
 
     def _pending(self, candidate_id: str) -> Candidate:
         c = self.queue.get(candidate_id)
@@ -279,7 +306,19 @@ def _candidate_json(c: Candidate, companies: Mapping[str, Any], registry: Regist
         "kind": q.kind, "stage": q.stage, "loi": q.loi, "date": q.date, "valid": c.valid,
         "confidence": q.confidence, "article_id": q.article_id,
         "citation": {k: getattr(q.citation, k) for k in ("publisher", "title", "url", "published", "evidence")},
+        "decided_by": c.decided_by or None, "decided_at": c.decided_at or None, "reason": c.reason or None,
+        "corrected": _corrected(c.corrected, companies, registry),
     }
+
+
+def _corrected(fixes: Mapping[str, Any] | None, companies: Mapping[str, Any], registry: Registry) -> Any:
+    """A confirmation's corrections, corrected parties with their names."""
+    if not fixes:
+        return None
+    out = dict(fixes)
+    if "parties" in out:
+        out["parties"] = [_party(p, companies, registry) for p in out["parties"]]
+    return out
 
 
 def _party(cid: str, companies: Mapping[str, Any], registry: Registry) -> dict[str, str]:

@@ -18,9 +18,11 @@ from events.errors import BadDate
 from events.queries import alliance_json
 from events.store import Verification
 from events.values import FuzzyDate
+from feeds.errors import FeedError, UnknownFeed
+from feeds.poller import PollSummary
 from feeds.subscriptions import FeedInfo
 from web import create_app
-from web.ports import FeedHealth, FeedRow, Json, ListedAlliance, Listing, PollReport, StageSpan
+from web.ports import FeedArticle, FeedHealth, FeedPoll, FeedRow, Json, ListedAlliance, Listing, PollReport, StageSpan
 
 from .bootstrap import Tracker
 
@@ -138,7 +140,7 @@ def feed_row(f: FeedInfo) -> FeedRow:
     return FeedRow(id=f.id, url=f.url, title=f.title, interval_seconds=f.interval_seconds, disabled=f.disabled,
                    failures_in_row=f.failures_in_row, last_polled_at=f.last_polled_at,
                    last_success_at=f.last_success_at, last_error=f.last_error, last_status=f.last_status,
-                   next_poll_at=f.next_poll_at, articles=f.articles)
+                   next_poll_at=f.next_poll_at, articles=f.articles, paused=f.paused)
 
 
 def interval_text(minutes: int | None) -> str | None:
@@ -156,8 +158,7 @@ class TrackerFeeds:
         return [feed_row(f) for f in self._tracker.subscriptions.feeds()]
 
     def health(self) -> FeedHealth:
-        rows = self.list_feeds()
-        return FeedHealth(feeds=len(rows), failing=sum(1 for f in rows if f.failing))
+        return FeedHealth.of(self.list_feeds())
 
     def add(self, url: str, *, interval_minutes: int | None = None, title: str | None = None) -> FeedRow:
         return feed_row(self._tracker.subscriptions.add(url, interval=interval_text(interval_minutes), title=title))
@@ -173,8 +174,43 @@ class TrackerFeeds:
         return [feed_row(f) for f in self._tracker.subscriptions.import_opml(data)]
 
     def poll_now(self) -> PollReport:
-        s = self._tracker.poll_once(all=True)
-        return PollReport(polled=s.polled, not_modified=s.not_modified, new_articles=s.new_articles, errors=s.errors)
+        return _report(self._tracker.poll_once(all=True))
+
+    def feed(self, feed_id: str) -> FeedRow | None:
+        try:
+            info = self._tracker.subscriptions.feed(feed_id)
+        except UnknownFeed:
+            return None
+        return None if info.removed else feed_row(info)
+
+    def articles(self, feed_id: str, *, offset: int = 0, limit: int = 20) -> list[FeedArticle]:
+        t = self._tracker
+        found = t.archive.articles(t.subscriptions.states(), feed_ids=[feed_id], limit=limit, offset=offset)
+        return [FeedArticle(a.id, a.title, a.url, a.published, a.published_estimated, a.lang) for a in found]
+
+    def polls(self, feed_id: str, *, limit: int = 50) -> list[FeedPoll]:
+        return [FeedPoll(r["polled_at"], r["status"], r["new_entries"], bool(r["not_modified"]), r["error"])
+                for r in self._tracker.health.poll_log(feed_id, limit)]
+
+    def pause(self, feed_id: str) -> FeedRow:
+        return feed_row(self._tracker.subscriptions.pause(feed_id))
+
+    def resume(self, feed_id: str) -> FeedRow:
+        return feed_row(self._tracker.subscriptions.resume(feed_id))
+
+    def poll_feed(self, feed_id: str) -> PollReport:
+        info = self._tracker.subscriptions.feed(feed_id)
+        if info.removed or info.disabled or info.paused:
+            why = "removed" if info.removed else "gone (HTTP 410)" if info.disabled else "paused: resume it first"
+            raise FeedError(f"feed {feed_id!r} is {why}")
+        return _report(self._tracker.poll_once(all=True, only={feed_id}))
+
+    def export_opml(self) -> str:
+        return self._tracker.subscriptions.export_opml()
+
+
+def _report(s: PollSummary) -> PollReport:
+    return PollReport(polled=s.polled, not_modified=s.not_modified, new_articles=s.new_articles, errors=s.errors)
 
 
 class TrackerReview:
@@ -192,6 +228,9 @@ class TrackerReview:
 
     def reject(self, candidate_id: str, *, reason: str = "", by: str = "admin") -> None:
         self._tracker.review.reject(candidate_id, reason=reason, by=by)
+
+    def history(self, limit: int = 100) -> list[Json]:
+        return self._tracker.review.history(limit)
 
 
 class TrackerAliases:

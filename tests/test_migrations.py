@@ -214,12 +214,26 @@ def test_without_migrate_a_database_behind_head_is_refused_and_left_as_it_was(db
     assert schema_of(db_url) == before
 
 
+class _Server:
+    """Stands in for waitress's server: records how it was made, serves nothing."""
+
+    made: dict[str, Any] = {}
+
+    def __init__(self, app: Any, **kw: Any) -> None:
+        _Server.made.update(kw)
+
+    def run(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 def test_serve_migrate_upgrades_at_start_up(sqlite_url, tmp_path, monkeypatch):
-    import waitress
+    import waitress.server
 
     _landed(sqlite_url)
-    served: dict[str, Any] = {}
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.update(kw))
+    served = _Server.made
+    served.clear()
+    monkeypatch.setattr(waitress.server, "create_server", _Server)
     env = _env(tmp_path, sqlite_url)
     assert cli(env, "serve", "--no-pollers").exit_code == 2 and not served  # refused before listening
     out = cli(env, "serve", "--migrate", "--no-pollers", "--port", "0")

@@ -59,7 +59,7 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
 
 def _nav() -> dict[str, Any]:
     """Numbers every page's navigation shows (cached: cheap on every request)."""
-    return {"failing_feeds": deps.failing_feeds()}
+    return {"failing_feeds": deps.failing_feeds(), "new_feeds": deps.new_feeds()}
 
 
 __all__ = ["create_app"]

@@ -85,5 +85,11 @@ def failing_feeds() -> int | None:
     return None if health is None else health.failing
 
 
+def new_feeds() -> int | None:
+    """How many feeds were never polled (not known to be healthy; cached with the failing count)."""
+    health = _health_cache().get(lambda: feeds().health())
+    return None if health is None else health.new
+
+
 def invalidate_health() -> None:
     _health_cache().clear()

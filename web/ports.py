@@ -151,18 +151,66 @@ class FeedRow:
     last_status: int | None = None
     next_poll_at: str | None = None
     articles: int = 0
+    paused: bool = False  # a person paused it: subscribed, not polled
 
     @property
     def failing(self) -> bool:
         return not self.disabled and self.failures_in_row > 0
 
+    @property
+    def status(self) -> str:
+        """One word: gone (410), paused, failing, new (never polled: not known to be healthy) or ok."""
+        if self.disabled:
+            return "gone"
+        if self.paused:
+            return "paused"
+        if self.failing:
+            return "failing"
+        return "ok" if self.last_polled_at else "new"
+
 
 @dataclass(frozen=True, slots=True)
 class FeedHealth:
-    """The numbers every page's navigation shows."""
+    """The numbers every page's navigation shows; only a feed whose last poll worked counts as healthy."""
 
     feeds: int
     failing: int
+    new: int = 0  # never polled
+    paused: int = 0
+    gone: int = 0  # disabled after HTTP 410
+
+    @classmethod
+    def of(cls, rows: list[FeedRow]) -> FeedHealth:
+        statuses = [r.status for r in rows]
+        return cls(len(rows), *(statuses.count(s) for s in ("failing", "new", "paused", "gone")))
+
+    @property
+    def healthy(self) -> int:
+        """Feeds whose last poll worked (never-polled, paused and gone feeds are not)."""
+        return self.feeds - self.failing - self.new - self.paused - self.gone
+
+
+@dataclass(frozen=True, slots=True)
+class FeedArticle:
+    """One archived article of a feed (its latest version)."""
+
+    id: str
+    title: str
+    url: str | None
+    published: str  # UTC ISO stamp; the fetch time when the feed gave none
+    published_estimated: bool = False
+    lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """One poll of a feed: when, what the server said, what it brought."""
+
+    polled_at: str
+    status: int | None  # HTTP status; None when no answer came (DNS, timeout, TLS)
+    new_articles: int
+    not_modified: bool
+    error: str | None  # the raw error text; the page words it for people
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +258,34 @@ class FeedCommands(Protocol):
         """Poll every feed now and run the whole pipeline before returning."""
         ...
 
+    def feed(self, feed_id: str) -> FeedRow | None:
+        """One subscribed feed; None when there is none with this id (or it was removed)."""
+        ...
+
+    def articles(self, feed_id: str, *, offset: int = 0, limit: int = 20) -> list[FeedArticle]:
+        """A page of the feed's archived articles, newest first."""
+        ...
+
+    def polls(self, feed_id: str, *, limit: int = 50) -> list[FeedPoll]:
+        """The feed's latest polls, newest first."""
+        ...
+
+    def pause(self, feed_id: str) -> FeedRow:
+        """Stop polling the feed but keep it (an event); refuses a feed already paused."""
+        ...
+
+    def resume(self, feed_id: str) -> FeedRow:
+        """Poll a paused feed again (an event); refuses a feed that is not paused."""
+        ...
+
+    def poll_feed(self, feed_id: str) -> PollReport:
+        """Poll this one feed now and run the whole pipeline; refuses a paused or gone feed."""
+        ...
+
+    def export_opml(self) -> str:
+        """The subscriptions as an OPML 2.0 document."""
+        ...
+
 
 # --- review and registry ------------------------------------------------------------------------
 
@@ -228,6 +304,11 @@ class ReviewCommands(Protocol):
 
     def reject(self, candidate_id: str, *, reason: str = "", by: str = "admin") -> None:
         """Reject a candidate; no alliance changes."""
+        ...
+
+    def history(self, limit: int = 100) -> list[Json]:
+        """Decided candidates, the latest decision first, each with `status`, `decided_by`, `decided_at`,
+        `reason` and `corrected` (what a confirmation changed) beside the candidate's own fields."""
         ...
 
 

@@ -134,3 +134,19 @@ def test_poll_once_runs_the_whole_pipeline_before_state_is_read(tmp_path: Path, 
     again = run(tmp_path, "reextract")
     assert again.returncode == 0 and "0 new events" in again.stdout
     assert len(json.loads(run(tmp_path, "events", "--json").stdout)) == len(events)
+
+
+def test_pause_and_resume_from_the_command_line(tmp_path: Path, server: Any) -> None:
+    url = server.static("/feed.xml", body=rss(ITEMS))
+    assert run(tmp_path, "feeds", "add", url, "--title", "Local").returncode == 0
+    (feed,) = json.loads(run(tmp_path, "feeds", "list", "--json").stdout)
+    assert (feed["status"], feed["paused"]) == ("new", False)
+    paused = run(tmp_path, "feeds", "pause", feed["id"])
+    assert paused.returncode == 0 and " paused " in paused.stdout
+    assert run(tmp_path, "poll", "--once", "--all").stdout.startswith("poll: 0 feeds polled")
+    again = run(tmp_path, "feeds", "pause", feed["id"])
+    assert again.returncode == 2 and again.stderr == f"alliances: error: feed {feed['id']!r} is already paused\n"
+    assert run(tmp_path, "feeds", "resume", feed["id"]).returncode == 0
+    assert run(tmp_path, "poll", "--once", "--all").stdout.startswith("poll: 1 feeds polled")
+    (feed,) = json.loads(run(tmp_path, "feeds", "list", "--json").stdout)
+    assert (feed["status"], feed["paused"]) == ("ok", False)

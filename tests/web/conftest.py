@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.skips import unavailable
-from web.ports import FeedCommands, FeedHealth, FeedRow, Json, PollReport, ReviewCommands
+from web.ports import FeedArticle, FeedCommands, FeedHealth, FeedPoll, FeedRow, Json, PollReport, ReviewCommands
 
 if TYPE_CHECKING:
     from service.bootstrap import Tracker
@@ -123,14 +123,16 @@ class FakeFeed:
     last_status: int | None = None
     failures_in_row: int = 0
     next_poll_at: str | None = None
-    articles: int = 0
+    paused: bool = False
+    items: list[FeedArticle] = field(default_factory=list)  # newest first
+    polls: list[FeedPoll] = field(default_factory=list)  # newest first
 
     def row(self) -> FeedRow:
         return FeedRow(id=self.id, url=self.url, title=self.title, interval_seconds=self.interval_seconds,
                        disabled=self.disabled, failures_in_row=self.failures_in_row,
                        last_polled_at=self.last_polled_at, last_success_at=self.last_success_at,
                        last_error=self.last_error, last_status=self.last_status, next_poll_at=self.next_poll_at,
-                       articles=self.articles)
+                       articles=len(self.items), paused=self.paused)
 
 
 @dataclass
@@ -138,7 +140,8 @@ class FakeFeeds:
     """web.ports.FeedCommands, refusing what the real service refuses (non-http URLs, duplicates, unknown ids)."""
 
     feeds: list[FakeFeed] = field(default_factory=list)
-    polls: int = 0
+    polled_all: int = 0  # "poll now" calls
+    polled_one: list[str] = field(default_factory=list)  # feeds polled one by one
     report: PollReport = PollReport(polled=0, not_modified=0, new_articles=0, errors=0)
 
     def _find(self, feed_id: str) -> FakeFeed:
@@ -151,8 +154,7 @@ class FakeFeeds:
         return [f.row() for f in self.feeds]
 
     def health(self) -> FeedHealth:
-        rows = self.list_feeds()
-        return FeedHealth(feeds=len(rows), failing=sum(1 for f in rows if f.failing))
+        return FeedHealth.of(self.list_feeds())
 
     def add(self, url: str, *, interval_minutes: int | None = None, title: str | None = None) -> FeedRow:
         if not url.startswith(("http://", "https://")):
@@ -183,8 +185,42 @@ class FakeFeeds:
         return [self.add(u.decode()) for u in urls]
 
     def poll_now(self) -> PollReport:
-        self.polls += 1
+        self.polled_all += 1
         return self.report
+
+    def feed(self, feed_id: str) -> FeedRow | None:
+        return next((f.row() for f in self.feeds if f.id == feed_id), None)
+
+    def articles(self, feed_id: str, *, offset: int = 0, limit: int = 20) -> list[FeedArticle]:
+        return self._find(feed_id).items[offset:offset + limit]
+
+    def polls(self, feed_id: str, *, limit: int = 50) -> list[FeedPoll]:
+        return self._find(feed_id).polls[:limit]
+
+    def pause(self, feed_id: str) -> FeedRow:
+        f = self._find(feed_id)
+        if f.paused:
+            raise ValueError(f"feed {feed_id!r} is already paused")
+        f.paused = True
+        return f.row()
+
+    def resume(self, feed_id: str) -> FeedRow:
+        f = self._find(feed_id)
+        if not f.paused:
+            raise ValueError(f"feed {feed_id!r} is not paused")
+        f.paused = False
+        return f.row()
+
+    def poll_feed(self, feed_id: str) -> PollReport:
+        f = self._find(feed_id)
+        if f.paused or f.disabled:
+            raise ValueError(f"feed {feed_id!r} is {'paused: resume it first' if f.paused else 'gone'}")
+        self.polled_one.append(feed_id)
+        return self.report
+
+    def export_opml(self) -> str:
+        outlines = "".join(f'<outline type="rss" text="{f.title}" xmlUrl="{f.url}"/>' for f in self.feeds)
+        return f'<?xml version="1.0"?><opml version="2.0"><body>{outlines}</body></opml>'
 
 
 @dataclass
@@ -194,9 +230,17 @@ class FakeReview:
     items: list[Json] = field(default_factory=list)
     confirmed: list[tuple[str, Json]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    decided: list[Json] = field(default_factory=list)  # the history, latest decision first
 
     def pending(self) -> list[Json]:
         return list(self.items)
+
+    def history(self, limit: int = 100) -> list[Json]:
+        return self.decided[:limit]
+
+    def _decide(self, item: Json, **decision: Any) -> None:
+        stamp = f"2026-06-0{min(9, len(self.decided) + 1)}T10:00:00Z"
+        self.decided.insert(0, {**item, "decided_at": stamp, "corrected": None, "reason": None, **decision})
 
     def _take(self, cid: str) -> Json:
         for it in self.items:
@@ -207,12 +251,15 @@ class FakeReview:
 
     def confirm(self, candidate_id: str, *, parties: list[str] | None = None, kind: str | None = None,
                 stage: str | None = None, by: str = "admin") -> None:
-        self._take(candidate_id)
+        item = self._take(candidate_id)
         self.confirmed.append((candidate_id, {"parties": parties, "kind": kind, "stage": stage, "by": by}))
+        fixes = {k: v for k, v in (("kind", kind), ("stage", stage)) if v is not None and v != item.get(k)}
+        self._decide(item, status="confirmed", decided_by=by, corrected=fixes or None)
 
     def reject(self, candidate_id: str, *, reason: str = "", by: str = "admin") -> None:
-        self._take(candidate_id)
+        item = self._take(candidate_id)
         self.rejected.append((candidate_id, reason))
+        self._decide(item, status="rejected", decided_by=by, reason=reason or None)
 
 
 def candidate(cid: str = "c1", evidence: str = "Nissan and Momenta signed a deal.") -> Json:

@@ -34,7 +34,7 @@ def test_a_disabled_feed_is_not_counted_as_failing(client: FlaskClient, fake_fee
     fake_feeds.add("https://gone.example/rss", title="Gone feed")
     fake_feeds.feeds[0].disabled, fake_feeds.feeds[0].failures_in_row = True, 4
     html = client.get("/feeds").get_data(as_text=True)
-    assert "Disabled" in html and "all healthy" in html
+    assert "Gone (disabled)" in html and "0 healthy, 1 gone" in html and "failing</strong>" not in html
     assert 'class="count count-bad"' not in client.get("/").get_data(as_text=True)
 
 
@@ -106,7 +106,7 @@ def test_import_opml(admin: FlaskClient, fake_feeds: FakeFeeds) -> None:
 def test_poll_now_reports_what_the_pipeline_did(admin: FlaskClient, fake_feeds: FakeFeeds) -> None:
     fake_feeds.report = PollReport(polled=3, not_modified=1, new_articles=5, errors=0)
     r = admin.post("/feeds/poll", data={"csrf_token": csrf_of(admin, "/feeds")}, follow_redirects=True)
-    assert fake_feeds.polls == 1
+    assert fake_feeds.polled_all == 1
     assert "Polled the feeds: 3 feeds polled, 1 not modified, 5 new articles, 0 errors." in r.get_data(as_text=True)
 
 
@@ -142,13 +142,26 @@ def test_serve_command_uses_waitress_and_starts_pollers(tmp_path, monkeypatch) -
     import sys
     import types
 
-    import waitress
+    import waitress.server
     from click.testing import CliRunner
 
     from service.cli import main
 
     served: dict[str, Any] = {}
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.update(app=app, **kw))
+
+    class Server:
+        effective_port = 8123
+
+        def __init__(self, app: Any, **kw: Any) -> None:
+            served.update(app=app, **kw)
+
+        def run(self) -> None:
+            served["ran"] = True
+
+        def close(self) -> None:
+            served["closed"] = True
+
+    monkeypatch.setattr(waitress.server, "create_server", Server)
     started: list[Any] = []
     sched = types.ModuleType("service.scheduler")
     sched.start_background = lambda tracker, demo=False: started.append(demo)  # type: ignore[attr-defined]
@@ -158,7 +171,7 @@ def test_serve_command_uses_waitress_and_starts_pollers(tmp_path, monkeypatch) -
     r = CliRunner().invoke(main, ["serve", "--port", "8123", "--demo"])
     assert r.exit_code == 0, r.output
     assert served["host"] == "127.0.0.1" and served["port"] == 8123 and started == [True]
-    assert served["app"].name == "web"
+    assert served["app"].name == "web" and served["ran"] and served["closed"]
 
     monkeypatch.setitem(sys.modules, "service.scheduler", None)  # import fails: serve without pollers
     r = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])

@@ -184,7 +184,7 @@ def test_login_add_local_feed_poll_and_see_new_alliance(page: Any, live: Any, fe
     page.wait_for_url("**/feeds")
     assert "Added feed Local Auto Wire" in page.locator(".flash").inner_text()
     row = page.locator("table.feeds tbody tr", has_text="Local Auto Wire")
-    assert "30 min" in row.locator("td.every").inner_text() and "Not polled yet" in row.inner_text()
+    assert "30 min" in row.locator("td.every").inner_text() and "New: not polled yet" in row.inner_text()
     assert [f.interval_seconds for f in live[1].subscriptions.feeds() if f.title == "Local Auto Wire"] == [1800]
     hits = feed_server.hits("/deals.xml")
     page.click("form[action='/feeds/poll'] button[type=submit]")
@@ -228,5 +228,8 @@ def test_confirm_an_item_of_the_review_queue(browser: Any, tmp_path: Path, seed_
             card.locator("button.primary", has_text="Confirm").click()
             page.wait_for_url("**/review")
             assert "Confirmed candidate" in page.locator(".flash").inner_text()
+            decided = page.locator("table.review-history tbody tr").first.inner_text()
+            assert "Confirmed" in decided and "Horizon" in decided and "admin" in decided
+            screenshot(page, "review-history")
             page.goto("/?q=horizon")
             assert any("renault" in i for i in _alliance_ids(page)), _alliance_ids(page)

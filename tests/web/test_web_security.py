@@ -36,7 +36,7 @@ def test_admin_posts_need_login(client, fake_feeds, fake_review) -> None:
         r = client.post(path, data={"csrf_token": token, "url": "https://example.com/feed", "interval": "5"})
         assert r.status_code == 403, path
     assert [(f.url, f.interval_seconds) for f in fake_feeds.feeds] == [("https://example.com/kept", 1800)]
-    assert fake_feeds.polls == 0 and not fake_review.confirmed
+    assert fake_feeds.polled_all == 0 and not fake_feeds.polled_one and not fake_review.confirmed
     r = client.get("/review")
     assert r.status_code == 302 and "/login?next=/review" in r.headers["Location"]
 

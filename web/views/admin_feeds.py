@@ -1,16 +1,24 @@
-"""Feeds: health of every feed (public), and admin actions: add, change, remove, import OPML, poll now."""
+"""Feeds: health of every feed and a page per feed (public); admin actions: add, rename, change the interval,
+pause, resume, remove, poll now (all or one), import OPML; OPML export."""
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..auth import admin_required
-from ..deps import feeds, invalidate_health
+from ..deps import feeds, invalidate_health, queries
+from ..feed_errors import explain
+from ..ports import FeedHealth
+from ..timetravel import parse_int_arg
 
 bp = Blueprint("feeds", __name__)
 MAX_MINUTES = 7 * 24 * 60  # a week: the longest interval the form offers
+PER_PAGE = 20  # articles per page on a feed's page
+STATUS_LABELS = {"ok": "OK", "failing": "Failing", "new": "New: not polled yet", "paused": "Paused",
+                 "gone": "Gone (disabled)"}
 
 
 def when(value: str | None) -> str:
@@ -46,16 +54,46 @@ def minutes_field(raw: str) -> int | None:
     return n
 
 
-def _back() -> tuple[Response, int]:
+def _back(feed_id: str | None = None) -> tuple[Response, int]:
+    """After an action: the feed's own page when the form came from there, else the list."""
+    if feed_id and request.form.get("back") == "feed":
+        return redirect(url_for("feeds.feed_page", feed_id=feed_id)), 303
     return redirect(url_for("feeds.index")), 303
+
+
+_ORDER = {"failing": 0, "new": 1, "gone": 2, "paused": 3, "ok": 4}
 
 
 @bp.get("/feeds")
 def index() -> str:
-    """Feed health at a glance: which sources are failing and when each is polled next."""
-    rows = sorted(feeds().list_feeds(), key=lambda f: (not f.failing, (f.title or f.url).casefold()))
-    return render_template("feeds.html", feeds=rows, failing=sum(1 for f in rows if f.failing), when=when,
-                           every=every, max_minutes=MAX_MINUTES)
+    """Feed health at a glance: which sources are failing or never polled, and when each is polled next."""
+    rows = sorted(feeds().list_feeds(), key=lambda f: (_ORDER.get(f.status, 5), (f.title or f.url).casefold()))
+    return render_template("feeds.html", feeds=rows, health=FeedHealth.of(rows), when=when, every=every,
+                           max_minutes=MAX_MINUTES, explain=explain, status_labels=STATUS_LABELS)
+
+
+@bp.get("/feeds/<feed_id>")
+def feed_page(feed_id: str) -> str:
+    """One feed: its state, its articles (newest first, paged), its polls and its subscription history."""
+    row = feeds().feed(feed_id)
+    if row is None:
+        abort(404, description=f"There is no feed {feed_id!r}.")
+    pages = max(1, math.ceil(row.articles / PER_PAGE))
+    page = parse_int_arg("page", 1, 1, pages)
+    articles = feeds().articles(feed_id, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    history = queries().events(after=0, limit=100, stream=f"feed-{feed_id}")
+    return render_template("feed.html", feed=row, articles=articles, page=page, pages=pages, per_page=PER_PAGE,
+                           polls=feeds().polls(feed_id, limit=50), history=history, when=when, every=every,
+                           max_minutes=MAX_MINUTES, explain=explain, status_labels=STATUS_LABELS)
+
+
+@bp.get("/feeds/export.opml")
+def export_opml() -> Response:
+    """The subscriptions as an OPML file, to take them to another reader."""
+    r = make_response(feeds().export_opml())
+    r.headers["Content-Type"] = "text/x-opml; charset=utf-8"
+    r.headers["Content-Disposition"] = 'attachment; filename="alliance-tracker-feeds.opml"'
+    return r
 
 
 @bp.post("/feeds/add")
@@ -77,15 +115,57 @@ def add() -> tuple[Response, int]:
 @bp.post("/feeds/<feed_id>/change")
 @admin_required
 def change(feed_id: str) -> tuple[Response, int]:
-    """Change a feed's polling interval and/or title."""
-    title = request.form.get("title", "").strip() or None
+    """Change a feed's polling interval and/or title (renaming it)."""
+    title = request.form.get("title", "").strip()[:300] or None
     try:
         info = feeds().change(feed_id, interval_minutes=minutes_field(request.form.get("interval", "")), title=title)
     except ValueError as e:
         flash(f"Could not change the feed: {e}", "error")
-        return _back()
+        return _back(feed_id)
     flash(f"Changed feed {info.title or info.url}: polled every {every(info.interval_seconds)}.", "ok")
-    return _back()
+    return _back(feed_id)
+
+
+@bp.post("/feeds/<feed_id>/pause")
+@admin_required
+def pause(feed_id: str) -> tuple[Response, int]:
+    """Stop polling a feed without unsubscribing."""
+    try:
+        info = feeds().pause(feed_id)
+    except ValueError as e:
+        flash(f"Could not pause the feed: {e}", "error")
+        return _back(feed_id)
+    invalidate_health()
+    flash(f"Paused feed {info.title or info.url}: it is not polled until you resume it.", "ok")
+    return _back(feed_id)
+
+
+@bp.post("/feeds/<feed_id>/resume")
+@admin_required
+def resume(feed_id: str) -> tuple[Response, int]:
+    """Poll a paused feed again."""
+    try:
+        info = feeds().resume(feed_id)
+    except ValueError as e:
+        flash(f"Could not resume the feed: {e}", "error")
+        return _back(feed_id)
+    invalidate_health()
+    flash(f"Resumed feed {info.title or info.url}: polled every {every(info.interval_seconds)}.", "ok")
+    return _back(feed_id)
+
+
+@bp.post("/feeds/<feed_id>/poll")
+@admin_required
+def poll_one(feed_id: str) -> tuple[Response, int]:
+    """Poll one feed now and run the whole pipeline for what it brings."""
+    try:
+        report = feeds().poll_feed(feed_id)
+    except ValueError as e:
+        flash(f"Could not poll the feed: {e}", "error")
+        return _back(feed_id)
+    invalidate_health()
+    flash(f"Polled the feed: {report.line()}.", "ok")
+    return _back(feed_id)
 
 
 @bp.post("/feeds/<feed_id>/remove")
@@ -96,7 +176,7 @@ def remove(feed_id: str) -> tuple[Response, int]:
         feeds().remove(feed_id)
     except ValueError as e:
         flash(f"Could not remove the feed: {e}", "error")
-        return _back()
+        return _back(feed_id)
     invalidate_health()
     flash("Removed the feed; its articles stay in the archive.", "ok")
     return _back()

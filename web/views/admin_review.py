@@ -11,8 +11,10 @@ from events.values import KINDS, STAGES
 from ..auth import admin_required
 from ..deps import queries, review
 from ..formatting import KIND_LABELS, STAGE_LABELS
+from .admin_feeds import when
 
 bp = Blueprint("review", __name__)
+HISTORY = 100  # decisions shown, the latest first
 
 
 def _parties(raw: str) -> list[str] | None:
@@ -27,8 +29,10 @@ def _back() -> tuple[Response, int]:
 @bp.get("/review")
 @admin_required
 def index() -> str:
-    """Candidates with their evidence, so an admin can judge each one before it enters the log."""
-    return render_template("review.html", items=review().pending(), companies=queries().companies(),
+    """Candidates with their evidence, so an admin can judge each one before it enters the log; below them, who
+    confirmed or rejected what, and when."""
+    return render_template("review.html", items=review().pending(), history=review().history(HISTORY),
+                           when=when, companies=queries().companies(),
                            kinds=[k for k in KIND_LABELS if k in KINDS],
                            stages=[s for s in STAGE_LABELS if s in STAGES])
 
