@@ -17,7 +17,7 @@ from service.bootstrap import build
 from service.config import Settings
 from service.webapp import web_app
 from tests import factories as f
-from tests.notify.conftest import Reply, companies, notify_env
+from tests.notify.conftest import Reply, notify_env
 
 ALLIANCES = str(Path(sys.executable).parent / "alliances")
 
@@ -25,6 +25,12 @@ ALLIANCES = str(Path(sys.executable).parent / "alliances")
 @pytest.fixture
 def env(tmp_path: Path, db_url: str) -> dict[str, str]:
     return notify_env(tmp_path, db_url)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, sqlite_url: str) -> dict[str, str]:
+    """For checks of the command line itself (bad input): one backend is enough."""
+    return notify_env(tmp_path, sqlite_url)
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -107,7 +113,8 @@ def test_deliveries_and_redeliver(env, receiver):
     assert run(env, "redeliver", "--dead").stdout.strip() == "redeliver: 0 dead deliveries due again"
 
 
-def test_apprise_subscription_prints_only_the_id(env):
+def test_apprise_subscription_prints_only_the_id(sqlite_env):
+    env = sqlite_env
     out = run(env, "subscribe", "--apprise", "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general")
     assert out.returncode == 0, out.stderr
     assert len(out.stdout.split()) == 1 and out.stdout.startswith("sub_")
@@ -126,19 +133,19 @@ def test_apprise_subscription_prints_only_the_id(env):
     (["redeliver", "msg_nothing"], "no delivery with id 'msg_nothing'"),
     (["redeliver"], "give a DELIVERY_ID or --dead"),
 ])
-def test_bad_input_gets_one_line_and_a_non_zero_exit(env, args, needle):
-    out = run(env, *args)
+def test_bad_input_gets_one_line_and_a_non_zero_exit(sqlite_env, args, needle):
+    out = run(sqlite_env, *args)
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and needle in out.stderr, out.stderr
 
 
-def test_a_loopback_url_is_refused_without_the_private_address_setting(env, receiver):
-    out = run({**env, "ALLIANCES_ALLOW_PRIVATE_URLS": "0"}, "subscribe", "--webhook", receiver().url)
+def test_a_loopback_url_is_refused_without_the_private_address_setting(sqlite_env, receiver):
+    out = run({**sqlite_env, "ALLIANCES_ALLOW_PRIVATE_URLS": "0"}, "subscribe", "--webhook", receiver().url)
     assert out.returncode == 2 and "refused: 127.0.0.1 is" in out.stderr and out.stderr.count("\n") == 1
 
 
-def test_bad_retry_settings_get_one_line(env):
-    out = run({**env, "ALLIANCES_RETRY_MAX_ATTEMPTS": "0"}, "notify", "--once")
+def test_bad_retry_settings_get_one_line(sqlite_env):
+    out = run({**sqlite_env, "ALLIANCES_RETRY_MAX_ATTEMPTS": "0"}, "notify", "--once")
     assert out.returncode == 2 and "ALLIANCES_RETRY_MAX_ATTEMPTS must be a whole number from 1" in out.stderr
 
 
@@ -180,7 +187,3 @@ def test_subscription_events_and_secrets_stay_out_of_the_public_log(env, receive
     finally:
         t.close()
 
-
-def test_companies_helper_registers_names(tracker):
-    companies(tracker.store)
-    assert tracker.store.count() == 4
