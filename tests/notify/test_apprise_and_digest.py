@@ -21,7 +21,8 @@ class LoopbackSMTP(Controller):
     """aiosmtpd on 127.0.0.1 at a port the system picks (the controller assumes a fixed one)."""
 
     def _trigger_server(self) -> None:
-        self.port = self.server.sockets[0].getsockname()[1]
+        server: Any = self.server
+        self.port = server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
 
@@ -58,7 +59,8 @@ def test_an_email_reaches_a_local_smtp_server_through_apprise(tracker, smtp):
     assert msg.rcpt_tos == ["alice@example.org"]
     mail = email.message_from_bytes(msg.content)
     assert "Leapmotor" in str(email.header.make_header(email.header.decode_header(mail["Subject"])))
-    text = next(p for p in mail.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    plain: Any = next(p for p in mail.walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+    text = plain.decode()
     assert "new alliance" in text and "Test Wire" in text
     assert tracker.notifications.get(sid).target_shown == f"mailto://127.0.0.1:{port}/…"
 
