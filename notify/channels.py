@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -124,7 +125,8 @@ class Sender:
     def __init__(self, guard: Guard, *, timeout: float = 10.0) -> None:
         self.guard = guard
         self.timeout = timeout
-        self._transport = PinnedTransport(verify=ssl.create_default_context())
+        nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]  # headers and body are two writes: no Nagle wait
+        self._transport = PinnedTransport(verify=ssl.create_default_context(), socket_options=nodelay)
         self._client = httpx.Client(transport=self._transport, follow_redirects=False, trust_env=False,
                                     headers={"User-Agent": USER_AGENT})
 

@@ -13,14 +13,15 @@ import os
 import random
 import secrets as _secrets
 import socket
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.engine import Connection, Row
 
 from events.store import EventStore
 from feeds.clock import Clock, utc_now
@@ -32,11 +33,12 @@ from .matching import stamp
 from .model import SubState
 from .signing import signed_headers
 from .tables import ATTEMPTS, DELIVERIES
-from .vault import Vault
+from .vault import Sealed, Vault
 
 __all__ = ["Dispatcher", "PassSummary", "RetryPolicy", "message_text", "webhook_body"]
 
-CLAIM = 100  # rows leased at once (at most one per subscription and kind)
+CLAIM = 100  # queue heads leased at once (one per subscription and kind)
+RUN = 20  # rows leased per queue: its head and the rows right behind it
 MAX_DELAY = 24 * 3600.0
 
 
@@ -110,31 +112,40 @@ class Dispatcher:
     def run_once(self) -> PassSummary:
         summary = PassSummary()
         summary.freed = self.free_dead_leases()
-        sender = self.sender()
+        sender, sealed, journal = self.sender(), _Sealed(self.vault), _Journal(self.store, self.owner)
         try:
             while rows := self.claim():
-                states = self._states()
+                states, failed = self._states(), set[tuple[str, str]]()
                 for row in rows:
-                    self._deliver(sender, row, states.get(row.subscription_id), summary)
+                    if (row.subscription_id, row.kind) in failed:  # keep the order: the rest waits for the retry
+                        self._release(row)
+                        continue
+                    if not self._deliver(sender, sealed, journal, row, states.get(row.subscription_id), summary):
+                        failed.add((row.subscription_id, row.kind))
+                journal.flush()
         finally:
+            journal.flush()
             sender.close()
         return summary
 
     # --- leasing ---------------------------------------------------------------------------
 
-    def claim(self, limit: int = CLAIM) -> list[Row[Any]]:
-        """Lease the due rows that head their subscription's queue (one per subscription and kind)."""
+    def claim(self, limit: int = CLAIM, run: int = RUN) -> list[Row[Any]]:
+        """Lease the due rows that head their subscription's queue (per subscription and kind), each with up
+        to `run` rows queued right behind it, in order."""
         now = self.clock()
-        stamp_now, until = stamp(now), stamp(now + timedelta(seconds=self.lease_seconds))
+        stamp_now = stamp(now)
         with self.store.write() as conn:
             sending = [s.id for s in self.subscriptions.read(conn).values() if s.sending]
             if not sending:
                 return []
-            rows = conn.execute(_due(stamp_now, sending, limit, self.store.is_postgres)).all()
-            if rows:
-                conn.execute(update(DELIVERIES).where(DELIVERIES.c.id.in_([r.id for r in rows])).values(
+            heads = conn.execute(_due(stamp_now, sending, limit, self.store.is_postgres)).all()
+            rows = _runs(conn, heads, stamp_now, run, self.store.is_postgres) if run > 1 else list(heads)
+            for i, group in enumerate(_by_rank(rows)):  # the n-th row of a run may wait for n sends
+                until = stamp(now + timedelta(seconds=self.lease_seconds * (i + 1)))
+                conn.execute(update(DELIVERIES).where(DELIVERIES.c.id.in_(group)).values(
                     lease_owner=self.owner, lease_until=until))
-            return list(rows)
+            return rows
 
     def free_dead_leases(self) -> int:
         """Release the leases of dispatchers on this host whose process is gone (killed, crashed)."""
@@ -154,14 +165,16 @@ class Dispatcher:
 
     # --- one delivery -------------------------------------------------------------------------
 
-    def _deliver(self, sender: Sender, row: Row[Any], sub: SubState | None, summary: PassSummary) -> None:
+    def _deliver(self, sender: Sender, sealed: _Sealed, journal: _Journal, row: Row[Any], sub: SubState | None,
+                 summary: PassSummary) -> bool:
+        """Send one leased row and record the attempt; False when it is not delivered (yet)."""
         if sub is None or not sub.sending:  # paused or disabled since the claim: let the lease go
             self._release(row)
-            return
+            return False
         out = self.attempt(sender, sub, row.id, row.kind, orjson.loads(row.entries), row.title, row.created_at,
-                           row.digest_day)
+                           row.digest_day, sealed=sealed.get(sub.id))
         summary.attempts += 1
-        state = self._record(row, out)
+        state = journal.add(row, out, *self._verdict(row, out))
         if state == "delivered":
             summary.delivered += 1
         elif state == "dead":
@@ -171,11 +184,12 @@ class Dispatcher:
         if out.gone:
             self.disable(sub.id, f"the receiver answered {out.status} Gone: {out.excerpt[:120]}".rstrip(": "))
             summary.disabled += 1
+        return state == "delivered"
 
     def attempt(self, sender: Sender, sub: SubState, msg_id: str, kind: str, items: list[dict[str, Any]],
-                title: str, created_at: str, day: str | None = None) -> Outcome:
+                title: str, created_at: str, day: str | None = None, *, sealed: Sealed | None = None) -> Outcome:
         """Send one message to the subscription's target (no bookkeeping: `send_test` uses it too)."""
-        sealed = self.vault.get(sub.id)
+        sealed = sealed or self.vault.get(sub.id)
         if sealed is None:
             return Outcome(None, 0.0, "no target stored for this subscription", False)
         if sub.channel == "apprise":
@@ -185,23 +199,16 @@ class Dispatcher:
         headers = signed_headers(msg_id, now, body.decode("utf-8"), sealed.signing(stamp(now)))
         return sender.post(sealed.target, headers, body)
 
-    def _record(self, row: Row[Any], out: Outcome) -> str:
-        """Log the attempt; mark the row delivered, dead, or due again later. Returns the new state."""
+    def _verdict(self, row: Row[Any], out: Outcome) -> tuple[str, str | None, str]:
+        """(new state, next attempt time, now) after this attempt: delivered, dead, or due again later."""
         now = self.clock()
         attempts = int(row.attempts) + 1
         if out.ok:
-            values: dict[str, Any] = {"state": "delivered", "next_attempt_at": None}
-        elif out.gone or attempts >= self.policy.max_attempts:
-            values = {"state": "dead", "next_attempt_at": None}
-        else:
-            wait = self.policy.delay(attempts, out.retry_after, self.rand)
-            values = {"state": "pending", "next_attempt_at": stamp(now + timedelta(seconds=wait))}
-        t = DELIVERIES
-        with self.store.write() as conn:
-            conn.execute(ATTEMPTS.insert(), [attempt_row(row.id, stamp(now), out)])
-            conn.execute(update(t).where(t.c.id == row.id, t.c.lease_owner == self.owner).values(
-                attempts=attempts, lease_owner=None, lease_until=None, **values))
-        return str(values["state"])
+            return "delivered", None, stamp(now)
+        if out.gone or attempts >= self.policy.max_attempts:
+            return "dead", None, stamp(now)
+        wait = self.policy.delay(attempts, out.retry_after, self.rand)
+        return "pending", stamp(now + timedelta(seconds=wait)), stamp(now)
 
     def _release(self, row: Row[Any]) -> None:
         t = DELIVERIES
@@ -215,12 +222,105 @@ def attempt_row(delivery_id: str, at: str, out: Outcome) -> dict[str, Any]:
             "excerpt": out.excerpt[:300], "ok": out.ok}
 
 
+class _Journal:
+    """Attempts and their verdicts, written in small batches (one transaction per few dozen sends).
+
+    A crash before a flush loses only bookkeeping: those rows are still leased, their leases lapse, and
+    they are sent again with the same ids (at least once)."""
+
+    EVERY = 50
+    SECONDS = 1.0
+
+    def __init__(self, store: EventStore, owner: str) -> None:
+        self.store = store
+        self.owner = owner
+        self.attempts: list[dict[str, Any]] = []
+        self.verdicts: list[dict[str, Any]] = []
+        self.since = 0.0
+
+    def add(self, row: Row[Any], out: Outcome, state: str, next_at: str | None, at: str) -> str:
+        if not self.attempts:
+            self.since = time.monotonic()
+        self.attempts.append(attempt_row(row.id, at, out))
+        self.verdicts.append({"b_id": row.id, "b_owner": self.owner, "b_attempts": int(row.attempts) + 1,
+                              "b_state": state, "b_next": next_at})
+        if len(self.attempts) >= self.EVERY or time.monotonic() - self.since >= self.SECONDS or state != "delivered":
+            self.flush()
+        return state
+
+    def flush(self) -> None:
+        if not self.attempts:
+            return
+        t = DELIVERIES
+        with self.store.write() as conn:
+            conn.execute(ATTEMPTS.insert(), self.attempts)
+            conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.lease_owner == bindparam("b_owner"))
+                         .values(attempts=bindparam("b_attempts"), state=bindparam("b_state"),
+                                 next_attempt_at=bindparam("b_next"), lease_owner=None, lease_until=None),
+                         self.verdicts)
+        self.attempts, self.verdicts = [], []
+
+
+class _Sealed:
+    """The vault's entries, read once per pass."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self.seen: dict[str, Sealed | None] = {}
+
+    def get(self, sid: str) -> Sealed | None:
+        if sid not in self.seen:
+            self.seen[sid] = self.vault.get(sid)
+        return self.seen[sid]
+
+
+def _runs(conn: Connection, heads: Sequence[Row[Any]], now: str, run: int, postgres: bool) -> list[Row[Any]]:
+    """Each head with the pending rows queued right behind it that are due and not leased (stopping at the
+    first that is not), in order: at most `run` per queue."""
+    if not heads:
+        return []
+    t, out = DELIVERIES, list[Any]()
+    first = {(h.subscription_id, h.kind): h.seq for h in heads}
+    q = (select(*_COLUMNS, t.c.next_attempt_at, t.c.lease_until)
+         .where(t.c.state == "pending", t.c.subscription_id.in_(sorted({h.subscription_id for h in heads})))
+         .order_by(t.c.subscription_id, t.c.kind, t.c.seq))
+    if postgres:
+        q = q.with_for_update(of=t)  # the heads are ours already: nobody else can lease behind them
+    taken: dict[tuple[str, str], int] = {}
+    for r in conn.execute(q):
+        key = (r.subscription_id, r.kind)
+        if key not in first or r.seq < first[key] or taken.get(key, 0) < 0:
+            continue
+        if taken.get(key, 0) >= run or r.next_attempt_at > now or (r.lease_until is not None and r.lease_until >= now):
+            taken[key] = -1  # the run ends here
+            continue
+        taken[key] = taken.get(key, 0) + 1
+        out.append(r)
+    return sorted(out, key=lambda r: r.seq)
+
+
+def _by_rank(rows: Sequence[Row[Any]]) -> list[list[str]]:
+    """Row ids grouped by their place in their queue's run (0: the heads, 1: the rows behind them, ...)."""
+    ranks: list[list[str]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for r in rows:
+        i = seen.get((r.subscription_id, r.kind), 0)
+        seen[(r.subscription_id, r.kind)] = i + 1
+        if i == len(ranks):
+            ranks.append([])
+        ranks[i].append(r.id)
+    return ranks
+
+
+_COLUMNS = (DELIVERIES.c.seq, DELIVERIES.c.id, DELIVERIES.c.subscription_id, DELIVERIES.c.kind, DELIVERIES.c.entries,
+            DELIVERIES.c.title, DELIVERIES.c.attempts, DELIVERIES.c.created_at, DELIVERIES.c.digest_day)
+
+
 def _due(now: str, sending: Iterable[str], limit: int, postgres: bool) -> Any:
     t, e = DELIVERIES, DELIVERIES.alias("e")
     earlier = select(e.c.seq).where(e.c.subscription_id == t.c.subscription_id, e.c.kind == t.c.kind,
                                     e.c.state == "pending", e.c.seq < t.c.seq).exists()
-    q = (select(t.c.id, t.c.subscription_id, t.c.kind, t.c.entries, t.c.title, t.c.attempts, t.c.created_at,
-                t.c.digest_day)
+    q = (select(*_COLUMNS)
          .where(t.c.state == "pending", t.c.next_attempt_at <= now,
                 or_(t.c.lease_until.is_(None), t.c.lease_until < now),
                 t.c.subscription_id.in_(sorted(sending)), and_(~earlier))
