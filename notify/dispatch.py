@@ -14,13 +14,13 @@ import random
 import secrets as _secrets
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from events.store import EventStore
@@ -38,7 +38,7 @@ from .vault import Sealed, Vault
 __all__ = ["Dispatcher", "PassSummary", "RetryPolicy", "message_text", "webhook_body"]
 
 CLAIM = 100  # queue heads leased at once (one per subscription and kind)
-RUN = 20  # rows leased per queue: its head and the rows right behind it
+RUN = 20  # rows leased per queue: its head and the rows right behind it (one queue per subscription)
 MAX_DELAY = 24 * 3600.0
 
 
@@ -115,13 +115,13 @@ class Dispatcher:
         sender, sealed, journal = self.sender(), _Sealed(self.vault), _Journal(self.store, self.owner)
         try:
             while rows := self.claim():
-                states, failed = self._states(), set[tuple[str, str]]()
+                states, failed = self._states(), set[str]()
                 for row in rows:
-                    if (row.subscription_id, row.kind) in failed:  # keep the order: the rest waits for the retry
+                    if row.subscription_id in failed:  # keep the order: the rest waits for the retry
                         self._release(row)
                         continue
                     if not self._deliver(sender, sealed, journal, row, states.get(row.subscription_id), summary):
-                        failed.add((row.subscription_id, row.kind))
+                        failed.add(row.subscription_id)
                 journal.flush()
         finally:
             journal.flush()
@@ -131,21 +131,20 @@ class Dispatcher:
     # --- leasing ---------------------------------------------------------------------------
 
     def claim(self, limit: int = CLAIM, run: int = RUN) -> list[Row[Any]]:
-        """Lease the due rows that head their subscription's queue (per subscription and kind), each with up
-        to `run` rows queued right behind it, in order."""
+        """Lease, for up to `limit` subscriptions with something due, the head of the queue (the oldest pending
+        row) with up to `run` rows right behind it that are due too, in log order."""
         now = self.clock()
         stamp_now = stamp(now)
         with self.store.write() as conn:
-            sending = [s.id for s in self.subscriptions.read(conn).values() if s.sending]
-            if not sending:
-                return []
-            heads = conn.execute(_due(stamp_now, sending, limit, self.store.is_postgres)).all()
-            rows = _runs(conn, heads, stamp_now, run, self.store.is_postgres) if run > 1 else list(heads)
+            sending = {s.id for s in self.subscriptions.read(conn).values() if s.sending}
+            rows: list[Row[Any]] = []
+            for sid in [x for x in _with_due_rows(conn, stamp_now) if x in sending][:limit]:
+                rows += _queue_head(conn, sid, stamp_now, run, self.store.is_postgres)
             for i, group in enumerate(_by_rank(rows)):  # the n-th row of a run may wait for n sends
                 until = stamp(now + timedelta(seconds=self.lease_seconds * (i + 1)))
                 conn.execute(update(DELIVERIES).where(DELIVERIES.c.id.in_(group)).values(
                     lease_owner=self.owner, lease_until=until))
-            return rows
+            return sorted(rows, key=lambda r: r.seq)
 
     def free_dead_leases(self) -> int:
         """Release the leases of dispatchers on this host whose process is gone (killed, crashed)."""
@@ -274,38 +273,46 @@ class _Sealed:
         return self.seen[sid]
 
 
-def _runs(conn: Connection, heads: Sequence[Row[Any]], now: str, run: int, postgres: bool) -> list[Row[Any]]:
-    """Each head with the pending rows queued right behind it that are due and not leased (stopping at the
-    first that is not), in order: at most `run` per queue."""
-    if not heads:
-        return []
-    t, out = DELIVERIES, list[Any]()
-    first = {(h.subscription_id, h.kind): h.seq for h in heads}
+def _with_due_rows(conn: Connection, now: str) -> list[str]:
+    """Subscriptions with a pending row that is due and not leased, the longest waiting first."""
+    t = DELIVERIES
+    q = (select(t.c.subscription_id).where(t.c.state == "pending", t.c.next_attempt_at <= now,
+                                           or_(t.c.lease_until.is_(None), t.c.lease_until < now))
+         .group_by(t.c.subscription_id).order_by(func.min(t.c.seq)))
+    return [r[0] for r in conn.execute(q)]
+
+
+def _queue_head(conn: Connection, sid: str, now: str, run: int, postgres: bool) -> list[Row[Any]]:
+    """The oldest pending rows of one subscription, if the oldest is due and not leased: it and the rows
+    right behind it that are too (at most `run`). PostgreSQL: rows another dispatcher is claiming are
+    skipped (SKIP LOCKED), and then the queue is left alone, so that order holds."""
+    t = DELIVERIES
     q = (select(*_COLUMNS, t.c.next_attempt_at, t.c.lease_until)
-         .where(t.c.state == "pending", t.c.subscription_id.in_(sorted({h.subscription_id for h in heads})))
-         .order_by(t.c.subscription_id, t.c.kind, t.c.seq))
+         .where(t.c.subscription_id == sid, t.c.state == "pending").order_by(t.c.seq).limit(run))
     if postgres:
-        q = q.with_for_update(of=t)  # the heads are ours already: nobody else can lease behind them
-    taken: dict[tuple[str, str], int] = {}
-    for r in conn.execute(q):
-        key = (r.subscription_id, r.kind)
-        if key not in first or r.seq < first[key] or taken.get(key, 0) < 0:
-            continue
-        if taken.get(key, 0) >= run or r.next_attempt_at > now or (r.lease_until is not None and r.lease_until >= now):
-            taken[key] = -1  # the run ends here
-            continue
-        taken[key] = taken.get(key, 0) + 1
+        q = q.with_for_update(skip_locked=True, of=t)
+    rows = conn.execute(q).all()
+    if not rows:
+        return []
+    if postgres:
+        head = conn.execute(select(func.min(t.c.seq)).where(t.c.subscription_id == sid, t.c.state == "pending"))
+        if head.scalar() != rows[0].seq:
+            return []
+    out: list[Any] = []
+    for r in rows:
+        if r.next_attempt_at > now or (r.lease_until is not None and r.lease_until >= now):
+            break
         out.append(r)
-    return sorted(out, key=lambda r: r.seq)
+    return out
 
 
 def _by_rank(rows: Sequence[Row[Any]]) -> list[list[str]]:
     """Row ids grouped by their place in their queue's run (0: the heads, 1: the rows behind them, ...)."""
     ranks: list[list[str]] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[str, int] = {}
     for r in rows:
-        i = seen.get((r.subscription_id, r.kind), 0)
-        seen[(r.subscription_id, r.kind)] = i + 1
+        i = seen.get(r.subscription_id, 0)
+        seen[r.subscription_id] = i + 1
         if i == len(ranks):
             ranks.append([])
         ranks[i].append(r.id)
@@ -314,16 +321,3 @@ def _by_rank(rows: Sequence[Row[Any]]) -> list[list[str]]:
 
 _COLUMNS = (DELIVERIES.c.seq, DELIVERIES.c.id, DELIVERIES.c.subscription_id, DELIVERIES.c.kind, DELIVERIES.c.entries,
             DELIVERIES.c.title, DELIVERIES.c.attempts, DELIVERIES.c.created_at, DELIVERIES.c.digest_day)
-
-
-def _due(now: str, sending: Iterable[str], limit: int, postgres: bool) -> Any:
-    t, e = DELIVERIES, DELIVERIES.alias("e")
-    earlier = select(e.c.seq).where(e.c.subscription_id == t.c.subscription_id, e.c.kind == t.c.kind,
-                                    e.c.state == "pending", e.c.seq < t.c.seq).exists()
-    q = (select(*_COLUMNS)
-         .where(t.c.state == "pending", t.c.next_attempt_at <= now,
-                or_(t.c.lease_until.is_(None), t.c.lease_until < now),
-                t.c.subscription_id.in_(sorted(sending)), and_(~earlier))
-         .order_by(t.c.seq).limit(limit))
-    return q.with_for_update(skip_locked=True, of=t) if postgres else q
-
