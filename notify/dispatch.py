@@ -32,7 +32,7 @@ from .channels import Outcome, Sender
 from .matching import stamp
 from .model import SubState
 from .signing import signed_headers
-from .tables import ATTEMPTS, DELIVERIES
+from .tables import ATTEMPTS, DELIVERIES, entries_of
 from .vault import Sealed, Vault
 
 __all__ = ["Dispatcher", "PassSummary", "RetryPolicy", "message_text", "webhook_body"]
@@ -116,11 +116,14 @@ class Dispatcher:
         try:
             while rows := self.claim():
                 states, failed = self._states(), set[str]()
+                entries = self._entries(rows)
                 for row in rows:
                     if row.subscription_id in failed:  # keep the order: the rest waits for the retry
                         self._release(row)
                         continue
-                    if not self._deliver(sender, sealed, journal, row, states.get(row.subscription_id), summary):
+                    items = [entries[i] for i in orjson.loads(row.entries) if i in entries]
+                    if not self._deliver(sender, sealed, journal, row, items, states.get(row.subscription_id),
+                                         summary):
                         failed.add(row.subscription_id)
                 journal.flush()
         finally:
@@ -164,14 +167,18 @@ class Dispatcher:
 
     # --- one delivery -------------------------------------------------------------------------
 
-    def _deliver(self, sender: Sender, sealed: _Sealed, journal: _Journal, row: Row[Any], sub: SubState | None,
-                 summary: PassSummary) -> bool:
+    def _entries(self, rows: Sequence[Row[Any]]) -> dict[str, dict[str, Any]]:
+        with self.store.engine.connect() as conn:
+            return entries_of(conn, (i for r in rows for i in orjson.loads(r.entries)))
+
+    def _deliver(self, sender: Sender, sealed: _Sealed, journal: _Journal, row: Row[Any],
+                 items: list[dict[str, Any]], sub: SubState | None, summary: PassSummary) -> bool:
         """Send one leased row and record the attempt; False when it is not delivered (yet)."""
         if sub is None or not sub.sending:  # paused or disabled since the claim: let the lease go
             self._release(row)
             return False
-        out = self.attempt(sender, sub, row.id, row.kind, orjson.loads(row.entries), row.title, row.created_at,
-                           row.digest_day, sealed=sealed.get(sub.id))
+        out = self.attempt(sender, sub, row.id, row.kind, items, row.title, row.created_at, row.digest_day,
+                           sealed=sealed.get(sub.id))
         summary.attempts += 1
         state = journal.add(row, out, *self._verdict(row, out))
         if state == "delivered":

@@ -27,17 +27,17 @@ def matches(f: Filters, c: Change) -> bool:
 
 
 def plan(changes: Sequence[Change], subs: Iterable[SubState]) -> list[tuple[SubState, Change]]:
-    """Every (subscription, change) to deliver, in log order per subscription.
+    """Every (subscription, change) to deliver, in log order.
 
     A change learned at position P counts for a subscription only if it was collecting just before P:
     created earlier, not removed or disabled then; the filters are those it had then."""
     if not changes:
         return []
-    out, last = [], changes[-1].position
-    for s in subs:
-        if not s.spans or s.spans[0][0] >= last:
-            continue
-        for c in changes:
+    last = changes[-1].position
+    live = [s for s in subs if s.spans and s.spans[0][0] < last]
+    out = []
+    for c in changes:
+        for s in live:
             f = s.filters_at(c.position)
             if f is not None and matches(f, c):
                 out.append((s, c))

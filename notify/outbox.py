@@ -25,7 +25,7 @@ from feeds.folded import Stored
 
 from .matching import digest_day, digest_due, plan, stamp
 from .model import SubState
-from .tables import DELIVERIES
+from .tables import DELIVERIES, ENTRIES
 
 __all__ = ["ALL_CHANGES", "Notifier", "message_id"]
 
@@ -79,37 +79,38 @@ def _entries(changes: Sequence[Change], companies: dict[str, Any]) -> dict[str, 
 
 def enqueue(conn: Connection, pairs: Sequence[tuple[SubState, Change]], entries: Mapping[str, dict[str, Any]],
             now: str) -> int:
-    """Write the outbox rows: one per change, or the change added to its day's digest. Returns rows written."""
-    rows, encoded = [], {k: orjson.dumps([v]).decode() for k, v in entries.items()}
+    """Write the entries (once per change) and the outbox rows: one per change, or the change added to its
+    day's digest. Returns the rows written."""
+    conn.execute(ENTRIES.insert(), [{"id": k, "entry": orjson.dumps(v).decode()} for k, v in entries.items()])
+    rows = []
     for s, c in pairs:
         f = s.filters_at(c.position)
         if f is None or f.digest is None:
-            entry = entries[c.id]
             rows.append({"id": message_id(), "subscription_id": s.id, "kind": "change", "change_id": c.id,
-                         "position": c.position, "title": entry["title"], "entries": encoded[c.id],
+                         "position": c.position, "title": entries[c.id]["title"], "entries": f'["{c.id}"]',
                          "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
         else:
-            _add_to_digest(conn, s, c, entries[c.id], now)
+            _add_to_digest(conn, s, c, now)
     if rows:
         conn.execute(DELIVERIES.insert(), rows)
     return len(rows)
 
 
-def _add_to_digest(conn: Connection, s: SubState, c: Change, entry: dict[str, Any], now: str) -> None:
+def _add_to_digest(conn: Connection, s: SubState, c: Change, now: str) -> None:
     """A digest row collects its day's changes until it falls due (the next midnight UTC)."""
     day = digest_day(c.recorded_at or now)
     t = DELIVERIES
     found = conn.execute(select(t.c.id, t.c.entries, t.c.attempts, t.c.state).where(
         t.c.subscription_id == s.id, t.c.change_id == f"digest-{day}")).first()
     if found is not None and found.attempts == 0 and found.state == "pending":
-        items = [*orjson.loads(found.entries), entry]
+        ids = [*orjson.loads(found.entries), c.id]
         conn.execute(update(t).where(t.c.id == found.id).values(
-            entries=orjson.dumps(items).decode(), position=c.position, title=digest_title(day, len(items))))
+            entries=orjson.dumps(ids).decode(), position=c.position, title=digest_title(day, len(ids))))
         return
     change_id = f"digest-{day}" if found is None else f"digest-{day}+{c.position}"  # the day's digest already left
     conn.execute(t.insert(), [{
         "id": message_id(), "subscription_id": s.id, "kind": "digest", "change_id": change_id,
-        "position": c.position, "title": digest_title(day, 1), "entries": orjson.dumps([entry]).decode(),
+        "position": c.position, "title": digest_title(day, 1), "entries": orjson.dumps([c.id]).decode(),
         "state": "pending", "attempts": 0, "next_attempt_at": max(now, digest_due(day)), "created_at": now,
         "digest_day": day}])
 

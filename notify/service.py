@@ -33,7 +33,7 @@ from .matching import stamp
 from .model import Filters, SubState
 from .outbox import message_id
 from .signing import fingerprint, new_secret
-from .tables import ATTEMPTS, DELIVERIES
+from .tables import ATTEMPTS, DELIVERIES, ENTRIES
 from .vault import Vault
 
 __all__ = ["Delivery", "Notifications", "SubscriptionError"]
@@ -208,10 +208,11 @@ class Notifications:
         with self.store.write() as conn:
             conn.execute(DELIVERIES.insert(), [{
                 "id": msg, "subscription_id": sid, "kind": "test", "change_id": f"test-{msg}", "position": 0,
-                "title": "test message", "entries": orjson.dumps([item]).decode(),
+                "title": "test message", "entries": orjson.dumps([f"test-{msg}"]).decode(),
                 "state": "delivered" if out.ok else "dead", "attempts": 1, "next_attempt_at": None,
                 "created_at": now}])
             conn.execute(ATTEMPTS.insert(), [attempt_row(msg, now, out)])
+            conn.execute(ENTRIES.insert(), [{"id": f"test-{msg}", "entry": orjson.dumps(item).decode()}])
         return out
 
     def redeliver(self, delivery_id: str) -> None:

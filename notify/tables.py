@@ -6,13 +6,17 @@ operational state written by the notification subscriber and the dispatcher.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, Table, Text, UniqueConstraint
-from sqlalchemy.engine import Engine
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, Table, Text, UniqueConstraint, select
+from sqlalchemy.engine import Connection, Engine
 
 from events.schema import METADATA
 from feeds.tables import keyed_table
 
-__all__ = ["ATTEMPTS", "DELIVERIES", "SUBSCRIPTIONS", "TABLES", "VAULT", "migrate"]
+__all__ = ["ATTEMPTS", "DELIVERIES", "ENTRIES", "SUBSCRIPTIONS", "TABLES", "VAULT", "entries_of", "migrate"]
 
 SUBSCRIPTIONS = keyed_table("notify_subscriptions")  # projection "subscriptions": one row per subscription
 
@@ -33,7 +37,7 @@ DELIVERIES = Table(
     Column("change_id", Text, nullable=False),  # "<position>-<alliance>", "digest-<day>", "test-<n>"
     Column("position", BigInteger, nullable=False),
     Column("title", Text, nullable=False),
-    Column("entries", Text, nullable=False),  # JSON list of change entries (one, or a digest's)
+    Column("entries", Text, nullable=False),  # JSON list of entry ids in notify_entries (one, or a digest's)
     Column("state", Text, nullable=False),  # "pending" | "delivered" | "dead"
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", Text),  # UTC ISO; NULL once delivered or dead
@@ -44,6 +48,12 @@ DELIVERIES = Table(
     UniqueConstraint("subscription_id", "change_id", name="uq_notify_deliveries_sub_change"),
     Index("ix_notify_deliveries_due", "state", "next_attempt_at"),
     Index("ix_notify_deliveries_sub", "subscription_id", "state", "seq"),
+)
+
+ENTRIES = Table(  # the message content, once per change however many subscriptions it goes to
+    "notify_entries", METADATA,
+    Column("id", Text, primary_key=True),  # the change id ("<position>-<alliance>"), or "test-<message id>"
+    Column("entry", Text, nullable=False),  # the change-log entry (events.queries.change_json), JSON
 )
 
 ATTEMPTS = Table(
@@ -57,7 +67,16 @@ ATTEMPTS = Table(
     Column("ok", Boolean, nullable=False),
 )
 
-TABLES = (SUBSCRIPTIONS, VAULT, DELIVERIES, ATTEMPTS)
+TABLES = (SUBSCRIPTIONS, VAULT, DELIVERIES, ENTRIES, ATTEMPTS)
+
+
+def entries_of(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The entries with these ids."""
+    wanted, out = sorted(set(ids)), {}
+    for i in range(0, len(wanted), 500):
+        for k, v in conn.execute(select(ENTRIES.c.id, ENTRIES.c.entry).where(ENTRIES.c.id.in_(wanted[i:i + 500]))):
+            out[k] = orjson.loads(v)
+    return out
 
 
 def migrate(engine: Engine) -> None:
