@@ -198,6 +198,8 @@ class Dispatcher:
         sealed = sealed or self.vault.get(sub.id)
         if sealed is None:
             return Outcome(None, 0.0, "no target stored for this subscription", False)
+        if kind != "test" and not items:
+            return Outcome(None, 0.0, "the message's content is missing from notify_entries", False)
         if sub.channel == "apprise":
             return sender.notify(sealed.target, title, message_text(kind, items))
         body = webhook_body(kind, items, created_at, day)
