@@ -131,3 +131,16 @@ def test_a_removed_subscription_sends_nothing_more_and_its_secret_is_erased(trac
     assert r.got == [] and tracker.notifications.vault.get(sid) is None
     with pytest.raises(SubscriptionError, match="no subscription"):
         tracker.notifications.pause(sid)
+
+
+def test_a_second_dispatcher_does_not_take_rows_another_has_leased(tracker, receiver):
+    companies(tracker.store)
+    r = receiver()
+    tracker.notifications.subscribe("webhook", r.url, Filters())
+    tracker.store.append([f.reported("leapmotor--stellantis", ("leapmotor", "stellantis"))])
+    tracker.store.append([f.reported("audi--saic-motor", ("audi", "saic-motor"))])
+    tracker.projector.catch_up()
+    first, second = tracker.notifications.dispatcher(), tracker.notifications.dispatcher()
+    assert len(first.claim()) == 2  # the head and the row behind it, in order
+    assert second.claim() == []
+    assert second.run_once().attempts == 0 and r.got == []
