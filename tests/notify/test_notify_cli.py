@@ -187,3 +187,13 @@ def test_subscription_events_and_secrets_stay_out_of_the_public_log(env, receive
     finally:
         t.close()
 
+
+
+def test_list_and_deliveries_without_json_print_one_line_each(sqlite_env, receiver):
+    r = receiver()
+    sid = run(sqlite_env, "subscribe", "--webhook", r.url, "--company", "audi", "--digest", "daily").stdout.split()[0]
+    assert run(sqlite_env, "subscriptions", "test", sid).returncode == 0
+    listed = run(sqlite_env, "subscriptions", "list").stdout.splitlines()
+    assert len(listed) == 1 and sid in listed[0] and "company=audi digest=daily" in listed[0]
+    log = run(sqlite_env, "deliveries").stdout.splitlines()
+    assert len(log) == 1 and "delivered" in log[0] and "last: 200 ok" in log[0]
