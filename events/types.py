@@ -341,7 +341,7 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AllianceReported", 1): _alliance_reported_v1_to_v2,
 }
 
-_TUPLE_FIELDS = {"aliases", "parties", "parties_added"}
+_TUPLE_FIELDS = {"aliases", "parties", "parties_added", "alliances", "companies", "kinds"}
 
 
 def upcast(type_name: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -410,6 +410,7 @@ def stream_of(event: Event) -> str:
         ("company_id", "company"),
         ("feed_id", "feed"),
         ("candidate_id", "candidate"),
+        ("subscription_id", "subscription"),
     ):
         v = getattr(event, attr, None)
         if v:
@@ -433,3 +434,106 @@ class AllianceNamed(Event):
 
 EVENT_CLASSES = (*EVENT_CLASSES, AllianceNamed)
 REGISTRY[AllianceNamed.type_name] = AllianceNamed
+
+
+# --- change-notification subscriptions (no secret and no full target URL: the log is public) -------
+
+CHANNELS = ("webhook", "apprise")
+DIGESTS = ("daily",)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionCreated(Event):
+    """Someone asked to be told of changes. `target_shown` is the target with credentials masked and
+    `fingerprint` a short hash of the secret (webhooks) or of the URL (apprise); both live in a vault."""
+
+    type_name: ClassVar[str] = "SubscriptionCreated"
+    subscription_id: str
+    channel: str
+    target_shown: str
+    fingerprint: str
+    alliances: tuple[str, ...] = ()
+    companies: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    new_only: bool = False
+    stage_changes: bool = False
+    corroborations: bool = False
+    digest: str | None = None
+
+    def validate(self) -> None:
+        _require(bool(self.subscription_id), "a subscription needs an id")
+        _require(self.channel in CHANNELS, f"unknown channel {self.channel!r}; one of {list(CHANNELS)}")
+        _require(self.digest is None or self.digest in DIGESTS, f"unknown digest {self.digest!r}")
+        for k in self.kinds:
+            _check_kind(k)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionChanged(Event):
+    """A subscription's target or filters were replaced (the whole set, as in SubscriptionCreated)."""
+
+    type_name: ClassVar[str] = "SubscriptionChanged"
+    subscription_id: str
+    target_shown: str
+    fingerprint: str
+    alliances: tuple[str, ...] = ()
+    companies: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    new_only: bool = False
+    stage_changes: bool = False
+    corroborations: bool = False
+    digest: str | None = None
+
+    def validate(self) -> None:
+        _require(self.digest is None or self.digest in DIGESTS, f"unknown digest {self.digest!r}")
+        for k in self.kinds:
+            _check_kind(k)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionPaused(Event):
+    """Deliveries are held (still collected) until the subscription is resumed."""
+
+    type_name: ClassVar[str] = "SubscriptionPaused"
+    subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionResumed(Event):
+    """Held deliveries go out again, in log order."""
+
+    type_name: ClassVar[str] = "SubscriptionResumed"
+    subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRemoved(Event):
+    """Someone unsubscribed: nothing more is collected or sent."""
+
+    type_name: ClassVar[str] = "SubscriptionRemoved"
+    subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSecretRotated(Event):
+    """A webhook got a new signing secret (the old one signs too for a grace period)."""
+
+    type_name: ClassVar[str] = "SubscriptionSecretRotated"
+    subscription_id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionDisabled(Event):
+    """Delivery stopped for good because the receiver said so (410 Gone)."""
+
+    type_name: ClassVar[str] = "SubscriptionDisabled"
+    subscription_id: str
+    reason: str
+
+
+SUBSCRIPTION_EVENTS: tuple[type[Event], ...] = (
+    SubscriptionCreated, SubscriptionChanged, SubscriptionPaused, SubscriptionResumed, SubscriptionRemoved,
+    SubscriptionSecretRotated, SubscriptionDisabled)
+EVENT_CLASSES = (*EVENT_CLASSES, *SUBSCRIPTION_EVENTS)
+REGISTRY.update({c.type_name: c for c in SUBSCRIPTION_EVENTS})

@@ -322,6 +322,7 @@ class PinnedTransport(httpx.HTTPTransport):
         verify: Any = True,
         limits: httpx.Limits = _LIMITS,
         network_backend: httpcore.NetworkBackend | None = None,
+        socket_options: Iterable[Any] | None = None,
     ) -> None:
         # Build the SSL context once (loading CA certificates costs ~10 ms); pass a shared one in.
         ssl_context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
@@ -337,6 +338,7 @@ class PinnedTransport(httpx.HTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             http1=True,
             http2=False,
+            socket_options=socket_options,
             network_backend=_PinnedBackend(self._pins, network_backend or httpcore.SyncBackend(), self.deadline),
         )
 

@@ -27,6 +27,12 @@ from feeds.pools import Pools
 from feeds.readmodels import feed_models
 from feeds.registry import Registry
 from feeds.subscriptions import Subscriptions
+from notify.channels import Guard, Sender
+from notify.dispatch import Dispatcher, PassSummary, RetryPolicy
+from notify.model import stored_subscriptions
+from notify.outbox import Notifier
+from notify.service import Notifications
+from notify.vault import Vault
 
 from .config import ConfigError, Settings
 from .migrations import ensure
@@ -70,6 +76,7 @@ class Tracker:
     queries: Queries
     pipeline: Ingestor
     review: ReviewService
+    notifications: Notifications
 
     def open(self, *, migrate: bool = False) -> Tracker:
         """Start-up I/O: the data directory (SQLite), a connection check, the schema (an empty database is created
@@ -77,6 +84,11 @@ class Tracker:
         open_database(self.settings, self.store)
         ensure(self.store, migrate=migrate)
         return self
+
+    def notify_once(self) -> PassSummary:
+        """One dispatcher pass: match what the log learned into the outbox, then deliver everything due now."""
+        self.projector.catch_up()
+        return self.notifications.dispatcher().run_once()
 
     def poll_once(self, *, all: bool = False, only: Collection[str] | None = None,  # noqa: A002
                   polled: Progress | None = None, extracted: Progress | None = None) -> PollSummary:
@@ -127,7 +139,9 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     pools = Pools(fetch_threads=settings.poll_concurrency)
     health, archive = Health(store, clock=clock), Archive(store)
     models = feed_models()
-    projector = REGISTRY.runner(store, extra=models.subscribers())  # feeds/ projections beside the core's
+    subs = stored_subscriptions()
+    notifier = Notifier(store, subs, clock)  # after the projections it reads (the runner keeps this order)
+    projector = REGISTRY.runner(store, extra=[*models.subscribers(), subs, notifier])  # feeds/ and notify/ beside
     subscriptions = Subscriptions(store, fetcher, health, archive,
                                   states=TableReader(store.engine, models.feed_state, projector, store.tail))
     queries = Queries(store, projector)
@@ -137,8 +151,31 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     pipeline = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
     review = ReviewService(pipeline, queries.company_docs,
                            TableReader(store.engine, models.review_queue, projector, store.tail))
+    notifications = _notifications(settings, store, projector, subs, queries, pipeline, clock)
     return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions,
-                   Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, pipeline, review)
+                   Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, pipeline, review,
+                   notifications)
+
+
+def _notifications(settings: Settings, store: EventStore, projector: Runner, subs: Any, queries: Queries,
+                   pipeline: Ingestor, clock: Clock) -> Notifications:
+    """The subscription commands and their dispatcher (secrets in the vault, SSRF guard as for feeds)."""
+    guard, vault = Guard(allow_private=settings.allow_private_urls), Vault(store.engine)
+    policy = RetryPolicy(float(settings.retry_base_seconds), settings.retry_max_attempts)
+
+    def dispatcher() -> Dispatcher:
+        return Dispatcher(store, subs, vault, lambda: Sender(guard, timeout=float(settings.webhook_timeout)),
+                          notifications.disable, policy, clock, lease_seconds=settings.webhook_timeout + 60.0)
+
+    def known_companies() -> set[str]:
+        return {c.id for c in pipeline.registry().companies()} | set(queries.company_docs())
+
+    notifications = Notifications(
+        store, TableReader(store.engine, subs, projector, store.tail), vault, guard, dispatcher,
+        known_alliances=lambda: [d["id"] for d in queries.alliance_docs()], known_companies=known_companies,
+        grace_seconds=settings.secret_grace_hours * 3600.0, clock=clock,
+        start=lambda: projector.catch_up(["notifications"]))
+    return notifications
 
 
 def open_database(settings: Settings, store: EventStore) -> None:

@@ -219,9 +219,9 @@ def diff(ctx: click.Context, start: date, end: date, known_at: datetime | None, 
 
 
 def _register_extensions() -> None:
-    from . import cli_backfill, cli_db, cli_extract, cli_feeds, cli_web
+    from . import cli_backfill, cli_db, cli_extract, cli_feeds, cli_notify, cli_web
 
-    for module in (cli_feeds, cli_extract, cli_backfill, cli_web, cli_db):
+    for module in (cli_feeds, cli_extract, cli_backfill, cli_web, cli_notify, cli_db):
         module.register(main)
 
 

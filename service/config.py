@@ -88,6 +88,10 @@ class Settings:
     channel_timeout: int = 20  # waitress: seconds an idle (or half-sent) connection may stay open
     connection_limit: int = 500  # waitress: connections served at once; more wait in the listen backlog
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto to believe (0: none)
+    retry_base_seconds: int = 30  # notifications: the first retry waits about this long, then doubling
+    retry_max_attempts: int = 8  # notifications: a delivery is dead after this many failed attempts
+    webhook_timeout: int = 10  # notifications: seconds a receiver has to answer
+    secret_grace_hours: int = 24  # notifications: a rotated-out webhook secret keeps signing this long
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -108,5 +112,9 @@ class Settings:
             channel_timeout=_int(env, "ALLIANCES_CHANNEL_TIMEOUT", 20, 1, 3600),
             connection_limit=_int(env, "ALLIANCES_CONNECTION_LIMIT", 500, 1, 10_000),
             trusted_proxies=_int(env, "ALLIANCES_TRUSTED_PROXIES", 0, 0, 5),
+            retry_base_seconds=_int(env, "ALLIANCES_RETRY_BASE_SECONDS", 30, 0, 86_400),
+            retry_max_attempts=_int(env, "ALLIANCES_RETRY_MAX_ATTEMPTS", 8, 1, 100),
+            webhook_timeout=_int(env, "ALLIANCES_WEBHOOK_TIMEOUT", 10, 1, 300),
+            secret_grace_hours=_int(env, "ALLIANCES_SECRET_GRACE_HOURS", 24, 0, 720),
         )
         return replace(s, **overrides) if overrides else s  # type: ignore[arg-type]

@@ -1,5 +1,6 @@
-"""Background work with APScheduler 3.x: two jobs, a poll tick (fetch and archive the due feeds) and an ingest
-tick (extract, decide and append what the archive's outbox holds, then advance the projections).
+"""Background work with APScheduler 3.x: a poll tick (fetch and archive the due feeds), an ingest tick (extract,
+decide and append what the archive's outbox holds, then advance the projections) and a notify tick (the
+notification dispatcher: deliver what is due).
 
 Each feed's own interval (with jitter and backoff) lives in its `next_poll_at`; the tick only asks
 "what is due?". Feeds are leased while polled (FOR UPDATE SKIP LOCKED on PostgreSQL), so several
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30.0
 INGEST_SECONDS = 15.0
+NOTIFY_SECONDS = 5.0
 
 
 @dataclass
@@ -72,8 +74,19 @@ def _ingest(tracker: Tracker) -> None:
         log.info("ingest: %d articles%s", done, f"; failed: {error}" if error else "")
 
 
+def _notify(tracker: Tracker) -> None:
+    """One dispatcher pass: what the log learned into the outbox, then every delivery due now."""
+    try:
+        summary = tracker.notify_once()
+    except Exception:  # noqa: BLE001 - the next tick tries again; leases lapse, nothing is lost
+        log.exception("notify tick failed")
+        return
+    if summary.attempts or summary.freed:
+        log.info("%s", summary.line())
+
+
 def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: float = TICK_SECONDS,
-                     ingest_seconds: float = INGEST_SECONDS) -> Handle:
+                     ingest_seconds: float = INGEST_SECONDS, notify_seconds: float = NOTIFY_SECONDS) -> Handle:
     """Start polling in background threads; with `demo`, serve the demo feed, subscribe and poll it now."""
     scheduler = BackgroundScheduler(timezone=UTC,
                                     job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None})
@@ -94,6 +107,8 @@ def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: floa
     scheduler.add_job(_tick, "interval", seconds=tick_seconds, args=(tracker, handle), id="poll-tick",
                       next_run_time=datetime.now(UTC), **common)
     scheduler.add_job(_ingest, "interval", seconds=ingest_seconds, args=(tracker,), id="ingest-tick",
+                      next_run_time=datetime.now(UTC), **common)
+    scheduler.add_job(_notify, "interval", seconds=notify_seconds, args=(tracker,), id="notify-tick",
                       next_run_time=datetime.now(UTC), **common)
     scheduler.add_job(checkpoint_job, "interval", seconds=CHECKPOINT_SECONDS, args=(tracker,), id="checkpoint",
                       **common)

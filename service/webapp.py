@@ -21,18 +21,38 @@ from events.values import FuzzyDate
 from feeds.errors import FeedError, UnknownFeed
 from feeds.poller import PollSummary
 from feeds.subscriptions import FeedInfo
+from notify.channels import Outcome
+from notify.model import Filters, SubState
+from notify.service import Delivery
 from web import create_app
-from web.ports import FeedArticle, FeedHealth, FeedPoll, FeedRow, Json, ListedAlliance, Listing, PollReport, StageSpan
+from web.ports import (
+    Attempt,
+    Created,
+    DeliveryRow,
+    FeedArticle,
+    FeedHealth,
+    FeedPoll,
+    FeedRow,
+    Json,
+    ListedAlliance,
+    Listing,
+    PollReport,
+    StageSpan,
+    SubscriptionRow,
+    SubscriptionSpec,
+)
 
 from .bootstrap import Tracker
 
 NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded", "AliasRemoved"})  # these change names on many rows
+PRIVATE_STREAMS = "subscription-"  # who follows what is nobody else's business: not on /events or /api/events
 
 
 def web_app(tracker: Tracker, *, testing: bool = False) -> Flask:
     """The UI over this tracker's real services."""
     return create_app(tracker.settings, queries=TrackerQueries(tracker), feeds=TrackerFeeds(tracker),
-                      review=TrackerReview(tracker), aliases=TrackerAliases(tracker), testing=testing)
+                      review=TrackerReview(tracker), aliases=TrackerAliases(tracker),
+                      subscriptions=TrackerSubscriptions(tracker), testing=testing)
 
 
 # --- read side ----------------------------------------------------------------------------------
@@ -44,7 +64,9 @@ def _key(value: list[Any] | None) -> tuple[str, str, int] | None:
 
 
 def select_events(records: Iterator[Recorded], limit: int, type_: str = "", stream: str = "") -> list[Json]:
-    """Up to `limit` of `records`, optionally only one type and/or stream (a trailing '*' makes a prefix)."""
+    """Up to `limit` of `records`, optionally only one type and/or stream (a trailing '*' makes a prefix);
+    never the subscription streams."""
+    records = (r for r in records if not r.stream_id.startswith(PRIVATE_STREAMS))
     if type_ or stream:
         prefix = stream[:-1] if stream.endswith("*") else None
         records = (r for r in records if (not type_ or r.type == type_) and (
@@ -116,10 +138,10 @@ class TrackerQueries:
 
     def events(self, *, after: int, limit: int, type_: str = "", stream: str = "") -> list[Json]:
         types = [type_] if type_ else None
-        if stream.endswith("*"):  # a prefix: the store filters by type, the stream prefix is matched here
+        if stream.endswith("*") or not stream:  # the store filters by type; the stream is matched here
             return select_events(self._store.read(after=after, types=types, batch=2000), limit, "", stream)
-        found = self._store.read(after=after, types=types, streams=[stream] if stream else None, limit=limit)
-        return [r.to_json() for r in found]
+        found = self._store.read(after=after, types=types, streams=[stream], limit=limit)
+        return [r.to_json() for r in found if not r.stream_id.startswith(PRIVATE_STREAMS)]
 
     def verify(self) -> Verification:
         return self._store.verify()
@@ -244,3 +266,90 @@ class TrackerAliases:
 
     def remove_alias(self, company_id: str, alias: str) -> None:
         self._tracker.remove_alias(company_id, alias)
+
+
+# --- change notifications -------------------------------------------------------------------------
+
+
+def spec_of(s: SubState) -> SubscriptionSpec:
+    f = s.filters
+    return SubscriptionSpec(channel=s.channel, target=s.target_shown, alliances=f.alliances, companies=f.companies,
+                            kinds=f.kinds, new_only=f.new_only, stage_changes=f.stage_changes,
+                            corroborations=f.corroborations, digest=f.digest)
+
+
+def filters_of(spec: SubscriptionSpec) -> Filters:
+    return Filters(tuple(spec.alliances), tuple(spec.companies), tuple(spec.kinds), spec.new_only,
+                   spec.stage_changes, spec.corroborations, spec.digest)
+
+
+def subscription_row(s: SubState, counts: dict[str, int] | None) -> SubscriptionRow:
+    c = counts or {}
+    return SubscriptionRow(id=s.id, spec=spec_of(s), target_shown=s.target_shown, created_at=s.created_at,
+                           paused=s.paused, disabled=s.disabled, pending=c.get("pending", 0), dead=c.get("dead", 0),
+                           delivered=c.get("delivered", 0))
+
+
+def attempt_of(a: dict[str, Any]) -> Attempt:
+    return Attempt(at=a["at"], status=a["status"], latency_ms=a["latency_ms"], excerpt=a["excerpt"], ok=a["ok"])
+
+
+def delivery_row(d: Delivery) -> DeliveryRow:
+    return DeliveryRow(id=d.id, subscription_id=d.subscription_id, message_id=d.id, position=d.position,
+                       title=d.title, state=d.state, attempts=d.attempts, next_attempt_at=d.next_attempt_at,
+                       created_at=d.created_at, log=tuple(attempt_of(a) for a in d.log))
+
+
+def outcome_attempt(out: Outcome, at: str) -> Attempt:
+    return Attempt(at=at, status=out.status, latency_ms=out.latency_ms, excerpt=out.excerpt, ok=out.ok)
+
+
+class TrackerSubscriptions:
+    """`web.ports.SubscriptionCommands` over the notification service (notify/service.py)."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._n = tracker.notifications
+        self._clock = tracker.clock
+
+    def list_subscriptions(self) -> list[SubscriptionRow]:
+        counts = self._n.counts()
+        return [subscription_row(s, counts.get(s.id)) for s in self._n.subscriptions()]
+
+    def subscription(self, subscription_id: str) -> SubscriptionRow | None:
+        found = [s for s in self._n.subscriptions() if s.id == subscription_id]
+        return subscription_row(found[0], self._n.counts().get(subscription_id)) if found else None
+
+    def subscribe(self, spec: SubscriptionSpec) -> Created:
+        sid, secret = self._n.subscribe(spec.channel, spec.target, filters_of(spec))
+        return Created(id=sid, secret=secret)
+
+    def change(self, subscription_id: str, spec: SubscriptionSpec) -> SubscriptionRow:
+        target = spec.target if "…" not in spec.target else None  # the masked target shown back: keep the stored one
+        s = self._n.change(subscription_id, target, filters_of(spec))
+        return subscription_row(s, self._n.counts().get(subscription_id))
+
+    def pause(self, subscription_id: str) -> None:
+        self._n.pause(subscription_id)
+
+    def resume(self, subscription_id: str) -> None:
+        self._n.resume(subscription_id)
+
+    def remove(self, subscription_id: str) -> None:
+        self._n.remove(subscription_id)
+
+    def rotate_secret(self, subscription_id: str) -> str:
+        return self._n.rotate(subscription_id)
+
+    def send_test(self, subscription_id: str) -> Attempt:
+        at = self._clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return outcome_attempt(self._n.send_test(subscription_id), at)
+
+    def deliveries(self, subscription_id: str | None = None, *, dead_only: bool = False,
+                   limit: int = 100) -> list[DeliveryRow]:
+        return [delivery_row(d) for d in self._n.deliveries(subscription_id, dead_only=dead_only, limit=limit)]
+
+    def redeliver(self, delivery_id: str) -> None:
+        self._n.redeliver(delivery_id)
+
+    def redeliver_dead(self, subscription_id: str | None = None) -> int:
+        return self._n.redeliver_dead(subscription_id)

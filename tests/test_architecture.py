@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-OURS = {"events", "feeds", "web", "service"}
+OURS = {"events", "feeds", "web", "service", "notify"}
 ALLOWED = {
     "events": set(),
     "feeds": {"events"},
     "web": {"events"},
-    "service": {"events", "feeds", "web"},
+    "notify": {"events", "feeds"},
+    "service": {"events", "feeds", "web", "notify"},
 }
 
 

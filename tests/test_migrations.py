@@ -98,7 +98,7 @@ def test_a_new_database_is_created_at_head_and_stamped(db_url, tmp_path):
     try:
         with t.store.engine.connect() as conn:
             s = status(conn)
-        assert s.at_head and s.current == heads() and len(s.current) == 2
+        assert s.at_head and s.current == heads() and len(s.current) == 3  # events, feeds, notify
     finally:
         t.close()
     out = cli(_env(tmp_path, db_url), "db", "current")

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 from . import auth, deps, errors, formatting, security, timetravel
-from .ports import AliasCommands, FeedCommands, Ports, Queries, ReviewCommands, WebSettings
+from .ports import AliasCommands, FeedCommands, Ports, Queries, ReviewCommands, SubscriptionCommands, WebSettings
 from .views import (
     admin_feeds,
     admin_registry,
@@ -28,7 +28,8 @@ from .views import (
 
 
 def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, review: ReviewCommands,
-               aliases: AliasCommands, testing: bool = False) -> Flask:
+               aliases: AliasCommands, subscriptions: SubscriptionCommands | None = None,
+               testing: bool = False) -> Flask:
     """Build the Flask app over one implementation of each port (service/ composes them)."""
     app = Flask(__name__, static_folder=str(Path(__file__).with_name("static")),
                 template_folder=str(Path(__file__).with_name("templates")))
@@ -44,7 +45,8 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     security.behind_proxies(app, settings.trusted_proxies)
-    deps.install(app, Ports(queries=queries, feeds=feeds, review=review, aliases=aliases))
+    deps.install(app, Ports(queries=queries, feeds=feeds, review=review, aliases=aliases,
+                            subscriptions=subscriptions))
     auth.init(app, settings.admin_password)
     security.init(app)
     timetravel.init(app)

@@ -448,3 +448,4 @@ class Ports:
     feeds: FeedCommands
     review: ReviewCommands
     aliases: AliasCommands
+    subscriptions: SubscriptionCommands | None = None  # None: notifications not offered (older callers)

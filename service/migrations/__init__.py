@@ -28,9 +28,11 @@ from sqlalchemy.engine import Connection, Engine
 
 import events.migrations
 import feeds.migrations
+import notify.migrations
 from events.schema import METADATA
 from events.store import EventStore
 from feeds import tables as feed_tables
+from notify import tables as notify_tables
 
 from ..config import ConfigError
 
@@ -39,7 +41,7 @@ __all__ = ["LOCATIONS", "SchemaMismatch", "Status", "ensure", "heads", "status"]
 HERE = Path(__file__).resolve().parent
 # every package's revisions; a package with tables of its own adds its migrations package here
 LOCATIONS: tuple[Path, ...] = tuple(
-    Path(m.__file__ or "").resolve().parent for m in (events.migrations, feeds.migrations)
+    Path(m.__file__ or "").resolve().parent for m in (events.migrations, feeds.migrations, notify.migrations)
 )
 _SCHEMA_LOCK = 0x616C6D67  # "almg": one schema change at a time
 
@@ -143,6 +145,7 @@ def _create_at_head(store: EventStore, conn: Connection) -> None:
     """The newest shape straight from the table definitions, then stamped with every branch's head."""
     store.create_schema(conn)
     feed_tables.create(conn)
+    METADATA.create_all(conn, tables=list(notify_tables.TABLES))
     MigrationContext.configure(conn).stamp(script(), "heads")
 
 

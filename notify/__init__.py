@@ -1,0 +1,1 @@
+"""Change notifications: subscriptions (events), matching into an outbox, and a dispatcher that delivers it."""

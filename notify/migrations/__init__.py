@@ -1,0 +1,1 @@
+"""Schema revisions of the notification tables (an Alembic branch of its own, labelled "notify")."""
