@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, Table, Text, UniqueConstraint
-from sqlalchemy.engine import Engine
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, Table, Text, UniqueConstraint, inspect
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
 from events.schema import METADATA
@@ -95,6 +95,8 @@ class OutboxRow(SQLModel, table=True):
     article_id: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     created_at: str = Field(sa_column=Column(Text, nullable=False))
     processed_at: str | None = Field(default=None, sa_column=Column(Text, index=True))
+    claim_owner: str | None = Field(default=None, sa_column=Column(Text))  # the worker extracting it now
+    claim_until: str | None = Field(default=None, sa_column=Column(Text))  # its claim lapses after this
 
 
 def keyed_table(name: str) -> Table:
@@ -132,6 +134,9 @@ _POSTGRES_GUARDS = (
 )
 
 
+_ADDED_COLUMNS = {"feed_outbox": ("claim_owner", "claim_until")}  # columns newer than the table's first shape
+
+
 def migrate(engine: Engine) -> None:
     """Create the feed tables and the archive's append-only guard; safe to run on every start."""
     METADATA.create_all(engine, tables=list(TABLES))
@@ -139,5 +144,15 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1717920612)")  # two workers migrating at once
+        _add_columns(conn)
         for stmt in guards:
             conn.exec_driver_sql(stmt)
+
+
+def _add_columns(conn: Connection) -> None:
+    """Give a table created by an earlier release the nullable columns added since (until Alembic owns this)."""
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {c["name"] for c in inspect(conn).get_columns(table)}
+        for column in columns:
+            if column not in have:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")

@@ -102,7 +102,8 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     clock = clock or utc_now
     fetcher = http or Fetcher(allow_private=settings.allow_private_urls)
     pools = Pools(fetch_threads=settings.poll_concurrency)
-    health, archive = Health(store, clock=clock), Archive(store)
+    health = Health(store, clock=clock, lease_seconds=settings.lease_seconds)
+    archive = Archive(store, worker_id=health.worker_id, lease_seconds=settings.lease_seconds, clock=clock)
     models = feed_models()
     projector = REGISTRY.runner(store, extra=models.subscribers())  # feeds/ projections beside the core's
     subscriptions = Subscriptions(store, fetcher, health, archive,

@@ -88,6 +88,11 @@ class Settings:
     channel_timeout: int = 20  # waitress: seconds an idle (or half-sent) connection may stay open
     connection_limit: int = 500  # waitress: connections served at once; more wait in the listen backlog
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto to believe (0: none)
+    lease_seconds: int = 600  # how long a worker's claim on a feed or an outbox batch holds if it never lets go
+    poll_tick_seconds: int = 30  # how often a worker asks which feeds are due
+    wake_fallback_seconds: int = 60  # PostgreSQL: the slow poll behind LISTEN/NOTIFY (SQLite polls every 15 s)
+    ready_max_lag: int = 1000  # /readyz: projections at most this many events behind the log head
+    metrics_port: int = 0  # `alliances worker`: serve /healthz, /readyz, /metrics on this port (0: off)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -108,5 +113,10 @@ class Settings:
             channel_timeout=_int(env, "ALLIANCES_CHANNEL_TIMEOUT", 20, 1, 3600),
             connection_limit=_int(env, "ALLIANCES_CONNECTION_LIMIT", 500, 1, 10_000),
             trusted_proxies=_int(env, "ALLIANCES_TRUSTED_PROXIES", 0, 0, 5),
+            lease_seconds=_int(env, "ALLIANCES_LEASE_SECONDS", 600, 1, 86_400),
+            poll_tick_seconds=_int(env, "ALLIANCES_POLL_TICK_SECONDS", 30, 1, 3600),
+            wake_fallback_seconds=_int(env, "ALLIANCES_WAKE_FALLBACK_SECONDS", 60, 1, 3600),
+            ready_max_lag=_int(env, "ALLIANCES_READY_MAX_LAG", 1000, 0, 1_000_000_000),
+            metrics_port=_int(env, "ALLIANCES_METRICS_PORT", 0, 0, 65535),
         )
         return replace(s, **overrides) if overrides else s  # type: ignore[arg-type]
