@@ -29,6 +29,7 @@ from feeds.registry import Registry
 from feeds.subscriptions import Subscriptions
 
 from .config import ConfigError, Settings
+from .ops import Operations, database_check, feed_metrics, lag_check, log_metrics
 from .pipeline import ExtractSummary, Ingestor, Ports, ReviewService, add_alias, poll_once, remove_alias
 
 __all__ = ["Tracker", "bootstrap", "build"]
@@ -51,6 +52,7 @@ class Tracker:
     queries: Queries
     pipeline: Ingestor
     review: ReviewService
+    ops: Operations  # readiness checks and metric sources (/readyz, /metrics); later parts add theirs here
 
     def open(self) -> Tracker:
         """Start-up I/O: the data directory (SQLite), a connection check, the migrations (safe on every start)."""
@@ -115,8 +117,22 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     pipeline = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
     review = ReviewService(pipeline, queries.company_docs,
                            TableReader(store.engine, models.review_queue, projector, store.tail))
-    return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions,
-                   Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, pipeline, review)
+    ops = operations(settings, store, projector, health, archive, clock)
+    poller = Poller(subscriptions, health, fetcher, pools, clock=clock, observe=ops.observe_poll)
+    return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions, poller, projector, queries,
+                   pipeline, review, ops)
+
+
+def operations(settings: Settings, store: EventStore, projector: Runner, health: Health, archive: Archive,
+               clock: Clock) -> Operations:
+    """What /readyz checks and /metrics reports. The migrations add a "migrations" check here (schema current),
+    the dispatcher a source of deliveries pending and dead."""
+    ops = Operations()
+    ops.add_check("database", database_check(store))
+    ops.add_check("projections", lag_check(store, projector, settings.ready_max_lag))
+    ops.add_source(log_metrics(store, projector))
+    ops.add_source(feed_metrics(health, archive, clock))
+    return ops
 
 
 def build(settings: Settings | None = None, **inject: Any) -> Tracker:

@@ -28,7 +28,8 @@ NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded", "AliasRemoved"})  # 
 def web_app(tracker: Tracker, *, testing: bool = False) -> Flask:
     """The UI over this tracker's real services."""
     return create_app(tracker.settings, queries=TrackerQueries(tracker), feeds=TrackerFeeds(tracker),
-                      review=TrackerReview(tracker), aliases=TrackerAliases(tracker), testing=testing)
+                      review=TrackerReview(tracker), aliases=TrackerAliases(tracker), ops=tracker.ops,
+                      testing=testing)
 
 
 # --- read side ----------------------------------------------------------------------------------
