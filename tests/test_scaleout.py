@@ -7,6 +7,7 @@ one worker is killed with SIGKILL while it holds claims; the others take them ov
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -121,10 +122,8 @@ class Workers:
             except subprocess.TimeoutExpired:
                 p.kill()
         for p in self.procs:  # orphaned extraction processes of a killed worker
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
 
 def wait_for(cond: Callable[[], bool], timeout: float, what: str, workers: Workers) -> None:
