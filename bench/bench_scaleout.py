@@ -132,7 +132,7 @@ def main() -> None:
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--skip-lag", action="store_true", help="only the poll cycles")
     ap.add_argument("--parse-processes", default="default",
-                    help="comma-separated: 'default' (as `alliances worker`: 2 on > 1 CPU) and/or a number (0: in-thread)")
+                    help="comma-separated: 'default' (2 on > 1 CPU, as a worker) and/or a number (0: in-thread)")
     args = ap.parse_args()
     ctx = multiprocessing.get_context("spawn")
     ports: Any = ctx.Queue()

@@ -152,3 +152,26 @@ def test_the_exclusive_lock_lets_one_holder_in_at_a_time(tracker: Any) -> None:
     for th in threads:
         th.join(30)
     assert order == ["first in", "first out", "second in"]
+
+
+def test_an_outbox_from_an_earlier_release_gets_its_claim_columns_on_open(db_url: str, tmp_path: Any) -> None:
+    from sqlalchemy import inspect, text
+
+    from events.engine import make_engine
+    from service.bootstrap import build
+    from service.config import Settings
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:  # the table as the landed schema made it
+        conn.execute(text("CREATE TABLE feed_outbox (seq INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE,"
+                          " created_at TEXT NOT NULL, processed_at TEXT)"))
+        conn.execute(text("INSERT INTO feed_outbox (seq, article_id, created_at) VALUES (1, 'a-v1', 'x')"))
+    engine.dispose()
+    t = build(Settings.from_env({"ALLIANCES_DATABASE_URL": db_url, "ALLIANCES_DATA_DIR": str(tmp_path)}))
+    try:
+        with t.store.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("feed_outbox")}
+            assert {"claim_owner", "claim_until"} <= columns
+        assert t.archive.backlog() == 1  # the row waiting before the upgrade still waits
+    finally:
+        t.close()
