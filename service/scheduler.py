@@ -102,13 +102,18 @@ class Woken:
     def __call__(self) -> None:
         with self._lock:
             self._running = True
-        while True:
-            self._again.clear()
-            self.work()
+        try:
+            while True:
+                self._again.clear()
+                self.work()
+                with self._lock:  # the check and the flag together: a wake-up in between is never lost
+                    if not self._again.is_set():
+                        self._running = False
+                        return
+        except BaseException:
             with self._lock:
-                if not self._again.is_set():
-                    self._running = False
-                    return
+                self._running = False
+            raise
 
     def wake(self) -> None:
         with self._lock:
