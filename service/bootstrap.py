@@ -103,7 +103,7 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     store = store or EventStore(make_engine(settings.database_url))
     clock = clock or utc_now
     fetcher = http or Fetcher(allow_private=settings.allow_private_urls)
-    pools = Pools(fetch_threads=settings.poll_concurrency)
+    pools = Pools(fetch_threads=settings.poll_concurrency, processes=settings.cpu_processes)
     health = Health(store, clock=clock, lease_seconds=settings.lease_seconds)
     archive = Archive(store, worker_id=health.worker_id, lease_seconds=settings.lease_seconds, clock=clock)
     models = feed_models()

@@ -101,6 +101,7 @@ def test_a_data_directory_under_a_read_only_parent(tmp_path):
     ("ALLIANCES_WAKE_FALLBACK_SECONDS", "-3", "ALLIANCES_WAKE_FALLBACK_SECONDS must be a whole number"),
     ("ALLIANCES_READY_MAX_LAG", "many", "ALLIANCES_READY_MAX_LAG must be a whole number"),
     ("ALLIANCES_METRICS_PORT", "65536", "ALLIANCES_METRICS_PORT must be a whole number from 0 to 65535"),
+    ("ALLIANCES_CPU_PROCESSES", "-1", "ALLIANCES_CPU_PROCESSES must be a whole number from 0 to 64"),
 ])
 def test_bad_numbers_in_the_environment_name_their_variable(env, name, value, message):
     one_line(run({**env, name: value}, "state"), message)
