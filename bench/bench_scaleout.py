@@ -131,6 +131,7 @@ def main() -> None:
     ap.add_argument("--workers", default="1,3")
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--skip-lag", action="store_true", help="only the poll cycles")
+    ap.add_argument("--ingest-workers", default="3", help="worker counts for the poll+ingest cycle (lag sampled)")
     ap.add_argument("--parse-processes", default="default",
                     help="comma-separated: 'default' (2 on > 1 CPU, as a worker) and/or a number (0: in-thread)")
     args = ap.parse_args()
@@ -155,15 +156,20 @@ def main() -> None:
                       f"  (polled {r['polled']}, {r['new']} articles, {r['errors']} errors)", flush=True)
         if args.skip_lag:
             continue
-        with database(backend) as url:
-            r = run_cycle(url, port, args.feeds, 3, ingest=True, sample_lag=True)
-        lags = r["lags"] or [0]
-        print(f"{backend:8} 3 workers poll+ingest: {r['wall']:6.2f} s, {r['new']} articles, {r['handed']} ingested,"
-              f" head {r['head']}, chain {'ok' if r['chain_ok'] else 'BROKEN'}; projection lag behind head"
-              f" (every 0.1 s): median {statistics.median(lags):.0f}, p95 {_p95(lags):.0f}, max {max(lags)} events",
-              flush=True)
+        for n in [int(w) for w in args.ingest_workers.split(",")]:
+            with database(backend) as url:
+                r = run_cycle(url, port, args.feeds, n, ingest=True, sample_lag=True)
+            _lag_line(backend, n, r)
     server.terminate()
     server.join()
+
+
+def _lag_line(backend: str, n: int, r: dict[str, Any]) -> None:
+    lags = r["lags"] or [0]
+    print(f"{backend:8} {n} worker(s) poll+ingest: {r['wall']:6.2f} s, {r['new']} articles, {r['handed']} ingested,"
+          f" head {r['head']}, chain {'ok' if r['chain_ok'] else 'BROKEN'}; projection lag behind head"
+          f" (every 0.1 s): median {statistics.median(lags):.0f}, p95 {_p95(lags):.0f}, max {max(lags)} events",
+          flush=True)
 
 
 def _p95(values: list[int]) -> float:
