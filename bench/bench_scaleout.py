@@ -2,9 +2,10 @@
 and the CPU each feed costs), and the projections' lag behind the log head while 3 workers poll and ingest.
 PostgreSQL and SQLite side by side.
 
-Workers are processes started together behind a barrier (start-up is not timed), each one wired tracker as
-`alliances worker` builds it. CPU is the workers' own and their parse/extract processes' (from /proc), not the
-database server's. The feed server runs in a child process, as a remote server would.
+Workers are processes started together behind a barrier (start-up, including their parse/extract processes, is
+not timed: a worker lives long), each one wired tracker as `alliances worker` builds it. CPU is the workers' own
+and their parse/extract processes' (from /proc), not the database server's. The feed server runs in a child
+process, as a remote server would.
 Usage: python bench/bench_scaleout.py [--feeds 3000] [--items 5] [--workers 1,3] [--backends sqlite,postgres]
 """
 from __future__ import annotations
@@ -57,6 +58,9 @@ def worker(settings: Settings, ingest: bool, processes: int | None, ready: Any, 
     tracker = build(settings)
     if processes is not None:
         tracker.pools.processes = processes
+    pool = tracker.pools.cpu(1, 0)  # warm, as in a worker that has run for a while: its processes are up
+    if pool is not None:
+        list(pool.map(time.sleep, [0.5] * tracker.pools.processes))
     ready.put(os.getpid())
     go.wait()
     t, cpu = time.perf_counter(), _tree_cpu(tracker)  # imports and wiring are not the cycle's cost
