@@ -1,7 +1,7 @@
 """How polling each feed goes (health rows, the poll log) and who polls it now (leases).
 
-Several workers may share one PostgreSQL: a feed is leased while it is polled (FOR UPDATE SKIP LOCKED),
-so workers split the due feeds instead of polling them twice.
+Several workers may share one PostgreSQL: a feed is leased while it is polled (FOR UPDATE SKIP LOCKED; the
+write lock on SQLite), a few at a time, so workers split the due feeds instead of polling them twice.
 """
 from __future__ import annotations
 
