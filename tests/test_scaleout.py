@@ -140,6 +140,13 @@ def scalar(t: Tracker, sql: str) -> Any:
         return conn.execute(text(sql)).scalar_one()
 
 
+def held_by(t: Tracker) -> list[str]:
+    """The owners of the feed leases in force now."""
+    with t.store.engine.connect() as conn:
+        return list(conn.execute(text("SELECT DISTINCT lease_owner FROM feed_health WHERE lease_owner IS NOT NULL"))
+                    .scalars())
+
+
 def settled(t: Tracker, since: str) -> bool:
     """Every feed polled since `since`, the outbox empty, and every projection at the log's head."""
     polled = scalar(t, f"SELECT count(*) FROM feed_health WHERE last_polled_at >= '{since}'")  # noqa: S608
@@ -178,12 +185,18 @@ def test_three_workers_divide_the_work_and_a_killed_one_loses_nothing(
 
         # cycle 2: three new items on every feed; one worker dies with SIGKILL while it holds claims
         feeds_server.items = 6
-        victim = workers.procs[0]
         with t.store.write() as conn:
             conn.execute(text("UPDATE feed_health SET next_poll_at = NULL"))
         start2 = scalar(t, "SELECT to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')")
-        wait_for(lambda: scalar(t, "SELECT count(*) FROM feed_health WHERE lease_owner LIKE"
-                                   f" '%:{victim.pid}:%'") > 0, 20, "the victim's claims", workers)  # noqa: S608
+        holders: list[str] = []
+
+        def someone_holds_feeds() -> bool:
+            holders[:] = held_by(t)
+            return bool(holders)
+
+        wait_for(someone_holds_feeds, 20, "a worker's claims", workers)
+        pid = int(holders[0].split(":")[-2])  # owner ids are host:pid:nonce
+        victim = next(p for p in workers.procs if p.pid == pid)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
         wait_for(lambda: settled(t, start2), 45, "cycle 2 after the kill", workers)
