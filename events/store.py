@@ -7,9 +7,11 @@ lock) so positions are gap-free and become visible in order: a reader tailing
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -28,6 +30,8 @@ from .values import FuzzyDate, Precision
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 _ADVISORY_LOCK = 0x616C6C69  # "alli": one lock id for all appenders
+_NAMED_LOCKS = 0x6C6F636B  # "lock": the class of `exclusive(name)` locks
+EVENTS_CHANNEL = "alliances_events"  # NOTIFY channel: an append committed (payload: the new tail position)
 _COLUMNS = (
     "position, stream_id, stream_version, type, schema_version, payload, valid, valid_from, valid_to,"
     " valid_precision, recorded_at, provenance, idempotency_key, prev_hash, hash"
@@ -55,6 +59,11 @@ RAW_COLUMNS = (
     "stream_version",
 )
 _RAW = ", ".join(RAW_COLUMNS)
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 32-bit key for a lock name (PostgreSQL's two-key advisory locks)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") - 2**31
 
 
 def utc_stamp(t: datetime) -> str:
@@ -177,6 +186,8 @@ class EventStore:
             cur = conn.connection.cursor()
             try:
                 cur.executemany(self._insert_sql, rows)
+                if self.is_postgres:  # delivered at commit, to every LISTENer (runners, dispatchers of other processes)
+                    cur.execute("SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, str(position)))
             finally:
                 cur.close()
             self._known = (prev_hash, versions)  # valid while the chain's tail is the one we wrote
@@ -316,6 +327,33 @@ class EventStore:
     def write(self) -> _Tx:
         """A write transaction for read-model maintenance (same locking discipline)."""
         return self._write()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a named lock across processes for a step that reads, decides and appends (e.g. ingest's decisions).
+
+        PostgreSQL: a session advisory lock on a connection of its own (a dead holder's session ends, and
+        its lock with it). SQLite: an advisory file lock beside the database file (none for a memory database).
+        """
+        if self.is_postgres:
+            with self.engine.connect() as conn:
+                auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+                auto.exec_driver_sql("SELECT pg_advisory_lock(%s, %s)", (_NAMED_LOCKS, _lock_key(name)))
+                try:
+                    yield
+                finally:
+                    auto.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)", (_NAMED_LOCKS, _lock_key(name)))
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            yield
+            return
+        with open(f"{path}.{name}.lock", "a+b") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     def _write(self) -> _Tx:
         """A write transaction that holds the appenders' lock on SQLite from its first statement."""
@@ -638,4 +676,4 @@ class _Tx:
             self.conn.close()
 
 
-__all__ = ["EventStore", "RAW_COLUMNS", "STORED_COLUMNS", "Verification", "utc_stamp", "default_key"]
+__all__ = ["EVENTS_CHANNEL", "EventStore", "RAW_COLUMNS", "STORED_COLUMNS", "Verification", "utc_stamp", "default_key"]

@@ -4,9 +4,12 @@ the outbox that hands each stored article to ingest exactly once."""
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, insert, or_, select, update
@@ -14,13 +17,16 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from events.store import EventStore, utc_stamp
 
+from . import leases
 from .backfill import ArchiveItem, archive_rows, split_new
+from .clock import Clock, utc_now
 from .ingest import Article
 from .parse import ParsedEntry
 from .sources import FeedState
 from .tables import ArchiveSourceRow, ArticleRow, OutboxRow
 
 __all__ = [
+    "ARTICLES_CHANNEL",
     "Archive",
     "Decision",
     "Known",
@@ -38,6 +44,7 @@ _CHUNK = 500
 ARTICLES = ArticleRow.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
 SOURCES = ArchiveSourceRow.__table__  # type: ignore[attr-defined]
+ARTICLES_CHANNEL = "alliances_articles"  # NOTIFY channel: articles committed to the outbox (payload: how many)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,17 +178,30 @@ def article_rows(
 
 
 def insert_articles(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert article rows and their outbox rows in the caller's transaction (so neither exists without the other)."""
+    """Insert article rows and their outbox rows in the caller's transaction (so neither exists without the other).
+
+    On PostgreSQL the same transaction notifies ARTICLES_CHANNEL, so a waiting ingest job wakes when it commits."""
     if rows:
         conn.execute(insert(ARTICLES), list(rows))
         conn.execute(insert(OUTBOX), [{"article_id": r["id"], "created_at": r["fetched_at"]} for r in rows])
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_notify(ARTICLES_CHANNEL, str(len(rows)))))
 
 
 class Archive:
-    """Reads of the archive and its outbox (writes of new articles happen in the poller's transaction)."""
+    """Reads of the archive and its outbox (writes of new articles happen in the poller's transaction).
 
-    def __init__(self, store: EventStore) -> None:
+    Several workers may drain one outbox: each claims a batch (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
+    the write lock on SQLite) for `lease_seconds`, so no batch goes to extraction twice while its holder
+    lives; a dead holder's claims lapse (at once when it ran on this host) and another worker takes them.
+    """
+
+    def __init__(self, store: EventStore, *, worker_id: str | None = None, lease_seconds: float = 600.0,
+                 clock: Clock = utc_now) -> None:
         self.store = store
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
 
     def articles(
         self, feeds: Mapping[str, FeedState], *, feed_ids: Sequence[str] | None = None, limit: int | None = None,
@@ -252,6 +272,38 @@ class Archive:
                 conn.execute(insert(SOURCES), [{"feed_id": f, "publisher": p} for f, p in sources.items()])
             insert_articles(conn, archive_rows(new, at))
         return new, known
+    def claim(self, feeds: Mapping[str, FeedState], limit: int = 500) -> list[Article]:
+        """Claim the oldest pending articles nobody holds, in outbox order, for this worker."""
+        now = self.clock()
+        free = or_(OUTBOX.c.claim_until.is_(None), OUTBOX.c.claim_until < utc_stamp(now))
+        q = select(OUTBOX.c.seq).where(OUTBOX.c.processed_at.is_(None), free).order_by(OUTBOX.c.seq).limit(limit)
+        if self.store.is_postgres:
+            q = q.with_for_update(skip_locked=True)
+        with self.store.write() as conn:
+            _release_dead(conn)
+            seqs = list(conn.execute(q).scalars())
+            if not seqs:
+                return []
+            conn.execute(update(OUTBOX).where(OUTBOX.c.seq.in_(seqs))
+                         .values(claim_owner=self.worker_id, claim_until=utc_stamp(now + self.lease)))
+            rows = conn.execute(select(ARTICLES).join(OUTBOX, OUTBOX.c.article_id == ARTICLES.c.id)
+                                .where(OUTBOX.c.seq.in_(seqs)).order_by(OUTBOX.c.seq)).mappings().all()
+        feeds = self.with_sources(feeds)  # imported archives cite their publisher
+        return [to_article(r, feeds) for r in rows]
+
+    def release(self) -> int:
+        """Give back this worker's claims on articles it has not ingested (a failed batch); returns how many."""
+        with self.store.write() as conn:
+            done = conn.execute(update(OUTBOX).where(OUTBOX.c.claim_owner == self.worker_id,
+                                                     OUTBOX.c.processed_at.is_(None))
+                                .values(claim_owner=None, claim_until=None))
+        return int(done.rowcount or 0)
+
+    def backlog(self) -> int:
+        """Articles waiting for extraction (claimed or not)."""
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(OUTBOX)
+                                    .where(OUTBOX.c.processed_at.is_(None))).scalar_one())
 
     def mark_processed(self, article_ids: Iterable[str], at: datetime) -> None:
         """Take articles off the outbox; marking twice is harmless."""
@@ -277,6 +329,16 @@ def _known(conn: Connection, urls: Sequence[str], hashes: Sequence[str]) -> tupl
             found_urls.add(url)
             found_hashes.add(digest)
     return found_urls, found_hashes
+def _release_dead(conn: Connection) -> None:
+    """Free the outbox claims of workers of this host that no longer exist (killed mid-batch)."""
+    owners = conn.execute(select(OUTBOX.c.claim_owner).distinct()
+                          .where(OUTBOX.c.processed_at.is_(None), OUTBOX.c.claim_owner.is_not(None))).scalars()
+    host = socket.gethostname()
+    for owner in list(owners):
+        h = leases.holder(owner)
+        if h and h[0] == host and not leases.pid_alive(h[1]):
+            conn.execute(update(OUTBOX).where(OUTBOX.c.claim_owner == owner, OUTBOX.c.processed_at.is_(None))
+                         .values(claim_owner=None, claim_until=None))
 
 
 def to_article(row: Mapping[str, Any] | RowMapping, feeds: Mapping[str, FeedState]) -> Article:

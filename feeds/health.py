@@ -1,7 +1,7 @@
 """How polling each feed goes (health rows, the poll log) and who polls it now (leases).
 
-Several workers may share one PostgreSQL: a feed is leased while it is polled (FOR UPDATE SKIP LOCKED),
-so workers split the due feeds instead of polling them twice.
+Several workers may share one PostgreSQL: a feed is leased while it is polled (FOR UPDATE SKIP LOCKED; the
+write lock on SQLite), a few at a time, so workers split the due feeds instead of polling them twice.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -29,6 +29,7 @@ __all__ = ["Health", "Lease", "Outcome"]
 HEALTH = FeedHealthRow.__table__  # type: ignore[attr-defined]
 POLL_LOG = PollLogRow.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
+_IN_SQL = 20_000  # up to this many feeds, the claim filters (and limits) in SQL; beyond, it takes every due feed
 
 _HEALTH_UPDATE = update(HEALTH).where(HEALTH.c.feed_id == bindparam("b_fid")).values(
     etag=bindparam("b_etag"), last_modified=bindparam("b_lm"), next_poll_at=bindparam("b_next"),
@@ -93,24 +94,40 @@ class Health:
                                               or_(HEALTH.c.next_poll_at.is_(None), HEALTH.c.next_poll_at > soon))
                          .values(next_poll_at=soon))
 
-    def claim(self, feed_ids: Collection[str], now: datetime, *, due_only: bool) -> dict[str, Lease]:
-        """Lease the feeds to poll now so that another worker skips them."""
+    def claim(self, feed_ids: Collection[str], now: datetime, *, due_only: bool,
+              limit: int | None = None) -> dict[str, Lease]:
+        """Lease (up to `limit` of) the feeds to poll now so that another worker skips them."""
         wall = self.clock()
         q = select(HEALTH.c.feed_id, HEALTH.c.etag, HEALTH.c.last_modified, HEALTH.c.failures_in_row,
                    HEALTH.c.last_success_at).where(
             or_(HEALTH.c.lease_until.is_(None), HEALTH.c.lease_until < utc_stamp(wall)))
         if due_only:
             q = q.where(or_(HEALTH.c.next_poll_at.is_(None), HEALTH.c.next_poll_at <= utc_stamp(now)))
+        if len(feed_ids) <= _IN_SQL:
+            q = q.where(HEALTH.c.feed_id.in_(list(feed_ids)))
+            if limit is not None:
+                q = q.order_by(HEALTH.c.next_poll_at, HEALTH.c.feed_id).limit(limit)
         if self.store.is_postgres:
             q = q.with_for_update(skip_locked=True)
         with self.store.write() as conn:
             freed = leases.release_dead(conn, HEALTH)  # a poller killed on this host holds nothing any more
-            rows = [r for r in conn.execute(q) if r.feed_id in feed_ids]
-            self.lease_news = (leases.held(conn, HEALTH, utc_stamp(wall), feed_ids, mine=self.worker_id), freed)
+            rows = [r for r in conn.execute(q) if r.feed_id in feed_ids][:limit]
+            held = leases.held(conn, HEALTH, utc_stamp(wall), feed_ids, mine=self.worker_id)
+            self.lease_news = (held, self.lease_news[1] + freed)
             for chunk in _chunks([r.feed_id for r in rows]):
                 conn.execute(update(HEALTH).where(HEALTH.c.feed_id.in_(chunk))
                              .values(lease_owner=self.worker_id, lease_until=utc_stamp(wall + self.lease)))
         return {r.feed_id: Lease(r.etag, r.last_modified, r.failures_in_row, r.last_success_at) for r in rows}
+
+    def due(self, now: datetime) -> tuple[int, int]:
+        """(feeds due and not leased, feeds whose last poll failed): what /metrics reports."""
+        stamp = utc_stamp(now)
+        due = select(func.count()).select_from(HEALTH).where(
+            or_(HEALTH.c.next_poll_at.is_(None), HEALTH.c.next_poll_at <= stamp),
+            or_(HEALTH.c.lease_until.is_(None), HEALTH.c.lease_until < stamp))
+        failing = select(func.count()).select_from(HEALTH).where(HEALTH.c.failures_in_row > 0)
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(due).scalar_one()), int(conn.execute(failing).scalar_one())
 
     def release(self, feed_ids: Collection[str]) -> None:
         """Drop this worker's leases that are still held (recording a poll clears its lease)."""

@@ -1,8 +1,9 @@
 """Feed leases after a crash: which feeds are held, by whom and until when; and freeing dead holders' leases.
 
 A poller leases the feeds it polls (`feed_health.lease_owner`, `lease_until`); its owner id is
-"host:pid:nonce". A poller killed with SIGKILL leaves its leases until they lapse (10 minutes). On the
-same host we can tell that the holder is gone, and free its leases at once; elsewhere we wait, and say so.
+"host:pid:nonce". A poller killed with SIGKILL leaves its leases until they lapse (10 minutes unless set
+otherwise). On the same host we can tell that the holder is gone, and free its leases at once; elsewhere we
+wait, and say so. The archive's outbox claims use the same owner ids and the same rule.
 """
 from __future__ import annotations
 

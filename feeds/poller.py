@@ -3,10 +3,11 @@
 Ingest of the stored articles is a separate step (the outbox); polling never calls into extraction."""
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,8 @@ from .subscriptions import Subscriptions
 __all__ = ["PollSummary", "Poller"]
 
 log = logging.getLogger(__name__)
+
+CLAIM_SIZE = 50  # feeds a poller leases at a time
 
 
 @dataclass(frozen=True)
@@ -89,27 +92,37 @@ class Poller:
     """Polls feeds; one instance per process, safe to share between the scheduler and the web."""
 
     def __init__(self, subscriptions: Subscriptions, health: Health, fetcher: Fetcher, pools: Pools, *,
-                 clock: Clock = utc_now, jitter: Callable[[], float] = random.random) -> None:
+                 clock: Clock = utc_now, jitter: Callable[[], float] = random.random,
+                 claim_size: int = CLAIM_SIZE, observe: Callable[[Outcome], None] | None = None) -> None:
         self.subscriptions = subscriptions
         self.health = health
         self.fetcher = fetcher
         self.pools = pools
         self.clock = clock
         self.jitter = jitter
+        self.claim_size = claim_size
+        self.observe = observe  # sees every recorded outcome (the service's poll-latency histogram)
 
     def poll(self, *, all: bool = False, now: datetime | None = None,  # noqa: A002 - the CLI's word
              only: Collection[str] | None = None, progress: Callable[[int, int], None] | None = None) -> PollSummary:
         """Poll the due feeds (or all active ones; or just `only`) and archive what is new; `progress` hears
-        (feeds done, feeds claimed) after each batch."""
+        (feeds done, feeds claimed) after each batch.
+
+        Due feeds are claimed `claim_size` at a time while the fetches run, so several workers on one
+        database share a cycle's feeds between them instead of the first one taking all."""
         started = time.monotonic()
         states = {fid: s for fid, s in self.subscriptions.states().items()
                   if s.active and (only is None or fid in only)}
         self.health.ensure(states)
-        claimed = self.health.claim(states, now or self.clock(), due_only=not all)
+        self.health.lease_news = ([], [])
+        claimed: dict[str, Lease] = {}
         tally = _Tally()
         try:
-            jobs = [(fid, states[fid].url, lease.etag, lease.last_modified) for fid, lease in claimed.items()]
-            for batch in self.pools.fetch(self.fetcher, jobs):
+            jobs = self._claims(states, claimed, now, all)
+            first = next(jobs, None)  # nothing due: no threads, no processes
+            hint = len(claimed) if len(claimed) < self.claim_size else len(states)
+            for batch in self.pools.fetch(self.fetcher, itertools.chain([first] if first else [], jobs),
+                                          size_hint=hint):
                 items = [(states[f.feed_id], claimed[f.feed_id], parse_fetched(f)) for f in batch]
                 for (state, _, _), outcome in zip(items, self._record(items, now), strict=True):
                     tally.add(state, outcome)
@@ -118,6 +131,18 @@ class Poller:
         finally:
             self.health.release(claimed)  # a crash mid-run must not leave leases for the next tick to wait out
         return tally.summary(time.monotonic() - started, self.health.lease_news)
+
+    def _claims(self, states: Mapping[str, FeedState], claimed: dict[str, Lease], now: datetime | None,
+                all: bool) -> Iterator[tuple[str, str, str | None, str | None]]:  # noqa: A002
+        """Fetch jobs, claiming the next few feeds whenever the ones claimed so far are handed out."""
+        limit = None if all else self.claim_size  # --all takes everything at once: nothing else stops its loop
+        while True:
+            got = self.health.claim(states, now or self.clock(), due_only=not all, limit=limit)
+            got = {fid: lease for fid, lease in got.items() if fid not in claimed}
+            claimed.update(got)
+            yield from ((fid, states[fid].url, lease.etag, lease.last_modified) for fid, lease in got.items())
+            if limit is None or len(got) < limit:
+                return
 
     def _record(self, items: Sequence[tuple[FeedState, Lease, Fetched]], now: datetime | None) -> list[Outcome]:
         """Store a batch of poll outcomes in one transaction (articles + outbox, health, log), then feed events."""
@@ -136,6 +161,9 @@ class Poller:
                 outcomes.append(Outcome(s.id, lease, f, verdict, len(new)))
             insert_articles(conn, rows)
             self.health.record(conn, outcomes, at)
+        if self.observe is not None:
+            for o in outcomes:
+                self.observe(o)
         for (s, _, f), o in zip(items, outcomes, strict=True):
             self._subscription_change(s, f, o)
         return outcomes

@@ -7,7 +7,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
@@ -59,15 +59,17 @@ class Pools:
                 self._cpu = None
 
     def fetch(
-        self, fetcher: Fetcher, jobs: Sequence[tuple[str, str, str | None, str | None]]
+        self, fetcher: Fetcher, jobs: Iterable[tuple[str, str, str | None, str | None]], *, size_hint: int = 0
     ) -> Iterator[list[Fetched]]:
         """Fetch (feed id, url, etag, last-modified) jobs in threads, yielding whatever has finished as one batch;
-        bodies are parsed in the process pool when the poll is big enough. At most 2x threads in flight."""
-        if not jobs:
+        bodies are parsed in the process pool when the poll is big enough (`size_hint`: how many jobs a lazy
+        iterable may bring). At most 2x threads in flight; the jobs are drawn only as threads come free."""
+        size = len(jobs) if isinstance(jobs, Sized) else size_hint
+        if not size:
             return
-        parser = self.cpu(len(jobs), MIN_FEEDS)
+        parser = self.cpu(size, MIN_FEEDS)
         todo = iter(jobs)
-        with ThreadPoolExecutor(max_workers=min(self.fetch_threads, len(jobs)), thread_name_prefix="poll") as pool:
+        with ThreadPoolExecutor(max_workers=min(self.fetch_threads, size), thread_name_prefix="poll") as pool:
             running: set[Future[Fetched]] = set()
             while True:
                 while len(running) < 2 * self.fetch_threads and (job := next(todo, None)) is not None:

@@ -99,6 +99,8 @@ class OutboxRow(SQLModel, table=True):
     article_id: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     created_at: str = Field(sa_column=Column(Text, nullable=False))
     processed_at: str | None = Field(default=None, sa_column=Column(Text, index=True))
+    claim_owner: str | None = Field(default=None, sa_column=Column(Text))  # the worker extracting it now
+    claim_until: str | None = Field(default=None, sa_column=Column(Text))  # its claim lapses after this
 
 
 class ArchiveSourceRow(SQLModel, table=True):
@@ -143,6 +145,8 @@ _POSTGRES_GUARDS = (
     """CREATE TRIGGER feed_articles_no_update BEFORE UPDATE ON feed_articles
        FOR EACH ROW EXECUTE FUNCTION feed_articles_append_only()""",
 )
+
+
 
 
 def migrate(engine: Engine) -> None:

@@ -36,6 +36,7 @@ from notify.vault import Vault
 
 from .config import ConfigError, Settings
 from .migrations import ensure
+from .ops import Operations, database_check, feed_metrics, lag_check, log_metrics
 from .pipeline import ExtractSummary, Ingestor, Ports, Progress, ReviewService, add_alias, poll_once, remove_alias
 
 __all__ = ["Imported", "Tracker", "bootstrap", "build", "open_database"]
@@ -77,6 +78,7 @@ class Tracker:
     pipeline: Ingestor
     review: ReviewService
     notifications: Notifications
+    ops: Operations  # readiness checks and metric sources (/readyz, /metrics); later parts add theirs here
 
     def open(self, *, migrate: bool = False) -> Tracker:
         """Start-up I/O: the data directory (SQLite), a connection check, the schema (an empty database is created
@@ -136,8 +138,9 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     store = store or EventStore(make_engine(settings.database_url))
     clock = clock or utc_now
     fetcher = http or Fetcher(allow_private=settings.allow_private_urls)
-    pools = Pools(fetch_threads=settings.poll_concurrency)
-    health, archive = Health(store, clock=clock), Archive(store)
+    pools = Pools(fetch_threads=settings.poll_concurrency, processes=settings.cpu_processes)
+    health = Health(store, clock=clock, lease_seconds=settings.lease_seconds)
+    archive = Archive(store, worker_id=health.worker_id, lease_seconds=settings.lease_seconds, clock=clock)
     models = feed_models()
     subs = stored_subscriptions()
     notifier = Notifier(store, subs, clock)  # after the projections it reads (the runner keeps this order)
@@ -152,9 +155,22 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
     review = ReviewService(pipeline, queries.company_docs,
                            TableReader(store.engine, models.review_queue, projector, store.tail))
     notifications = _notifications(settings, store, projector, subs, queries, pipeline, clock)
-    return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions,
-                   Poller(subscriptions, health, fetcher, pools, clock=clock), projector, queries, pipeline, review,
-                   notifications)
+    ops = operations(settings, store, projector, health, archive, clock)
+    poller = Poller(subscriptions, health, fetcher, pools, clock=clock, observe=ops.observe_poll)
+    return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions, poller, projector, queries,
+                   pipeline, review, notifications, ops)
+
+
+def operations(settings: Settings, store: EventStore, projector: Runner, health: Health, archive: Archive,
+               clock: Clock) -> Operations:
+    """What /readyz checks and /metrics reports. The migrations add a "migrations" check here (schema current),
+    the dispatcher a source of deliveries pending and dead."""
+    ops = Operations()
+    ops.add_check("database", database_check(store))
+    ops.add_check("projections", lag_check(store, projector, settings.ready_max_lag))
+    ops.add_source(log_metrics(store, projector))
+    ops.add_source(feed_metrics(health, archive, clock))
+    return ops
 
 
 def _notifications(settings: Settings, store: EventStore, projector: Runner, subs: Any, queries: Queries,

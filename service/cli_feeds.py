@@ -14,6 +14,7 @@ import click
 from feeds.errors import FeedError
 from feeds.subscriptions import FeedInfo
 
+from .config import ConfigError
 from .terminal import echo, json_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -227,7 +228,29 @@ def worker(ctx: click.Context, demo: bool, migrate: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    run_forever(_tracker(ctx, migrate=migrate), demo=demo)
+    tracker = _tracker(ctx, migrate=migrate)
+    server = None
+    if tracker.settings.metrics_port:
+        server = _ops_server(tracker)
+        logging.getLogger(__name__).info("health and metrics on http://%s:%d/metrics", tracker.settings.host,
+                                         server.port)
+    try:
+        run_forever(tracker, demo=demo)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _ops_server(tracker: Any) -> Any:
+    """/healthz, /readyz and /metrics on ALLIANCES_HOST:ALLIANCES_METRICS_PORT; a taken port is one clear line."""
+    from .opsserver import OpsServer
+
+    host, port = tracker.settings.host, tracker.settings.metrics_port
+    try:
+        return OpsServer(tracker.ops, host, port).start()
+    except OSError as e:
+        raise ConfigError(f"cannot listen on {host}:{port} for metrics (ALLIANCES_METRICS_PORT):"
+                          f" {e.strerror or e}") from None
 
 
 def register(main: click.Group) -> None:

@@ -42,6 +42,11 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> i
     return v
 
 
+def _optional_int(env: Mapping[str, str], name: str, lo: int, hi: int) -> int | None:
+    """A whole number in range, or None when the variable is unset (the code then picks)."""
+    return _int(env, name, 0, lo, hi) if env.get(name, "").strip() else None
+
+
 def _threshold(env: Mapping[str, str], name: str, default: float) -> float:
     """A confidence threshold: finite and not negative (above 1 sends every deal to review)."""
     raw = env.get(name, "").strip()
@@ -92,6 +97,12 @@ class Settings:
     retry_max_attempts: int = 8  # notifications: a delivery is dead after this many failed attempts
     webhook_timeout: int = 10  # notifications: seconds a receiver has to answer
     secret_grace_hours: int = 24  # notifications: a rotated-out webhook secret keeps signing this long
+    lease_seconds: int = 600  # how long a worker's claim on a feed or an outbox batch holds if it never lets go
+    poll_tick_seconds: int = 30  # how often a worker asks which feeds are due
+    wake_fallback_seconds: int = 60  # PostgreSQL: the slow poll behind LISTEN/NOTIFY (SQLite polls every 15 s)
+    ready_max_lag: int = 1000  # /readyz: projections at most this many events behind the log head
+    metrics_port: int = 0  # `alliances worker`: serve /healthz, /readyz, /metrics on this port (0: off)
+    cpu_processes: int | None = None  # parse/extract processes per tracker (None: 2 on > 1 CPU; 0: in-process)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -116,5 +127,11 @@ class Settings:
             retry_max_attempts=_int(env, "ALLIANCES_RETRY_MAX_ATTEMPTS", 8, 1, 100),
             webhook_timeout=_int(env, "ALLIANCES_WEBHOOK_TIMEOUT", 10, 1, 300),
             secret_grace_hours=_int(env, "ALLIANCES_SECRET_GRACE_HOURS", 24, 0, 720),
+            lease_seconds=_int(env, "ALLIANCES_LEASE_SECONDS", 600, 1, 86_400),
+            poll_tick_seconds=_int(env, "ALLIANCES_POLL_TICK_SECONDS", 30, 1, 3600),
+            wake_fallback_seconds=_int(env, "ALLIANCES_WAKE_FALLBACK_SECONDS", 60, 1, 3600),
+            ready_max_lag=_int(env, "ALLIANCES_READY_MAX_LAG", 1000, 0, 1_000_000_000),
+            metrics_port=_int(env, "ALLIANCES_METRICS_PORT", 0, 0, 65535),
+            cpu_processes=_optional_int(env, "ALLIANCES_CPU_PROCESSES", 0, 64),
         )
         return replace(s, **overrides) if overrides else s  # type: ignore[arg-type]

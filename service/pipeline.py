@@ -128,8 +128,16 @@ class Ingestor:
             self._run(self._outbox(), mark)
         except Exception as e:  # noqa: BLE001 - the batch stays pending (idempotency keys make a repeat harmless)
             log.exception("ingest failed; the articles of the failed batch stay pending")
+            self._give_back()
             return total, f"{type(e).__name__}: {e}"
         return total, None
+
+    def _give_back(self) -> None:
+        """Free this worker's claims on the failed batch, so the next drain (here or elsewhere) retries it."""
+        try:
+            self.ports.archive.release()
+        except Exception:  # noqa: BLE001 - the claims lapse on their own after the lease
+            log.exception("could not give back the outbox claims; they lapse after the lease")
 
     def reextract(self, since: date | None = None, progress: Progress | None = None) -> ExtractSummary:
         """Run the current extractor over the archive; only what is new is appended."""
@@ -138,11 +146,10 @@ class Ingestor:
         return self.ingest(articles, progress)
 
     def _outbox(self) -> Iterator[list[Article]]:
-        """Pending articles in outbox order, a batch at a time (keyset paging, so a batch can be read ahead)."""
-        after = 0
-        while page := self.ports.archive.pending(self.ports.feeds(), self.batch, after=after):
-            after = page[-1][0]
-            yield [a for _, a in page]
+        """Pending articles in outbox order, a claimed batch at a time (claimed, so other workers skip it and a
+        batch can be read ahead)."""
+        while page := self.ports.archive.claim(self.ports.feeds(), self.batch):
+            yield page
 
     def _run(self, batches: Iterator[Sequence[Article]],
              done: Callable[[Sequence[Article], ExtractSummary], None]) -> ExtractSummary:
@@ -161,11 +168,14 @@ class Ingestor:
         return total
 
     def _decide(self, articles: Sequence[Article], deals: list[list[Deal]]) -> ExtractSummary:
-        learned = self.learned()
-        decided = decide_all(articles, deals, learned.registry, self.ports.alliances(), self.clock().date(),
-                             companies=learned.registered, threshold=self.threshold)
-        before = self.ports.store.last_position()
-        stored = self.ports.store.append(decided.events)
+        """Decide and append under a lock all workers share: each decision sees every earlier batch's events,
+        wherever they were appended (extraction, the costly part, runs outside it)."""
+        with self.ports.store.exclusive("ingest-decide"):
+            learned = self.learned()
+            decided = decide_all(articles, deals, learned.registry, self.ports.alliances(), self.clock().date(),
+                                 companies=learned.registered, threshold=self.threshold)
+            before = self.ports.store.last_position()
+            stored = self.ports.store.append(decided.events)
         self.ports.advance()
         return ExtractSummary(len(articles), decided.deals, sum(1 for r in stored if r.position > before),
                               decided.queued)

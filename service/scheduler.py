@@ -9,6 +9,7 @@ outbox: polling never calls into extraction.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -17,8 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from events.notify import Listener
+from events.store import EVENTS_CHANNEL
+from feeds.archive import ARTICLES_CHANNEL
 from feeds.poller import PollSummary
 
 from .bootstrap import Tracker
@@ -28,7 +33,6 @@ __all__ = ["Handle", "run_forever", "start_background"]
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 30.0
 INGEST_SECONDS = 15.0
 NOTIFY_SECONDS = 5.0
 
@@ -39,6 +43,7 @@ class Handle:
 
     scheduler: BackgroundScheduler
     demo_url: str | None = None
+    listener: Listener | None = None  # PostgreSQL: the LISTEN thread waking the ingest and catch-up jobs
     summaries: list[PollSummary] = field(default_factory=list)  # the latest few, newest last
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
@@ -85,9 +90,91 @@ def _notify(tracker: Tracker) -> None:
         log.info("%s", summary.line())
 
 
-def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: float = TICK_SECONDS,
+def _project(tracker: Tracker) -> None:
+    """Bring the projections up to the log (woken by events other processes append)."""
+    try:
+        tracker.projector.catch_up()
+    except Exception:  # noqa: BLE001 - the next wake-up or fallback tries again
+        log.exception("catch-up failed")
+
+
+class Woken:
+    """A job run when woken (LISTEN/NOTIFY) or when its slow fallback interval passes.
+
+    A wake-up that arrives while the job runs makes it run once more at the end, so no notice is lost
+    between its last read and its return."""
+
+    def __init__(self, scheduler: BackgroundScheduler, job_id: str, work: Callable[[], None]) -> None:
+        self.scheduler = scheduler
+        self.job_id = job_id
+        self.work = work
+        self._again = threading.Event()
+        self._running = False
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._running = True
+        try:
+            while True:
+                self._again.clear()
+                self.work()
+                with self._lock:  # the check and the flag together: a wake-up in between is never lost
+                    if not self._again.is_set():
+                        self._running = False
+                        return
+        except BaseException:
+            with self._lock:
+                self._running = False
+            raise
+
+    def wake(self) -> None:
+        with self._lock:
+            self._again.set()
+            if self._running:
+                return
+        with contextlib.suppress(JobLookupError):  # stopping
+            self.scheduler.modify_job(self.job_id, next_run_time=datetime.now(UTC))
+
+
+def woken_jobs(tracker: Tracker) -> list[tuple[str, str, Callable[[], None]]]:
+    """(job id, NOTIFY channel, work) of the jobs that wake on PostgreSQL; the dispatcher adds its own line."""
+    return [
+        ("ingest-tick", ARTICLES_CHANNEL, lambda: _ingest(tracker)),
+        ("project", EVENTS_CHANNEL, lambda: _project(tracker)),
+    ]
+
+
+def _add_woken(tracker: Tracker, handle: Handle, common: dict[str, Any], fallback_seconds: float) -> None:
+    """On PostgreSQL: each woken job on a slow fallback interval, and one listener thread waking them."""
+    callbacks: dict[str, Callable[[], None]] = {}
+    for job_id, channel, work in woken_jobs(tracker):
+        job = Woken(handle.scheduler, job_id, work)
+        handle.scheduler.add_job(job, "interval", seconds=fallback_seconds, id=job_id,
+                                 next_run_time=datetime.now(UTC), **common)
+        callbacks[channel] = _both(callbacks.get(channel), job.wake)
+    listener = Listener(tracker.store.engine, callbacks).start()
+    handle.listener = listener
+    handle._stops.append(listener.stop)
+
+
+def _both(first: Callable[[], None] | None, then: Callable[[], None]) -> Callable[[], None]:
+    if first is None:
+        return then
+
+    def both() -> None:
+        first()
+        then()
+    return both
+
+
+def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: float | None = None,
                      ingest_seconds: float = INGEST_SECONDS, notify_seconds: float = NOTIFY_SECONDS) -> Handle:
-    """Start polling in background threads; with `demo`, serve the demo feed, subscribe and poll it now."""
+    """Start polling in background threads; with `demo`, serve the demo feed, subscribe and poll it now.
+
+    On PostgreSQL the ingest and catch-up jobs wake when articles or events commit (LISTEN/NOTIFY), with a
+    slow poll (ALLIANCES_WAKE_FALLBACK_SECONDS) behind; on SQLite they poll every `ingest_seconds`."""
+    tick_seconds = tick_seconds or tracker.settings.poll_tick_seconds
     scheduler = BackgroundScheduler(timezone=UTC,
                                     job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None})
     handle = Handle(scheduler)
@@ -106,8 +193,11 @@ def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: floa
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "replace_existing": True}
     scheduler.add_job(_tick, "interval", seconds=tick_seconds, args=(tracker, handle), id="poll-tick",
                       next_run_time=datetime.now(UTC), **common)
-    scheduler.add_job(_ingest, "interval", seconds=ingest_seconds, args=(tracker,), id="ingest-tick",
-                      next_run_time=datetime.now(UTC), **common)
+    if tracker.store.is_postgres:
+        _add_woken(tracker, handle, common, tracker.settings.wake_fallback_seconds)
+    else:
+        scheduler.add_job(_ingest, "interval", seconds=ingest_seconds, args=(tracker,), id="ingest-tick",
+                          next_run_time=datetime.now(UTC), **common)
     scheduler.add_job(_notify, "interval", seconds=notify_seconds, args=(tracker,), id="notify-tick",
                       next_run_time=datetime.now(UTC), **common)
     scheduler.add_job(checkpoint_job, "interval", seconds=CHECKPOINT_SECONDS, args=(tracker,), id="checkpoint",
@@ -116,7 +206,7 @@ def start_background(tracker: Tracker, *, demo: bool = False, tick_seconds: floa
     return handle
 
 
-def run_forever(tracker: Tracker, demo: bool = False, *, tick_seconds: float = TICK_SECONDS) -> None:
+def run_forever(tracker: Tracker, demo: bool = False, *, tick_seconds: float | None = None) -> None:
     """Run the scheduler until SIGINT or SIGTERM, then stop cleanly (the worker process)."""
     stopping = threading.Event()
     previous = {}

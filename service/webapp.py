@@ -52,7 +52,7 @@ def web_app(tracker: Tracker, *, testing: bool = False) -> Flask:
     """The UI over this tracker's real services."""
     return create_app(tracker.settings, queries=TrackerQueries(tracker), feeds=TrackerFeeds(tracker),
                       review=TrackerReview(tracker), aliases=TrackerAliases(tracker),
-                      subscriptions=TrackerSubscriptions(tracker), testing=testing)
+                      subscriptions=TrackerSubscriptions(tracker), ops=tracker.ops, testing=testing)
 
 
 # --- read side ----------------------------------------------------------------------------------

@@ -96,6 +96,12 @@ def test_a_data_directory_under_a_read_only_parent(tmp_path):
     ("ALLIANCES_POLL_CONCURRENCY", "0", "ALLIANCES_POLL_CONCURRENCY must be a whole number"),
     ("ALLIANCES_CHANNEL_TIMEOUT", "soon", "ALLIANCES_CHANNEL_TIMEOUT must be a whole number"),
     ("ALLIANCES_CONNECTION_LIMIT", "0", "ALLIANCES_CONNECTION_LIMIT must be a whole number"),
+    ("ALLIANCES_LEASE_SECONDS", "0", "ALLIANCES_LEASE_SECONDS must be a whole number from 1 to 86400"),
+    ("ALLIANCES_POLL_TICK_SECONDS", "1.5", "ALLIANCES_POLL_TICK_SECONDS must be a whole number"),
+    ("ALLIANCES_WAKE_FALLBACK_SECONDS", "-3", "ALLIANCES_WAKE_FALLBACK_SECONDS must be a whole number"),
+    ("ALLIANCES_READY_MAX_LAG", "many", "ALLIANCES_READY_MAX_LAG must be a whole number"),
+    ("ALLIANCES_METRICS_PORT", "65536", "ALLIANCES_METRICS_PORT must be a whole number from 0 to 65535"),
+    ("ALLIANCES_CPU_PROCESSES", "-1", "ALLIANCES_CPU_PROCESSES must be a whole number from 0 to 64"),
 ])
 def test_bad_numbers_in_the_environment_name_their_variable(env, name, value, message):
     one_line(run({**env, name: value}, "state"), message)
@@ -110,6 +116,17 @@ def test_serve_on_a_taken_port_is_one_line(env):
     err = out.stderr.decode()
     assert out.returncode == 2 and "Traceback" not in err
     assert f"alliances: error: cannot listen on 127.0.0.1:{port}: Address already in use" in err
+
+
+def test_worker_metrics_on_a_taken_port_is_one_line(env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = run({**env, "ALLIANCES_METRICS_PORT": str(port)}, "worker")
+    err = out.stderr.decode()
+    assert out.returncode == 2 and "Traceback" not in err
+    assert f"cannot listen on 127.0.0.1:{port} for metrics (ALLIANCES_METRICS_PORT): Address already in use" in err
 
 
 def test_a_reader_that_goes_away_ends_the_output_quietly(env):

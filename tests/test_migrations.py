@@ -62,7 +62,9 @@ def schema_of(url: str) -> set[tuple[Any, ...]]:
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
-                return {tuple(r) for r in conn.exec_driver_sql("SELECT type, name, tbl_name, sql FROM sqlite_master")}
+                rows = conn.exec_driver_sql("SELECT type, name, tbl_name, sql FROM sqlite_master")
+                # whitespace aside: a column added by ALTER TABLE is written on the line before the constraints
+                return {(t, n, tb, " ".join(sql.split()) if sql else sql) for t, n, tb, sql in rows}
             queries = (
                 "SELECT table_name, column_name, data_type, is_nullable, column_default"
                 " FROM information_schema.columns WHERE table_schema = 'public'",

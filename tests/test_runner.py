@@ -164,6 +164,33 @@ def test_two_runners_on_one_database_share_the_checkpoints(seen_table):
     assert first.seen == [1, 2, 3, 4, 5] and second.seen == [6, 7] and rows(store, "r") == list(range(1, 8))
 
 
+def test_runners_catching_up_at_once_hand_each_event_to_a_subscriber_once(seen_table):
+    """Three runners (three workers woken by the same append) race for one subscriber while events arrive:
+    its lock admits one step at a time, so every event is handled once, in order."""
+    import threading
+
+    store = seen_table
+    recorders = [Recorder("r") for _ in range(3)]
+    runners = [Runner(store, [r], batch=3) for r in recorders]
+    done = threading.Event()
+
+    def follow(runner: Runner) -> None:
+        while not done.is_set():
+            runner.catch_up()
+        runner.catch_up()
+
+    threads = [threading.Thread(target=follow, args=(r,)) for r in runners]
+    for th in threads:
+        th.start()
+    for k in range(10):
+        append(store, 4, start=4 * k)
+    done.set()
+    for th in threads:
+        th.join(60)
+    assert sorted(p for r in recorders for p in r.seen) == list(range(1, 41))
+    assert rows(store, "r") == list(range(1, 41))
+
+
 def test_batches_decode_typed_events(seen_table):
     store = seen_table
     store.append([reported("a--b", ("a", "b")), staged("a--b", "production", "2025")])

@@ -12,7 +12,16 @@ from typing import Any
 from flask import Flask
 
 from . import auth, deps, errors, formatting, security, timetravel
-from .ports import AliasCommands, FeedCommands, Ports, Queries, ReviewCommands, SubscriptionCommands, WebSettings
+from .ports import (
+    AliasCommands,
+    FeedCommands,
+    Operations,
+    Ports,
+    Queries,
+    ReviewCommands,
+    SubscriptionCommands,
+    WebSettings,
+)
 from .views import (
     admin_feeds,
     admin_registry,
@@ -22,6 +31,7 @@ from .views import (
     entities,
     eventlog,
     network,
+    operations,
     status,
     timeline,
 )
@@ -29,7 +39,7 @@ from .views import (
 
 def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, review: ReviewCommands,
                aliases: AliasCommands, subscriptions: SubscriptionCommands | None = None,
-               testing: bool = False) -> Flask:
+               ops: Operations | None = None, testing: bool = False) -> Flask:
     """Build the Flask app over one implementation of each port (service/ composes them)."""
     app = Flask(__name__, static_folder=str(Path(__file__).with_name("static")),
                 template_folder=str(Path(__file__).with_name("templates")))
@@ -46,7 +56,8 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     security.behind_proxies(app, settings.trusted_proxies)
     deps.install(app, Ports(queries=queries, feeds=feeds, review=review, aliases=aliases,
-                            subscriptions=subscriptions))
+                            subscriptions=subscriptions, ops=ops))
+    operations.init(app, ops)
     auth.init(app, settings.admin_password)
     security.init(app)
     timetravel.init(app)

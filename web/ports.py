@@ -440,6 +440,33 @@ class SubscriptionCommands(Protocol):
         ...
 
 
+# --- operations -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """Whether this process should get traffic, and each check's verdict ("ok" or the reason it fails)."""
+
+    ready: bool
+    checks: Mapping[str, str]
+
+
+class Operations(Protocol):
+    """What the operators' endpoints read: readiness, metrics, and where request timings go."""
+
+    def readiness(self) -> Readiness:
+        """Database reachable, projections near the log head, and whatever else the service checks."""
+        ...
+
+    def metrics(self) -> tuple[bytes, str]:
+        """The metrics in Prometheus text format, and its content type."""
+        ...
+
+    def observe_request(self, endpoint: str, seconds: float) -> None:
+        """Record how long one request to `endpoint` (a route name) took."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Ports:
     """Everything the web reaches, as one value stored on the app."""
@@ -449,3 +476,4 @@ class Ports:
     review: ReviewCommands
     aliases: AliasCommands
     subscriptions: SubscriptionCommands | None = None  # None: notifications not offered (older callers)
+    ops: Operations | None = None  # None: /readyz and /metrics are not served (tests of pages alone)

@@ -19,7 +19,17 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.skips import unavailable
-from web.ports import FeedArticle, FeedCommands, FeedHealth, FeedPoll, FeedRow, Json, PollReport, ReviewCommands
+from web.ports import (
+    FeedArticle,
+    FeedCommands,
+    FeedHealth,
+    FeedPoll,
+    FeedRow,
+    Json,
+    PollReport,
+    Readiness,
+    ReviewCommands,
+)
 
 if TYPE_CHECKING:
     from service.bootstrap import Tracker
@@ -260,6 +270,23 @@ class FakeReview:
         item = self._take(candidate_id)
         self.rejected.append((candidate_id, reason))
         self._decide(item, status="rejected", decided_by=by, reason=reason or None)
+
+
+@dataclass
+class FakeOperations:
+    """web.ports.Operations with readiness set by the test, a fixed metrics page, and the timings it was given."""
+
+    ready: Readiness = field(default_factory=lambda: Readiness(True, {"database": "ok"}))
+    timed: list[str] = field(default_factory=list)
+
+    def readiness(self) -> Readiness:
+        return self.ready
+
+    def metrics(self) -> tuple[bytes, str]:
+        return b"alliances_log_head 7.0\n", "text/plain; version=0.0.4; charset=utf-8"
+
+    def observe_request(self, endpoint: str, seconds: float) -> None:
+        self.timed.append(endpoint)
 
 
 def candidate(cid: str = "c1", evidence: str = "Nissan and Momenta signed a deal.") -> Json:
