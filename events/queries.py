@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 
 from .diff import diff as diff_docs
-from .landscape import Landscape
-from .rows import Doc, timeline
+from .projections.alliance import AllianceState
+from .rows import Doc, state_from_docs, timeline
 from .runner import Runner
 from .schema import OPEN
 from .store import EventStore
@@ -51,7 +51,6 @@ class Queries:
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self._model: Landscape | None = None
 
     # --- versions and positions ------------------------------------------------------------
 
@@ -239,16 +238,37 @@ class Queries:
             out[ch.change].append(item)
         return out
 
-    def current(self) -> Landscape:
-        """The whole log folded in memory, kept up to date, for the decision side only (extraction
-        compares claims with the alliances' timelines). Not an answer path: pages, the API and the CLI
-        read the tables, so a web process never builds it."""
-        with self._lock:
-            if self._model is None:
-                self._model = Landscape.from_rows(self.store.read_raw())
-            if self.store.tail() > self._model.position:
-                self._model.apply_all(self.store.read(after=self._model.position))
-            return self._model
+    def deciding(self, party_sets: Iterable[Collection[str]]) -> dict[str, AllianceState]:
+        """The alliances a decision about these party sets could match, as the whole log stands: for each
+        set, the alliance with its canonical id and every alliance with exactly those parties.
+
+        Read from the tables (present rows and timeline lines) for just those alliances, so deciding never
+        folds the log and never holds every alliance. Ordered by first appearance in the log."""
+        keys = sorted({"--".join(sorted(set(s))) for s in party_sets})
+        if not keys:
+            return {}
+        if self.runner is not None:
+            self.runner.catch_up(("alliances",))
+        docs: dict[str, Doc] = {}
+        for i in range(0, len(keys), 400):
+            chunk = keys[i : i + 400]
+            marks = ", ".join([self._ph] * len(chunk))
+            sql = (f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN}"
+                   f" AND (alliance_id IN ({marks}) OR party_key IN ({marks}))")
+            for (d,) in self._rows(sql, (*chunk, *chunk)):
+                doc = orjson.loads(d)
+                docs[doc["id"]] = doc
+        lines: dict[str, list[Doc]] = {aid: [] for aid in docs}
+        ids = sorted(docs)
+        for i in range(0, len(ids), 800):
+            chunk = ids[i : i + 800]
+            sql = (f"SELECT alliance_id, doc FROM alliance_entries WHERE recorded_to = {OPEN}"
+                   f" AND alliance_id IN ({', '.join([self._ph] * len(chunk))})")
+            for aid, d in self._rows(sql, tuple(chunk)):
+                lines[aid].append(orjson.loads(d))
+        states = [state_from_docs(docs[aid], lines[aid]) for aid in ids]
+        states.sort(key=lambda s: min((e.position for e in s.entries), default=0))
+        return {s.alliance_id: s for s in states}
 
     # --- plumbing ----------------------------------------------------------------------------
 

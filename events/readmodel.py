@@ -68,6 +68,11 @@ class Versioned:
             cur.close()
 
 
+def _now_row(doc: Doc) -> tuple[str, Doc]:
+    """An `alliance_now` row's values: the party set (as a canonical alliance id) and the document."""
+    return "--".join(doc["parties"]), doc
+
+
 def _encode(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """Rows end (..., doc, recorded_from, recorded_to): the document goes in as JSON text."""
     return (*row[:-3], orjson.dumps(row[-3]).decode(), row[-2], row[-1])
@@ -178,7 +183,7 @@ class AllianceProjection:
 
     def _tables(self) -> dict[str, Versioned]:
         if self.rows:
-            return {"now": Versioned("alliance_now", ("alliance_id",), ("doc",)),
+            return {"now": Versioned("alliance_now", ("alliance_id",), ("party_key", "doc")),
                     "entries": Versioned("alliance_entries", ("alliance_id", "position"), ("raw_end", "doc"))}
         return {"history": Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"))}
 
@@ -213,7 +218,7 @@ class AllianceProjection:
               before: dict[int, tuple[str | None, Doc]]) -> None:
         """The alliance's row and its timeline lines: the new entry's, and those of the entry it supersedes."""
         new = a.now_doc()
-        t["now"].change((aid,), (a.now,) if a.now else None, (new,), p)
+        t["now"].change((aid,), _now_row(a.now) if a.now else None, _now_row(new), p)
         a.now = new
         t["entries"].change((aid, p), None, (entry.end, a.line(entry)), p)
         for e in a.entries:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from .projections.alliance import Aggregate, AllianceState, Entry, effective, live_entries
+from .projections.alliance import Aggregate, AllianceState, Entry, date_strings, effective, live_entries
 from .projections.company import CompanyState, Milestone
 from .schema import END_OF_TIME
+from .values import FuzzyDate
 
 Doc = dict[str, Any]
 
@@ -160,3 +161,32 @@ def company_from_doc(doc: Doc) -> CompanyState:
         ms,
         tuple(doc.get("removed_aliases", ())),
     )  # documents written before removals existed
+
+
+def state_from_docs(doc: Doc, lines: Iterable[Doc]) -> AllianceState:
+    """An alliance's state from its present row and its timeline lines (the read model, not the log).
+
+    What a decision needs: the aggregates, the names and every entry (retracted ones flagged in
+    `retracted`). Entries carry their corrections already applied, so `corrections` is empty; the
+    distinct sources are known only by number in the row, so `sources` is empty too.
+    """
+    dates: dict[str, tuple[str | None, str | None, str | None]] = {}
+    ordered = sorted(lines, key=lambda d: d["position"])
+    entries = []
+    for d in ordered:
+        valid = d["date"]
+        if valid is None:
+            strings: tuple[str | None, str | None, str | None] = (None, None, None)
+        elif (strings := dates.get(valid)) is None:  # type: ignore[assignment]
+            strings = dates[valid] = date_strings(FuzzyDate.parse(valid))
+        entries.append(Entry(d["position"], d["key"], d["type"], *strings, d["recorded_at"], d["stage"], d["loi"],
+                             d["kind"], tuple(d["parties"]), d["summary"], d["citation"], d["supersedes"]))
+    retracted = frozenset(d["key"] for d in ordered if d["retracted"])
+    return AllianceState(
+        doc["id"], tuple(entries), retracted, {}, tuple(doc["parties"]), tuple(doc["kinds"]), doc["stage"], doc["loi"],
+        _tuple(doc["stage_key"]), doc["since"], _tuple(doc["since_key"]), doc["updated"], _tuple(doc["updated_key"]),
+        doc["reported"], (), doc["corroborations"])
+
+
+def _tuple(key: list[Any] | None) -> tuple[str, str, int] | None:
+    return (str(key[0]), str(key[1]), int(key[2])) if key else None

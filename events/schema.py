@@ -53,8 +53,11 @@ ALLIANCE_NOW = Table(
     Column("alliance_id", Text),
     *_bounds(),
     Column("doc", Text, nullable=False),
+    # the alliance's party set as a canonical alliance id ("a--b"): the decider finds an alliance by its parties
+    Column("party_key", Text),
     PrimaryKeyConstraint("alliance_id", "recorded_from"),
     Index("ix_alliance_now_open", "recorded_to", "alliance_id"),
+    Index("ix_alliance_now_parties", "party_key", "recorded_to"),
 )
 ALLIANCE_HISTORY = Table(
     "alliance_history",
@@ -95,6 +98,16 @@ class Checkpoint(SQLModel, table=True):
     name: str = Field(sa_column=Column(Text, primary_key=True))
     position: int = Field(sa_column=Column(BigInteger, nullable=False))
 
+
+# Read models written before `alliance_now.party_key` existed get the column, and the projection is replayed
+# (its checkpoint dropped, its rows deleted) so that every row has it.
+ADD_PARTY_KEY = (
+    "ALTER TABLE alliance_now ADD COLUMN party_key TEXT",
+    "CREATE INDEX IF NOT EXISTS ix_alliance_now_parties ON alliance_now (party_key, recorded_to)",
+    "DELETE FROM alliance_now",
+    "DELETE FROM alliance_entries",
+    "DELETE FROM checkpoints WHERE name = 'alliances'",
+)
 
 # Logs created before hash versions existed get the column; their rows stay version 1 (history is not rewritten).
 ADD_HASH_VERSION = "ALTER TABLE events ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1"

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from .codec import GENESIS, HASH_VERSION, V2_COLUMNS, canonical_json, chain_hash_v2, row_hash
 from .envelope import NewEvent, Recorded
 from .errors import ConcurrencyError, StoreUnavailable
-from .schema import ADD_HASH_VERSION, METADATA, POSTGRES_GUARDS, SQLITE_GUARDS, EventRow
+from .schema import ADD_HASH_VERSION, ADD_PARTY_KEY, METADATA, POSTGRES_GUARDS, SQLITE_GUARDS, EventRow
 from .types import from_payload, to_payload
 from .values import FuzzyDate, Precision
 
@@ -93,6 +93,9 @@ class EventStore:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
                 if "hash_version" not in {c["name"] for c in inspect(conn).get_columns("events")}:
                     conn.exec_driver_sql(ADD_HASH_VERSION)
+                if "party_key" not in {c["name"] for c in inspect(conn).get_columns("alliance_now")}:
+                    for stmt in ADD_PARTY_KEY:
+                        conn.exec_driver_sql(stmt)
                 for stmt in POSTGRES_GUARDS if self.is_postgres else SQLITE_GUARDS:
                     conn.exec_driver_sql(stmt)
         except DatabaseError as e:  # OperationalError (locked, read-only, full) and "not a database" alike

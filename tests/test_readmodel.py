@@ -182,3 +182,64 @@ def test_a_fresh_process_answers_from_the_tables_without_reading_the_log(store, 
     assert [a["id"] for a in q.alliances(as_of=date(2024, 6, 1))] == ["a--b"]
     doc = q.company("a")
     assert doc is not None and doc["alliances"][0]["id"] == "a--b"
+
+
+# --- the decider's view: the alliances of some party sets, from the tables ---------------------
+
+
+def _decision_view(s: alliance.AllianceState) -> tuple[Any, ...]:
+    """What a decision reads of an alliance: aggregates, names, and its entries with corrections applied."""
+    entries = [alliance.effective(e, s.corrections) for e in s.entries]
+    return (s.alliance_id, s.parties, s.kinds, s.stage, s.loi, s.reported, s.names, s.corroborations,
+            [(e.position, e.key, e.type, e.valid, e.start, e.end, e.stage, e.kind, e.citation, e.sort_key)
+             for e in entries], sorted(k for k in s.retracted if any(e.key == k for e in s.entries)))
+
+
+@SLOW
+@given(log=event_logs(), cuts=st.lists(st.integers(1, 44), max_size=3))
+def test_the_deciders_alliances_read_from_the_tables_equal_the_fold_of_the_log(db_url, log, cuts):
+    store = _fresh_store(db_url)
+    events = _new_events(log)
+    start = 0
+    q = Queries(store)
+    for cut in sorted(set(cuts) | {len(events)}):
+        store.append(events[start:cut])  # deciding() catches the read model up itself
+        start = cut
+        model = Landscape().apply_all(store.read())
+        sets = {frozenset(s.parties) for s in model.alliances.values()} | {frozenset(("a", "b")), frozenset("z")}
+        got = q.deciding(sets)
+        want = {aid: s for aid, s in model.alliances.items()
+                if frozenset(s.parties) in sets or aid in {"--".join(sorted(p)) for p in sets}}
+        assert sorted(got) == sorted(want)
+        assert {aid: _decision_view(s) for aid, s in got.items()} == {a: _decision_view(s) for a, s in want.items()}
+    store.engine.dispose()
+
+
+def test_the_decider_finds_an_alliance_by_its_parties_whatever_its_id(store):
+    """An alliance whose id is not its parties' canonical id (a named venture) is found by its party set;
+    alliances with other parties are not read at all."""
+    from tests.factories import reported
+
+    store.append([reported("hima", ("a", "b"), when="2024-05"), reported("c--d", ("c", "d"), when="2024-06")])
+    got = Queries(store).deciding([frozenset(("b", "a"))])
+    assert list(got) == ["hima"] and got["hima"].parties == ("a", "b") and got["hima"].reported
+    assert Queries(store).deciding([]) == {}
+
+
+def test_a_read_model_from_before_party_keys_is_migrated_and_replayed(sqlite_url):
+    """An `alliance_now` without `party_key` gets the column; its projection replays so every row has one."""
+    from events.engine import make_engine
+    from events.store import EventStore
+    from tests.factories import reported
+
+    store = EventStore(make_engine(sqlite_url))
+    store.migrate()
+    store.append([reported("hima", ("a", "b"), when="2024-05")])
+    REGISTRY.runner(store).catch_up()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_alliance_now_parties")
+        conn.exec_driver_sql("ALTER TABLE alliance_now DROP COLUMN party_key")
+    store.migrate()
+    assert REGISTRY.runner(store).checkpoint("alliances") == 0
+    assert list(Queries(store).deciding([("a", "b")])) == ["hima"]
+    store.engine.dispose()
