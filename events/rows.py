@@ -20,7 +20,10 @@ Doc = dict[str, Any]
 
 def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int, latest: int) -> Doc:
     """The document of an alliance from its aggregates (a state or an accumulator)."""
-    sources = acc.source_count if isinstance(acc, Aggregate) else len(acc.sources)
+    if isinstance(acc, Aggregate):  # the rebuild's hot path: plain attribute reads
+        sources, sk, ik, uk = acc.source_count, acc.stage_k, acc.since_k, acc.updated_k
+    else:
+        sources, sk, ik, uk = len(acc.sources), acc.stage_key, acc.since_key, acc.updated_key
     return {
         "id": alliance_id,
         "parties": sorted(acc.parties),
@@ -33,15 +36,11 @@ def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int,
         "sources": sources,
         "corroborations": acc.corroborations,
         "reported": acc.reported,
-        "stage_key": list(k) if (k := _key(acc, "stage")) else None,
-        "since_key": list(k) if (k := _key(acc, "since")) else None,
-        "updated_key": list(k) if (k := _key(acc, "updated")) else None,
+        "stage_key": list(sk) if sk else None,
+        "since_key": list(ik) if ik else None,
+        "updated_key": list(uk) if uk else None,
         "latest": latest,
     }
-
-
-def _key(acc: Aggregate | AllianceState, name: str) -> Any:
-    return getattr(acc, f"{name}_k") if isinstance(acc, Aggregate) else getattr(acc, f"{name}_key")
 
 
 def now_doc(s: AllianceState, latest: int | None = None) -> Doc:

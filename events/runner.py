@@ -28,6 +28,7 @@ from .store import EventStore
 
 DEFAULT_BATCH = 20_000
 SQLITE_CACHE_KB = 131_072
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's own default (2 MB), restored after each step
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Batch:
     decode: Any = field(repr=False, compare=False)  # (raw row) -> Recorded, from the store
     after: int = 0  # the subscriber's checkpoint before this batch
     end: int = 0  # its checkpoint after it (may lie beyond the last row when types are filtered)
+    # values derived from these rows, shared by the subscribers handed the same batch (e.g. decoded timelines)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def records(self) -> list[Recorded]:
@@ -99,7 +102,11 @@ class Runner:
     # --- running ------------------------------------------------------------------------
 
     def catch_up(self, names: Iterable[str] | None = None) -> int:
-        """Bring the named subscribers (default: all) up to the log's tail; returns the events handled."""
+        """Bring the named subscribers (default: all) up to the log's tail; returns the events handled.
+
+        Subscribers at the same checkpoint advance together: each batch of the log is read (and decoded)
+        once for all of them, in one transaction that writes each one's rows and checkpoint. One that is
+        behind the others first catches up to them alone, then joins them."""
         wanted = self._select(names)
         handled = 0
         paused = gc.isenabled()
@@ -107,13 +114,25 @@ class Runner:
         try:
             for sub in wanted:
                 self._start(sub)
-                while (n := self._step(sub)) is not None:
-                    handled += n
+            while (n := self._next(wanted)) is not None:
+                handled += n
+            for sub in wanted:
                 _end(sub)
         finally:
             if paused:
                 gc.enable()
         return handled
+
+    def _next(self, subs: list[Subscriber]) -> int | None:
+        """One step of the subscribers furthest behind (None: every one is at the tail)."""
+        with self.store.engine.connect() as conn:
+            tail = self.store.tail(conn)
+            at = {s.name: _checkpoint(conn, s.name) for s in subs}
+        behind = sorted({p for p in at.values() if p < tail})
+        if not behind:
+            return None
+        group = [s for s in subs if at[s.name] == behind[0]]
+        return self._step(group, behind[0], behind[1] if len(behind) > 1 else tail)
 
     run_once = catch_up
 
@@ -158,18 +177,32 @@ class Runner:
             if _stored(conn, sub.name) is None:
                 _save(conn, sub.name, self.store.tail(conn))
 
-    def _step(self, sub: Subscriber) -> int | None:
-        """One batch in one transaction: the subscriber's writes and its new checkpoint together."""
+    def _step(self, group: list[Subscriber], start: int, upto: int) -> int:
+        """One batch in one transaction: each subscriber's writes and its new checkpoint together.
+
+        `group`: subscribers at checkpoint `start`; the batch ends at `upto` at the latest (where the next
+        subscriber waits, so they can go on together). One whose checkpoint moved meanwhile (another process)
+        sits this step out."""
         with self.store.write() as conn:
-            self._lock(conn, sub.name)
-            start = _checkpoint(conn, sub.name)
-            tail = self.store.tail(conn)
-            if tail <= start:
-                return None
-            rows = list(self.store.read_raw(after=start, upto=tail, types=sub.types, limit=self.batch, conn=conn))
-            end = rows[-1][0] if len(rows) == self.batch else tail
-            sub.handle(conn, Batch(rows, self.store.decode, start, end))  # empty too: the checkpoint moves
-            _save(conn, sub.name, end)
+            for sub in sorted(group, key=lambda s: s.name):
+                self._lock(conn, sub.name)
+            group = [s for s in group if _checkpoint(conn, s.name) == start]
+            upto = min(upto, self.store.tail(conn))
+            if not group or upto <= start:
+                return 0
+            types = None if any(s.types is None for s in group) else frozenset().union(*(s.types or () for s in group))
+            rows = list(self.store.read_raw(after=start, upto=upto, types=types, limit=self.batch, conn=conn))
+            end = rows[-1][0] if len(rows) == self.batch else upto
+            batches: dict[frozenset[str] | None, Batch] = {}
+            for sub in group:
+                key = None if sub.types is None else frozenset(sub.types)
+                if key not in batches:
+                    mine = rows if key is None or key == types else [r for r in rows if r[1] in key]
+                    batches[key] = Batch(mine, self.store.decode, start, end)
+                sub.handle(conn, batches[key])  # empty too: the checkpoint moves
+                _save(conn, sub.name, end)
+            if not self.store.is_postgres:
+                conn.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}")  # a pooled reader keeps its RSS
             return len(rows)
 
     def _lock(self, conn: Connection, name: str) -> None:
