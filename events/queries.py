@@ -72,8 +72,13 @@ class Queries:
 
     def position(self, known_at: datetime | None) -> int:
         """The log position standing for a transaction time (None: everything known)."""
-        self.version()
-        return _NOW if known_at is None else self.store.position_at(known_at)
+        return self.at(known_at)[1]
+
+    def at(self, known_at: datetime | None) -> tuple[tuple[int, ...], int]:
+        """The read model's version (caught up first, see `version`) and the position standing for `known_at`:
+        asked once per answer, however many tables the answer reads."""
+        v = self.version()
+        return v, _NOW if known_at is None else self.store.position_at(known_at)
 
     # --- documents -------------------------------------------------------------------------
 
@@ -81,11 +86,33 @@ class Queries:
         """Row documents of every reported alliance (parties as ids), sorted by id."""
         return self._alliance_docs(as_of, self.position(known_at))  # not cached: callers keep what they need
 
+    def listing(self, as_of: date | None = None, known_at: datetime | None = None,
+                only: Collection[str] | None = None) -> tuple[int, dict[str, Doc], list[Doc]]:
+        """(the position every read-model table has reached, companies, alliance documents), the read model's
+        version asked once; `only`: just these alliances (read by id when the answer is the present)."""
+        v, p = self.at(known_at)
+        companies = self._companies(v, p)
+        if only is not None and as_of is None and p == _NOW:
+            return min(v), companies, self._present(sorted(only))
+        docs = self._alliance_docs(as_of, p)
+        return min(v), companies, docs if only is None else [d for d in docs if d["id"] in only]
+
     def company_docs(self, known_at: datetime | None = None) -> dict[str, Doc]:
         """Every company's document as known at a time, by id."""
-        p = self.position(known_at)
-        docs: dict[str, Doc] = self._cached(("companies", p), lambda: self._company_docs(p))
+        return self._companies(*self.at(known_at))
+
+    def _companies(self, v: tuple[int, ...], p: int) -> dict[str, Doc]:
+        docs: dict[str, Doc] = self._cached(("companies", p, v), lambda: self._company_docs(p))
         return docs
+
+    def _present(self, ids: list[str]) -> list[Doc]:
+        out: list[Doc] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = (f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN}"
+                   f" AND alliance_id IN ({', '.join([self._ph] * len(chunk))})")
+            out += (d for d in (orjson.loads(r[0]) for r in self._rows(sql, tuple(chunk))) if d["reported"])
+        return sorted(out, key=lambda d: d["id"])
 
     def _alliance_docs(self, as_of: date | None, p: int) -> list[Doc]:
         ph = self._ph
@@ -103,15 +130,13 @@ class Queries:
             docs = [orjson.loads(d) for (d,) in self._rows(sql, (p, p))]
             return [d for d in docs if d["reported"]]
         day = as_of.isoformat()
-        if p == _NOW:
+        if p == _NOW:  # one index seek per alliance, the document read by the same seek
             sql = (
-                f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
-                f" AND h.recorded_to = {OPEN} AND h.valid_from = (SELECT b.valid_from FROM alliance_history b"
-                f" WHERE b.alliance_id = o.alliance_id AND b.recorded_to = {OPEN} AND b.valid_from <= {ph}"
-                f" ORDER BY b.valid_from DESC LIMIT 1)"
-                f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
+                f"SELECT (SELECT b.doc FROM alliance_history b WHERE b.alliance_id = o.alliance_id"
+                f" AND b.recorded_to = {OPEN} AND b.valid_from <= {ph} ORDER BY b.valid_from DESC LIMIT 1)"
+                f" FROM alliance_now o WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
             )
-            return [orjson.loads(d) for (d,) in self._rows(sql, (day,))]
+            return [orjson.loads(d) for (d,) in self._rows(sql, (day,)) if d is not None]
         sql = (
             f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
             f" AND h.recorded_from <= {ph} AND h.recorded_to > {ph}"
@@ -175,18 +200,19 @@ class Queries:
 
     def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[dict[str, Any]]:
         """The CLI/API shape of every alliance, sorted by id."""
-        companies = self.company_docs(known_at)
-        return [alliance_json(d, companies) for d in self.alliance_docs(as_of, known_at)]
+        v, p = self.at(known_at)
+        companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
+        return [alliance_json(d, companies, memo) for d in self._alliance_docs(as_of, p)]
 
     def alliance(
         self, alliance_id: str, as_of: date | None = None, known_at: datetime | None = None
     ) -> dict[str, Any] | None:
         """One alliance with its timeline (entries in date order, corrections marked)."""
-        p = self.position(known_at)
+        v, p = self.at(known_at)
         doc = self._alliance_doc(alliance_id, as_of, p)
         if doc is None:
             return None
-        out = alliance_json(doc, self.company_docs(known_at))
+        out = alliance_json(doc, self._companies(v, p))
         out["timeline"] = self._timeline(alliance_id, as_of, p)
         return out
 
@@ -194,11 +220,12 @@ class Queries:
         self, company_id: str, as_of: date | None = None, known_at: datetime | None = None
     ) -> dict[str, Any] | None:
         """A company with its alliances and partners as of the date."""
-        companies = self.company_docs(known_at)
+        v, p = self.at(known_at)
+        companies = self._companies(v, p)
         c = companies.get(company_id)
         if c is None:
             return None
-        mine = [alliance_json(d, companies) for d in self.alliance_docs(as_of, known_at) if company_id in d["parties"]]
+        mine = [alliance_json(d, companies) for d in self._alliance_docs(as_of, p) if company_id in d["parties"]]
         partners = sorted({p for a in mine for p in (x["id"] for x in a["parties"]) if p != company_id})
         limit = as_of.isoformat() if as_of else None
         return {
@@ -222,9 +249,10 @@ class Queries:
 
     def diff(self, start: date, end: date, known_at: datetime | None = None) -> dict[str, Any]:
         """Alliances added, changed and ended between two valid dates."""
-        before = {d["id"]: d for d in self.alliance_docs(start, known_at)}
-        after = {d["id"]: d for d in self.alliance_docs(end, known_at)}
-        companies = self.company_docs(known_at)
+        v, p = self.at(known_at)
+        before = {d["id"]: d for d in self._alliance_docs(start, p)}
+        after = {d["id"]: d for d in self._alliance_docs(end, p)}
+        companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
         out: dict[str, Any] = {
             "from": start.isoformat(),
             "to": end.isoformat(),
@@ -233,7 +261,7 @@ class Queries:
             "ended": [],
         }
         for ch in diff_docs(before, after):
-            item = alliance_json(after.get(ch.alliance_id) or before[ch.alliance_id], companies)
+            item = alliance_json(after.get(ch.alliance_id) or before[ch.alliance_id], companies, memo)
             item.update(before_stage=ch.before_stage, after_stage=ch.after_stage, details=list(ch.details))
             out[ch.change].append(item)
         return out
@@ -276,8 +304,8 @@ class Queries:
         with self.store.engine.connect() as conn:
             return self.store._fetch(conn, sql, params)
 
-    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        full = (*key, self.version())
+    def _cached(self, full: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """`full` ends with the read model's version: a cached value stays true until it moves."""
         with self._lock:
             if full in self._cache:
                 self._cache.move_to_end(full)
@@ -309,11 +337,18 @@ def company_json(c: Doc) -> dict[str, Any]:
     }
 
 
-def alliance_json(doc: Doc, companies: dict[str, Doc]) -> dict[str, Any]:
-    """The stable JSON shape of an alliance (the CLI contract), from its row document."""
+def alliance_json(doc: Doc, companies: dict[str, Doc], memo: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The stable JSON shape of an alliance (the CLI contract), from its row document.
+
+    `memo`: party objects already made for these companies, shared between the alliances of one answer
+    (10,000 rows name a few hundred companies); callers read them, never change them."""
+    if memo is None:
+        parties = [party_json(p, companies) for p in doc["parties"]]
+    else:
+        parties = [memo.get(p) or memo.setdefault(p, party_json(p, companies)) for p in doc["parties"]]
     return {
         "id": doc["id"],
-        "parties": [party_json(p, companies) for p in doc["parties"]],
+        "parties": parties,
         "kinds": list(doc["kinds"]),
         "stage": doc["stage"],
         "loi": doc["loi"],
