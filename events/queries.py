@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 
-from .diff import diff as diff_docs
+from .diff import COMPARED, changes
 from .projections.alliance import AllianceState
 from .rows import Doc, state_from_docs, timeline
 from .runner import Runner
@@ -129,14 +129,18 @@ class Queries:
             )
             docs = [orjson.loads(d) for (d,) in self._rows(sql, (p, p))]
             return [d for d in docs if d["reported"]]
-        day = as_of.isoformat()
+        return [orjson.loads(d) for d in self._history_rows(as_of, p)]
+
+    def _history_rows(self, as_of: date, p: int) -> list[str]:
+        """The history documents (JSON text, by alliance id) of the alliances reported as of D, known at p."""
+        ph, day = self._ph, as_of.isoformat()
         if p == _NOW:  # one index seek per alliance, the document read by the same seek
             sql = (
                 f"SELECT (SELECT b.doc FROM alliance_history b WHERE b.alliance_id = o.alliance_id"
                 f" AND b.recorded_to = {OPEN} AND b.valid_from <= {ph} ORDER BY b.valid_from DESC LIMIT 1)"
                 f" FROM alliance_now o WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
             )
-            return [orjson.loads(d) for (d,) in self._rows(sql, (day,)) if d is not None]
+            return [d for (d,) in self._rows(sql, (day,)) if d is not None]
         sql = (
             f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
             f" AND h.recorded_from <= {ph} AND h.recorded_to > {ph}"
@@ -145,7 +149,7 @@ class Queries:
             f" ORDER BY b.valid_from DESC LIMIT 1)"
             f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
         )
-        return [orjson.loads(d) for (d,) in self._rows(sql, (p, p, day, p, p))]
+        return [d for (d,) in self._rows(sql, (p, p, day, p, p))]
 
     def _company_docs(self, p: int) -> dict[str, Doc]:
         ph = self._ph
@@ -250,9 +254,13 @@ class Queries:
     def diff(self, start: date, end: date, known_at: datetime | None = None) -> dict[str, Any]:
         """Alliances added, changed and ended between two valid dates."""
         v, p = self.at(known_at)
-        before = {d["id"]: d for d in self._alliance_docs(start, p)}
-        after = {d["id"]: d for d in self._alliance_docs(end, p)}
         companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
+        # The earlier answer is kept only as the fields a comparison reads, the later one decoded a row at a
+        # time: a diff of 10,000 alliances never holds two full answers.
+        before: dict[str, Doc] = {}
+        for d in self._history_rows(start, p):
+            doc = orjson.loads(d)
+            before[doc["id"]] = {k: doc[k] for k in COMPARED}
         out: dict[str, Any] = {
             "from": start.isoformat(),
             "to": end.isoformat(),
@@ -260,11 +268,21 @@ class Queries:
             "changed": [],
             "ended": [],
         }
-        for ch in diff_docs(before, after):
-            item = alliance_json(after.get(ch.alliance_id) or before[ch.alliance_id], companies, memo)
+        later = ((doc["id"], doc) for doc in map(orjson.loads, self._history_rows(end, p)))
+        kept: dict[str, Doc] = {}
+        for ch in changes(before, _keeping(later, kept)):
+            doc = kept.pop(ch.alliance_id, None) or self._vanished(ch.alliance_id, start, p)
+            item = alliance_json(doc, companies, memo)
             item.update(before_stage=ch.before_stage, after_stage=ch.after_stage, details=list(ch.details))
             out[ch.change].append(item)
+            kept.clear()
         return out
+
+    def _vanished(self, alliance_id: str, day: date, p: int) -> Doc:
+        """An alliance in the earlier answer only (retracted since): its earlier document, read again."""
+        doc = self._alliance_doc(alliance_id, day, p)
+        assert doc is not None
+        return doc
 
     def deciding(self, party_sets: Iterable[Collection[str]]) -> dict[str, AllianceState]:
         """The alliances a decision about these party sets could match, as the whole log stands: for each
@@ -316,6 +334,13 @@ class Queries:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return value
+
+
+def _keeping(pairs: Iterable[tuple[str, Doc]], kept: dict[str, Doc]) -> Iterator[tuple[str, Doc]]:
+    """The pairs, each document also left in `kept` for the consumer to take (then cleared)."""
+    for aid, doc in pairs:
+        kept[aid] = doc
+        yield aid, doc
 
 
 # --- JSON shapes --------------------------------------------------------------------------

@@ -243,3 +243,25 @@ def test_a_read_model_from_before_party_keys_is_migrated_and_replayed(sqlite_url
     assert REGISTRY.runner(store).checkpoint("alliances") == 0
     assert list(Queries(store).deciding([("a", "b")])) == ["hima"]
     store.engine.dispose()
+
+
+@SLOW
+@given(log=event_logs(), start=DAYS, end=DAYS)
+def test_a_diff_read_a_row_at_a_time_equals_the_diff_of_the_two_whole_answers(db_url, log, start, end):
+    """Queries.diff keeps only the compared fields of the earlier answer; the result is the plain diff
+    of both answers (retracted alliances included: they are read again)."""
+    from events.diff import diff
+
+    store = _fresh_store(db_url)
+    store.append(_new_events(log))
+    q = Queries(store)
+    before = {d["id"]: d for d in q.alliance_docs(start)}
+    after = {d["id"]: d for d in q.alliance_docs(end)}
+    companies = q.company_docs()
+    want: dict[str, list[dict[str, Any]]] = {"added": [], "changed": [], "ended": []}
+    for ch in diff(before, after):
+        item = alliance_json(after.get(ch.alliance_id) or before[ch.alliance_id], companies)
+        item.update(before_stage=ch.before_stage, after_stage=ch.after_stage, details=list(ch.details))
+        want[ch.change].append(item)
+    assert q.diff(start, end) == {"from": start.isoformat(), "to": end.isoformat(), **want}
+    store.engine.dispose()
