@@ -265,3 +265,18 @@ def test_a_diff_read_a_row_at_a_time_equals_the_diff_of_the_two_whole_answers(db
         want[ch.change].append(item)
     assert q.diff(start, end) == {"from": start.isoformat(), "to": end.isoformat(), **want}
     store.engine.dispose()
+
+
+def test_rebuilding_one_projection_alone_gives_the_same_tables(store):
+    """`alliances rebuild history` replays one projection while the others stay at the tail."""
+    from tests.factories import company, reported, staged
+
+    store.append([company("a"), company("b"), reported("a--b", ("a", "b"), when="2024-05"),
+                  staged("a--b", "production", "2025-03"), reported("b--c", ("b", "c"), when="2023")])
+    runner = REGISTRY.runner(store, batch=2)
+    runner.catch_up()
+    before = _tables(store)
+    runner.rebuild(["history"])
+    assert _tables(store) == before
+    runner.rebuild(["alliances", "companies"])
+    assert _tables(store) == before and set(runner.checkpoints().values()) == {store.tail()}
