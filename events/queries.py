@@ -299,8 +299,9 @@ class Queries:
         for i in range(0, len(keys), 400):
             chunk = keys[i : i + 400]
             marks = ", ".join([self._ph] * len(chunk))
-            sql = (f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN}"
-                   f" AND (alliance_id IN ({marks}) OR party_key IN ({marks}))")
+            # two index seeks (by id, by party set); one OR of both would scan every open row
+            sql = (f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} AND alliance_id IN ({marks})"
+                   f" UNION ALL SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} AND party_key IN ({marks})")
             for (d,) in self._rows(sql, (*chunk, *chunk)):
                 doc = orjson.loads(d)
                 docs[doc["id"]] = doc
