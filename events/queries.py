@@ -4,7 +4,8 @@
 T to a log position P and picks the rows whose recorded range holds P; both together do both.
 Each is indexed SQL (one seek per alliance), so any process answers without folding the log.
 Company documents are cached per read-model version (small); alliance answers are not: the web's
-catalog keeps the few snapshots it shows. No cache is ever required.
+catalog keeps the few snapshots it shows. No cache is ever required. The decider's view of the
+alliances a batch can touch comes from the same tables (`deciding`).
 """
 
 from __future__ import annotations

@@ -226,14 +226,10 @@ def test_the_decider_finds_an_alliance_by_its_parties_whatever_its_id(store):
     assert Queries(store).deciding([]) == {}
 
 
-def test_a_read_model_from_before_party_keys_is_migrated_and_replayed(sqlite_url):
+def test_a_read_model_from_before_party_keys_is_migrated_and_replayed(store):
     """An `alliance_now` without `party_key` gets the column; its projection replays so every row has one."""
-    from events.engine import make_engine
-    from events.store import EventStore
     from tests.factories import reported
 
-    store = EventStore(make_engine(sqlite_url))
-    store.migrate()
     store.append([reported("hima", ("a", "b"), when="2024-05")])
     REGISTRY.runner(store).catch_up()
     with store.engine.begin() as conn:
@@ -242,7 +238,6 @@ def test_a_read_model_from_before_party_keys_is_migrated_and_replayed(sqlite_url
     store.migrate()
     assert REGISTRY.runner(store).checkpoint("alliances") == 0
     assert list(Queries(store).deciding([("a", "b")])) == ["hima"]
-    store.engine.dispose()
 
 
 @SLOW
