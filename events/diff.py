@@ -1,7 +1,7 @@
 """What changed between two answers (e.g. as of D1 and as of D2): alliances added, changed and ended."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,21 +19,30 @@ class Change:
 
 def diff(before: Mapping[str, Doc], after: Mapping[str, Doc]) -> list[Change]:
     """Compare two sets of alliance documents by id (read-model rows: stage, loi, kinds, parties, sources)."""
-    out: list[Change] = []
-    for aid in sorted(after):
-        a, b = after[aid], before.get(aid)
+    return list(changes(before, ((aid, after[aid]) for aid in sorted(after))))
+
+
+COMPARED = ("stage", "loi", "kinds", "parties", "sources")  # all a comparison reads of the earlier document
+
+
+def changes(before: Mapping[str, Doc], after: Iterable[tuple[str, Doc]]) -> Iterator[Change]:
+    """`diff` over the later documents one at a time, in id order (a caller need not hold them all);
+    `before` needs only the COMPARED fields."""
+    seen: set[str] = set()
+    for aid, a in after:
+        seen.add(aid)
+        b = before.get(aid)
         if b is None:
             kind = "ended" if a["stage"] == "ended" else "added"
-            out.append(Change(aid, kind, None, a["stage"], ("new alliance",)))
+            yield Change(aid, kind, None, a["stage"], ("new alliance",))
             continue
         details = _details(b, a)
         if not details:
             continue
         kind = "ended" if a["stage"] == "ended" and b["stage"] != "ended" else "changed"
-        out.append(Change(aid, kind, b["stage"], a["stage"], details))
-    for aid in sorted(set(before) - set(after)):  # vanished: only a retraction does this
-        out.append(Change(aid, "ended", before[aid]["stage"], None, ("retracted",)))
-    return out
+        yield Change(aid, kind, b["stage"], a["stage"], details)
+    for aid in sorted(set(before) - seen):  # vanished: only a retraction does this
+        yield Change(aid, "ended", before[aid]["stage"], None, ("retracted",))
 
 
 def _details(b: Doc, a: Doc) -> tuple[str, ...]:

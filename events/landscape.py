@@ -1,8 +1,8 @@
 """Every alliance and company folded in memory, event by event: the reference fold.
 
 The per-aggregate folds are pure; this class only keeps the dictionary of their results. The
-read model's tests compare the tables with it; the decision side (extraction) uses it to see
-whole timelines. Pages, the API and the CLI answer from the tables instead.
+read model's tests compare the tables with it. No running process builds it: pages, the API, the
+CLI and the decider (`Queries.deciding`) read the tables instead.
 """
 from __future__ import annotations
 

@@ -4,23 +4,24 @@
 T to a log position P and picks the rows whose recorded range holds P; both together do both.
 Each is indexed SQL (one seek per alliance), so any process answers without folding the log.
 Company documents are cached per read-model version (small); alliance answers are not: the web's
-catalog keeps the few snapshots it shows. No cache is ever required.
+catalog keeps the few snapshots it shows. No cache is ever required. The decider's view of the
+alliances a batch can touch comes from the same tables (`deciding`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 
 from .changes import Change, ChangeLog, describe
-from .diff import diff as diff_docs
-from .landscape import Landscape
-from .rows import Doc, timeline
+from .diff import COMPARED, changes
+from .projections.alliance import AllianceState
+from .rows import Doc, state_from_docs, timeline
 from .runner import Runner
 from .schema import OPEN
 from .store import EventStore
@@ -52,7 +53,6 @@ class Queries:
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self._model: Landscape | None = None
 
     # --- versions and positions ------------------------------------------------------------
 
@@ -74,8 +74,13 @@ class Queries:
 
     def position(self, known_at: datetime | None) -> int:
         """The log position standing for a transaction time (None: everything known)."""
-        self.version()
-        return _NOW if known_at is None else self.store.position_at(known_at)
+        return self.at(known_at)[1]
+
+    def at(self, known_at: datetime | None) -> tuple[tuple[int, ...], int]:
+        """The read model's version (caught up first, see `version`) and the position standing for `known_at`:
+        asked once per answer, however many tables the answer reads."""
+        v = self.version()
+        return v, _NOW if known_at is None else self.store.position_at(known_at)
 
     # --- documents -------------------------------------------------------------------------
 
@@ -83,11 +88,33 @@ class Queries:
         """Row documents of every reported alliance (parties as ids), sorted by id."""
         return self._alliance_docs(as_of, self.position(known_at))  # not cached: callers keep what they need
 
+    def listing(self, as_of: date | None = None, known_at: datetime | None = None,
+                only: Collection[str] | None = None) -> tuple[int, dict[str, Doc], list[Doc]]:
+        """(the position every read-model table has reached, companies, alliance documents), the read model's
+        version asked once; `only`: just these alliances (read by id when the answer is the present)."""
+        v, p = self.at(known_at)
+        companies = self._companies(v, p)
+        if only is not None and as_of is None and p == _NOW:
+            return min(v), companies, self._present(sorted(only))
+        docs = self._alliance_docs(as_of, p)
+        return min(v), companies, docs if only is None else [d for d in docs if d["id"] in only]
+
     def company_docs(self, known_at: datetime | None = None) -> dict[str, Doc]:
         """Every company's document as known at a time, by id."""
-        p = self.position(known_at)
-        docs: dict[str, Doc] = self._cached(("companies", p), lambda: self._company_docs(p))
+        return self._companies(*self.at(known_at))
+
+    def _companies(self, v: tuple[int, ...], p: int) -> dict[str, Doc]:
+        docs: dict[str, Doc] = self._cached(("companies", p, v), lambda: self._company_docs(p))
         return docs
+
+    def _present(self, ids: list[str]) -> list[Doc]:
+        out: list[Doc] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = (f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN}"
+                   f" AND alliance_id IN ({', '.join([self._ph] * len(chunk))})")
+            out += (d for d in (orjson.loads(r[0]) for r in self._rows(sql, tuple(chunk))) if d["reported"])
+        return sorted(out, key=lambda d: d["id"])
 
     def _alliance_docs(self, as_of: date | None, p: int) -> list[Doc]:
         ph = self._ph
@@ -104,16 +131,18 @@ class Queries:
             )
             docs = [orjson.loads(d) for (d,) in self._rows(sql, (p, p))]
             return [d for d in docs if d["reported"]]
-        day = as_of.isoformat()
-        if p == _NOW:
+        return [orjson.loads(d) for d in self._history_rows(as_of, p)]
+
+    def _history_rows(self, as_of: date, p: int) -> list[str]:
+        """The history documents (JSON text, by alliance id) of the alliances reported as of D, known at p."""
+        ph, day = self._ph, as_of.isoformat()
+        if p == _NOW:  # one index seek per alliance, the document read by the same seek
             sql = (
-                f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
-                f" AND h.recorded_to = {OPEN} AND h.valid_from = (SELECT b.valid_from FROM alliance_history b"
-                f" WHERE b.alliance_id = o.alliance_id AND b.recorded_to = {OPEN} AND b.valid_from <= {ph}"
-                f" ORDER BY b.valid_from DESC LIMIT 1)"
-                f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
+                f"SELECT (SELECT b.doc FROM alliance_history b WHERE b.alliance_id = o.alliance_id"
+                f" AND b.recorded_to = {OPEN} AND b.valid_from <= {ph} ORDER BY b.valid_from DESC LIMIT 1)"
+                f" FROM alliance_now o WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
             )
-            return [orjson.loads(d) for (d,) in self._rows(sql, (day,))]
+            return [d for (d,) in self._rows(sql, (day,)) if d is not None]
         sql = (
             f"SELECT h.doc FROM alliance_now o JOIN alliance_history h ON h.alliance_id = o.alliance_id"
             f" AND h.recorded_from <= {ph} AND h.recorded_to > {ph}"
@@ -122,7 +151,7 @@ class Queries:
             f" ORDER BY b.valid_from DESC LIMIT 1)"
             f" WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
         )
-        return [orjson.loads(d) for (d,) in self._rows(sql, (p, p, day, p, p))]
+        return [d for (d,) in self._rows(sql, (p, p, day, p, p))]
 
     def _company_docs(self, p: int) -> dict[str, Doc]:
         ph = self._ph
@@ -203,18 +232,19 @@ class Queries:
 
     def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[dict[str, Any]]:
         """The CLI/API shape of every alliance, sorted by id."""
-        companies = self.company_docs(known_at)
-        return [alliance_json(d, companies) for d in self.alliance_docs(as_of, known_at)]
+        v, p = self.at(known_at)
+        companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
+        return [alliance_json(d, companies, memo) for d in self._alliance_docs(as_of, p)]
 
     def alliance(
         self, alliance_id: str, as_of: date | None = None, known_at: datetime | None = None
     ) -> dict[str, Any] | None:
         """One alliance with its timeline (entries in date order, corrections marked)."""
-        p = self.position(known_at)
+        v, p = self.at(known_at)
         doc = self._alliance_doc(alliance_id, as_of, p)
         if doc is None:
             return None
-        out = alliance_json(doc, self.company_docs(known_at))
+        out = alliance_json(doc, self._companies(v, p))
         out["timeline"] = self._timeline(alliance_id, as_of, p)
         return out
 
@@ -222,11 +252,12 @@ class Queries:
         self, company_id: str, as_of: date | None = None, known_at: datetime | None = None
     ) -> dict[str, Any] | None:
         """A company with its alliances and partners as of the date."""
-        companies = self.company_docs(known_at)
+        v, p = self.at(known_at)
+        companies = self._companies(v, p)
         c = companies.get(company_id)
         if c is None:
             return None
-        mine = [alliance_json(d, companies) for d in self.alliance_docs(as_of, known_at) if company_id in d["parties"]]
+        mine = [alliance_json(d, companies) for d in self._alliance_docs(as_of, p) if company_id in d["parties"]]
         partners = sorted({p for a in mine for p in (x["id"] for x in a["parties"]) if p != company_id})
         limit = as_of.isoformat() if as_of else None
         return {
@@ -250,9 +281,14 @@ class Queries:
 
     def diff(self, start: date, end: date, known_at: datetime | None = None) -> dict[str, Any]:
         """Alliances added, changed and ended between two valid dates."""
-        before = {d["id"]: d for d in self.alliance_docs(start, known_at)}
-        after = {d["id"]: d for d in self.alliance_docs(end, known_at)}
-        companies = self.company_docs(known_at)
+        v, p = self.at(known_at)
+        companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
+        # The earlier answer is kept only as the fields a comparison reads, the later one decoded a row at a
+        # time: a diff of 10,000 alliances never holds two full answers.
+        before: dict[str, Doc] = {}
+        for d in self._history_rows(start, p):
+            doc = orjson.loads(d)
+            before[doc["id"]] = {k: doc[k] for k in COMPARED}
         out: dict[str, Any] = {
             "from": start.isoformat(),
             "to": end.isoformat(),
@@ -260,10 +296,14 @@ class Queries:
             "changed": [],
             "ended": [],
         }
-        for ch in diff_docs(before, after):
-            item = alliance_json(after.get(ch.alliance_id) or before[ch.alliance_id], companies)
+        later = ((doc["id"], doc) for doc in map(orjson.loads, self._history_rows(end, p)))
+        kept: dict[str, Doc] = {}
+        for ch in changes(before, _keeping(later, kept)):
+            doc = kept.pop(ch.alliance_id, None) or self._vanished(ch.alliance_id, start, p)
+            item = alliance_json(doc, companies, memo)
             item.update(before_stage=ch.before_stage, after_stage=ch.after_stage, details=list(ch.details))
             out[ch.change].append(item)
+            kept.clear()
         return out
 
     def changes(self, *, after: int = 0, limit: int = 50, newest_first: bool = True,
@@ -276,16 +316,44 @@ class Queries:
         companies = self.company_docs()
         return [change_json(c, companies) for c in found]
 
-    def current(self) -> Landscape:
-        """The whole log folded in memory, kept up to date, for the decision side only (extraction
-        compares claims with the alliances' timelines). Not an answer path: pages, the API and the CLI
-        read the tables, so a web process never builds it."""
-        with self._lock:
-            if self._model is None:
-                self._model = Landscape.from_rows(self.store.read_raw())
-            if self.store.tail() > self._model.position:
-                self._model.apply_all(self.store.read(after=self._model.position))
-            return self._model
+    def _vanished(self, alliance_id: str, day: date, p: int) -> Doc:
+        """An alliance in the earlier answer only (retracted since): its earlier document, read again."""
+        doc = self._alliance_doc(alliance_id, day, p)
+        assert doc is not None
+        return doc
+
+    def deciding(self, party_sets: Iterable[Collection[str]]) -> dict[str, AllianceState]:
+        """The alliances a decision about these party sets could match, as the whole log stands: for each
+        set, the alliance with its canonical id and every alliance with exactly those parties.
+
+        Read from the tables (present rows and timeline lines) for just those alliances, so deciding never
+        folds the log and never holds every alliance. Ordered by first appearance in the log."""
+        keys = sorted({"--".join(sorted(set(s))) for s in party_sets})
+        if not keys:
+            return {}
+        if self.runner is not None:
+            self.runner.catch_up(("alliances",))
+        docs: dict[str, Doc] = {}
+        for i in range(0, len(keys), 400):
+            chunk = keys[i : i + 400]
+            marks = ", ".join([self._ph] * len(chunk))
+            # two index seeks (by id, by party set); one OR of both would scan every open row
+            sql = (f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} AND alliance_id IN ({marks})"
+                   f" UNION ALL SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} AND party_key IN ({marks})")
+            for (d,) in self._rows(sql, (*chunk, *chunk)):
+                doc = orjson.loads(d)
+                docs[doc["id"]] = doc
+        lines: dict[str, list[Doc]] = {aid: [] for aid in docs}
+        ids = sorted(docs)
+        for i in range(0, len(ids), 800):
+            chunk = ids[i : i + 800]
+            sql = (f"SELECT alliance_id, doc FROM alliance_entries WHERE recorded_to = {OPEN}"
+                   f" AND alliance_id IN ({', '.join([self._ph] * len(chunk))})")
+            for aid, d in self._rows(sql, tuple(chunk)):
+                lines[aid].append(orjson.loads(d))
+        states = [state_from_docs(docs[aid], lines[aid]) for aid in ids]
+        states.sort(key=lambda s: min((e.position for e in s.entries), default=0))
+        return {s.alliance_id: s for s in states}
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -293,8 +361,8 @@ class Queries:
         with self.store.engine.connect() as conn:
             return self.store._fetch(conn, sql, params)
 
-    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        full = (*key, self.version())
+    def _cached(self, full: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """`full` ends with the read model's version: a cached value stays true until it moves."""
         with self._lock:
             if full in self._cache:
                 self._cache.move_to_end(full)
@@ -305,6 +373,13 @@ class Queries:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return value
+
+
+def _keeping(pairs: Iterable[tuple[str, Doc]], kept: dict[str, Doc]) -> Iterator[tuple[str, Doc]]:
+    """The pairs, each document also left in `kept` for the consumer to take (then cleared)."""
+    for aid, doc in pairs:
+        kept[aid] = doc
+        yield aid, doc
 
 
 # --- JSON shapes --------------------------------------------------------------------------
@@ -326,11 +401,19 @@ def company_json(c: Doc) -> dict[str, Any]:
     }
 
 
-def alliance_json(doc: Mapping[str, Any], companies: dict[str, Doc]) -> dict[str, Any]:
-    """The stable JSON shape of an alliance (the CLI contract), from its row document."""
+def alliance_json(doc: Mapping[str, Any], companies: dict[str, Doc],
+                  memo: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The stable JSON shape of an alliance (the CLI contract), from its row document.
+
+    `memo`: party objects already made for these companies, shared between the alliances of one answer
+    (10,000 rows name a few hundred companies); callers read them, never change them."""
+    if memo is None:
+        parties = [party_json(p, companies) for p in doc["parties"]]
+    else:
+        parties = [memo.get(p) or memo.setdefault(p, party_json(p, companies)) for p in doc["parties"]]
     return {
         "id": doc["id"],
-        "parties": [party_json(p, companies) for p in doc["parties"]],
+        "parties": parties,
         "kinds": list(doc["kinds"]),
         "stage": doc["stage"],
         "loi": doc["loi"],

@@ -19,7 +19,7 @@ from .projections import alliance as alliance_proj
 from .projections import company as company_proj
 from .projections.alliance import Aggregate, AllianceState, Entry
 from .projections.company import CompanyState
-from .rows import Doc, absorb_doc, aggregate_doc, company_doc, company_from_doc, entry_doc, history, named
+from .rows import Doc, absorb_doc, aggregate_doc, company_doc, company_from_doc, entry_doc, history
 from .runner import Batch
 from .schema import END_OF_TIME, OPEN
 from .store import EventStore
@@ -60,12 +60,18 @@ class Versioned:
                 cur.executemany(f"UPDATE {self.table} SET recorded_to = {ph} WHERE {where} AND recorded_to = {OPEN}",
                                 self.closes)
             rows = [_encode(r) for r in self.finished] + [_encode((*r, OPEN)) for r in self.opened.values()]
+            rows.sort(key=lambda r: r[: len(self.keys)] + (r[-2],))  # in primary-key order: B-tree appends, not splits
             if rows:
                 cols = (*self.keys, *self.values, "recorded_from", "recorded_to")
                 cur.executemany(f"INSERT INTO {self.table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})",
                                 rows)
         finally:
             cur.close()
+
+
+def _now_row(doc: Doc) -> tuple[str, Doc]:
+    """An `alliance_now` row's values: the party set (as a canonical alliance id) and the document."""
+    return "--".join(doc["parties"]), doc
 
 
 def _encode(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -93,10 +99,13 @@ class _Alliance:
         self.undated = any(e.end is None for e in state.entries)
         self.latest = max((e.position for e in state.entries), default=0)
         self.first_seen: dict[tuple[str, str], str] = {}  # source -> earliest last day (used while no bookkeeping)
+        self.names: dict[str, None] = {}  # the alliance's own names, first seen first (`rows.named`)
         for e in state.entries:
             self._saw(e)
+            self._named(e)
         self.now: Doc | None = self.now_doc() if state.entries and rows else None
         self.history = {f: (t, d) for f, t, d in history(state)} if hist else {}
+        self._last: str | None = None
 
     def add(self, e: Entry) -> None:
         """`alliance.fold_entry`, in place."""
@@ -104,6 +113,9 @@ class _Alliance:
         if e.type == "ReportRetracted":
             self.retracted.add(e.supersedes)  # type: ignore[arg-type]
             self.acc = None
+            self.names = {}
+            for old in self.entries:
+                self._named(old)
         elif e.type == "ReportCorrected":
             sup = e.supersedes
             self.corrections[sup] = alliance_proj.merge_fix(self.corrections.get(sup), e.fix or {}, e.position)  # type: ignore[index,arg-type]
@@ -111,6 +123,7 @@ class _Alliance:
         elif self.acc is not None and e.key not in self.retracted:
             self.acc.add(alliance_proj.effective(e, self.corrections))
         self._saw(e)
+        self._named(e)
         self.latest = max(self.latest, e.position)
         self.max_end = max(self.max_end, e.end or "")
         self.undated = self.undated or e.end is None
@@ -120,6 +133,10 @@ class _Alliance:
             src = alliance_proj.source_key(e.citation)
             if e.end < self.first_seen.get(src, END_OF_TIME):
                 self.first_seen[src] = e.end
+
+    def _named(self, e: Entry) -> None:
+        if e.type == "AllianceNamed" and e.key not in self.retracted:
+            self.names[e.summary] = None
 
     def state(self) -> AllianceState:
         s = alliance_proj.summarize(self.id, tuple(self.entries), frozenset(self.retracted), dict(self.corrections))
@@ -134,7 +151,13 @@ class _Alliance:
 
     def now_doc(self) -> Doc:
         """The present row's document: the aggregate plus the alliance's own names."""
-        return named(self.doc(), self.entries, self.retracted)
+        return {**self.doc(), "names": list(self.names)}  # = rows.named(doc, entries, retracted)
+
+    def last_from(self) -> str:
+        """The start of the last valid-time interval (kept, not searched: the fast path asks per event)."""
+        if self._last is None or self._last not in self.history:
+            self._last = max(self.history)
+        return self._last
 
     def line(self, e: Entry) -> Doc:
         return entry_doc(e, self.retracted, self.corrections)
@@ -167,7 +190,9 @@ class AllianceProjection:
     def handle(self, conn: Connection, batch: Batch) -> None:
         if self._at != batch.after:
             self._cache = {}
-        items = list(_entries(batch.rows))
+        items = batch.memo.get("alliance_entries")
+        if items is None:  # "alliances" and "history" read the same batch: decoded once for both
+            items = batch.memo["alliance_entries"] = list(_entries(batch.rows))
         self._load(conn, {aid for aid, _ in items}, batch.after)
         tables = self._tables()
         for aid, entry in items:
@@ -178,7 +203,7 @@ class AllianceProjection:
 
     def _tables(self) -> dict[str, Versioned]:
         if self.rows:
-            return {"now": Versioned("alliance_now", ("alliance_id",), ("doc",)),
+            return {"now": Versioned("alliance_now", ("alliance_id",), ("party_key", "doc")),
                     "entries": Versioned("alliance_entries", ("alliance_id", "position"), ("raw_end", "doc"))}
         return {"history": Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"))}
 
@@ -213,17 +238,17 @@ class AllianceProjection:
               before: dict[int, tuple[str | None, Doc]]) -> None:
         """The alliance's row and its timeline lines: the new entry's, and those of the entry it supersedes."""
         new = a.now_doc()
-        t["now"].change((aid,), (a.now,) if a.now else None, (new,), p)
+        t["now"].change((aid,), _now_row(a.now) if a.now else None, _now_row(new), p)
         a.now = new
         t["entries"].change((aid, p), None, (entry.end, a.line(entry)), p)
-        for e in a.entries:
+        for e in a.entries if before else ():  # only a retraction or correction re-renders earlier lines
             if e.position in before:
                 t["entries"].change((aid, e.position), before[e.position], (e.end, a.line(e)), p)
 
     def _history(self, aid: str, a: _Alliance, entry: Entry, t: Versioned, p: int, fast: bool,
                  first: str | None) -> None:
         if fast:
-            last = max(a.history)
+            last = a.last_from()
             new: dict[str, tuple[str, Doc]] = {entry.end: (END_OF_TIME, a.doc())}  # type: ignore[dict-item]
             if entry.end != last:
                 new[last] = (entry.end, a.history[last][1])  # type: ignore[assignment]
@@ -235,6 +260,8 @@ class AllianceProjection:
         for f, row in new.items():
             t.change((aid, f), a.history.get(f), row, p)
             a.history[f] = row
+            if a._last is not None and f > a._last:
+                a._last = f
 
     @staticmethod
     def _late(a: _Alliance, e: Entry, first: str | None) -> dict[str, tuple[str, Doc]] | None:

@@ -10,16 +10,20 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from .projections.alliance import Aggregate, AllianceState, Entry, effective, live_entries
+from .projections.alliance import Aggregate, AllianceState, Entry, date_strings, effective, live_entries
 from .projections.company import CompanyState, Milestone
 from .schema import END_OF_TIME
+from .values import FuzzyDate
 
 Doc = dict[str, Any]
 
 
 def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int, latest: int) -> Doc:
     """The document of an alliance from its aggregates (a state or an accumulator)."""
-    sources = acc.source_count if isinstance(acc, Aggregate) else len(acc.sources)
+    if isinstance(acc, Aggregate):  # the rebuild's hot path: plain attribute reads
+        sources, sk, ik, uk = acc.source_count, acc.stage_k, acc.since_k, acc.updated_k
+    else:
+        sources, sk, ik, uk = len(acc.sources), acc.stage_key, acc.since_key, acc.updated_key
     return {
         "id": alliance_id,
         "parties": sorted(acc.parties),
@@ -32,15 +36,11 @@ def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int,
         "sources": sources,
         "corroborations": acc.corroborations,
         "reported": acc.reported,
-        "stage_key": list(k) if (k := _key(acc, "stage")) else None,
-        "since_key": list(k) if (k := _key(acc, "since")) else None,
-        "updated_key": list(k) if (k := _key(acc, "updated")) else None,
+        "stage_key": list(sk) if sk else None,
+        "since_key": list(ik) if ik else None,
+        "updated_key": list(uk) if uk else None,
         "latest": latest,
     }
-
-
-def _key(acc: Aggregate | AllianceState, name: str) -> Any:
-    return getattr(acc, f"{name}_k") if isinstance(acc, Aggregate) else getattr(acc, f"{name}_key")
 
 
 def now_doc(s: AllianceState, latest: int | None = None) -> Doc:
@@ -160,3 +160,32 @@ def company_from_doc(doc: Doc) -> CompanyState:
         ms,
         tuple(doc.get("removed_aliases", ())),
     )  # documents written before removals existed
+
+
+def state_from_docs(doc: Doc, lines: Iterable[Doc]) -> AllianceState:
+    """An alliance's state from its present row and its timeline lines (the read model, not the log).
+
+    What a decision needs: the aggregates, the names and every entry (retracted ones flagged in
+    `retracted`). Entries carry their corrections already applied, so `corrections` is empty; the
+    distinct sources are known only by number in the row, so `sources` is empty too.
+    """
+    dates: dict[str, tuple[str | None, str | None, str | None]] = {}
+    ordered = sorted(lines, key=lambda d: d["position"])
+    entries = []
+    for d in ordered:
+        valid = d["date"]
+        if valid is None:
+            strings: tuple[str | None, str | None, str | None] = (None, None, None)
+        elif (strings := dates.get(valid)) is None:  # type: ignore[assignment]
+            strings = dates[valid] = date_strings(FuzzyDate.parse(valid))
+        entries.append(Entry(d["position"], d["key"], d["type"], *strings, d["recorded_at"], d["stage"], d["loi"],
+                             d["kind"], tuple(d["parties"]), d["summary"], d["citation"], d["supersedes"]))
+    retracted = frozenset(d["key"] for d in ordered if d["retracted"])
+    return AllianceState(
+        doc["id"], tuple(entries), retracted, {}, tuple(doc["parties"]), tuple(doc["kinds"]), doc["stage"], doc["loi"],
+        _tuple(doc["stage_key"]), doc["since"], _tuple(doc["since_key"]), doc["updated"], _tuple(doc["updated_key"]),
+        doc["reported"], (), doc["corroborations"])
+
+
+def _tuple(key: list[Any] | None) -> tuple[str, str, int] | None:
+    return (str(key[0]), str(key[1]), int(key[2])) if key else None

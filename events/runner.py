@@ -29,6 +29,7 @@ from .store import EventStore
 DEFAULT_BATCH = 20_000
 Progress = Callable[[int, int], None]  # (done so far, total): a long rebuild draws a bar with it
 SQLITE_CACHE_KB = 131_072
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's own default (2 MB), restored after each step
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Batch:
     decode: Any = field(repr=False, compare=False)  # (raw row) -> Recorded, from the store
     after: int = 0  # the subscriber's checkpoint before this batch
     end: int = 0  # its checkpoint after it (may lie beyond the last row when types are filtered)
+    # values derived from these rows, shared by the subscribers handed the same batch (e.g. decoded timelines)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def records(self) -> list[Recorded]:
@@ -104,25 +107,48 @@ class Runner:
     def catch_up(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> int:
         """Bring the named subscribers (default: all) up to the log's tail; returns the events handled.
 
-        `progress` hears (log positions folded, positions to fold), summed over the subscribers, after each batch.
-        """
+        Subscribers at the same checkpoint advance together: each batch of the log is read (and decoded)
+        once for all of them, in one transaction that writes each one's rows and checkpoint. One that is
+        behind the others first catches up to them alone, then joins them. A subscriber never passes the
+        checkpoints of those it `depends_on`. `progress` hears (log positions folded, positions to fold),
+        summed over the subscribers, after each batch."""
         wanted = self._select(names)
         handled = 0
-        tail = self.store.last_position() if progress is not None else 0
         paused = gc.isenabled()
         gc.disable()  # a long catch-up holds millions of small documents: cyclic GC passes over them are pure cost
         try:
-            for i, sub in enumerate(wanted):
+            for sub in wanted:
                 self._start(sub)
-                while (n := self._step(sub)) is not None:
-                    handled += n
-                    if progress is not None:
-                        progress(i * tail + min(tail, self.checkpoint(sub.name)), len(wanted) * tail)
+            while (n := self._next(wanted)) is not None:
+                handled += n
+                if progress is not None:
+                    progress(*self._progress(wanted))
+            for sub in wanted:
                 _end(sub)
         finally:
             if paused:
                 gc.enable()
         return handled
+
+    def _next(self, subs: list[Subscriber]) -> int | None:
+        """One step of the subscribers furthest behind (None: every one is at the tail)."""
+        with self.store.engine.connect() as conn:
+            tail = self.store.tail(conn)
+            at = {n: _checkpoint(conn, n) for n in {s.name for s in subs} | {d for s in subs for d in _deps(s)}}
+        limit = {s.name: min([tail, *(at[d] for d in _deps(s))]) for s in subs}
+        ready = [s for s in subs if at[s.name] < limit[s.name]]
+        behind = sorted({at[s.name] for s in ready})
+        if not behind:
+            return None
+        group = [s for s in ready if at[s.name] == behind[0]]
+        upto = min([behind[1] if len(behind) > 1 else tail, *(limit[s.name] for s in group)])
+        return self._step(group, behind[0], upto)
+
+    def _progress(self, subs: list[Subscriber]) -> tuple[int, int]:
+        """(positions folded, positions to fold), summed over the subscribers."""
+        with self.store.engine.connect() as conn:
+            tail = self.store.tail(conn)
+            return sum(min(tail, _checkpoint(conn, s.name)) for s in subs), len(subs) * tail
 
     run_once = catch_up
 
@@ -167,18 +193,32 @@ class Runner:
             if _stored(conn, sub.name) is None:
                 _save(conn, sub.name, self.store.tail(conn))
 
-    def _step(self, sub: Subscriber) -> int | None:
-        """One batch in one transaction: the subscriber's writes and its new checkpoint together."""
+    def _step(self, group: list[Subscriber], start: int, upto: int) -> int:
+        """One batch in one transaction: each subscriber's writes and its new checkpoint together.
+
+        `group`: subscribers at checkpoint `start`; the batch ends at `upto` at the latest (where the next
+        subscriber waits, so they can go on together). One whose checkpoint moved meanwhile (another process)
+        sits this step out."""
         with self.store.write() as conn:
-            self._lock(conn, sub.name)
-            start = _checkpoint(conn, sub.name)
-            tail = min([self.store.tail(conn), *(_checkpoint(conn, d) for d in getattr(sub, "depends_on", ()))])
-            if tail <= start:
-                return None
-            rows = list(self.store.read_raw(after=start, upto=tail, types=sub.types, limit=self.batch, conn=conn))
-            end = rows[-1][0] if len(rows) == self.batch else tail
-            sub.handle(conn, Batch(rows, self.store.decode, start, end))  # empty too: the checkpoint moves
-            _save(conn, sub.name, end)
+            for sub in sorted(group, key=lambda s: s.name):
+                self._lock(conn, sub.name)
+            group = [s for s in group if _checkpoint(conn, s.name) == start]
+            upto = min([upto, self.store.tail(conn), *(_checkpoint(conn, d) for s in group for d in _deps(s))])
+            if not group or upto <= start:
+                return 0
+            types = None if any(s.types is None for s in group) else frozenset().union(*(s.types or () for s in group))
+            rows = list(self.store.read_raw(after=start, upto=upto, types=types, limit=self.batch, conn=conn))
+            end = rows[-1][0] if len(rows) == self.batch else upto
+            batches: dict[frozenset[str] | None, Batch] = {}
+            for sub in group:
+                key = None if sub.types is None else frozenset(sub.types)
+                if key not in batches:
+                    mine = rows if key is None or key == types else [r for r in rows if r[1] in key]
+                    batches[key] = Batch(mine, self.store.decode, start, end)
+                sub.handle(conn, batches[key])  # empty too: the checkpoint moves
+                _save(conn, sub.name, end)
+            if not self.store.is_postgres:
+                conn.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}")  # a pooled reader keeps its RSS
             return len(rows)
 
     def _lock(self, conn: Connection, name: str) -> None:
@@ -192,6 +232,11 @@ class Runner:
         if self.store.is_postgres:
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
             conn.execute(text("SELECT pg_advisory_xact_lock(:a, :k)"), {"a": 0x72756E, "k": key - 2**31})
+
+
+def _deps(sub: Subscriber) -> tuple[str, ...]:
+    """The subscribers whose tables `sub` reads: it never runs ahead of their checkpoints."""
+    return tuple(getattr(sub, "depends_on", ()))
 
 
 def _end(sub: Subscriber) -> None:

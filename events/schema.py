@@ -53,9 +53,12 @@ ALLIANCE_NOW = Table(
     Column("alliance_id", Text),
     *_bounds(),
     Column("doc", Text, nullable=False),
+    # the alliance's party set as a canonical alliance id ("a--b"): the decider finds an alliance by its parties
+    Column("party_key", Text),
     PrimaryKeyConstraint("alliance_id", "recorded_from"),
     Index("ix_alliance_now_open", "recorded_to", "alliance_id"),
     Index("ix_alliance_now_from", "recorded_from"),  # the change log reads versions by the position they began
+    Index("ix_alliance_now_parties", "party_key", "recorded_to"),
 )
 ALLIANCE_HISTORY = Table(
     "alliance_history",

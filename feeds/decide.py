@@ -222,15 +222,25 @@ def queued(c: Claim, article_id: str | None) -> NewEvent:
     return NewEvent(ev, c.valid, f"claim:{c.key}:queued")
 
 
-def name_events(article: Mapping[str, Any], alliances: Mapping[str, AllianceState]) -> list[NewEvent]:
-    """AllianceNamed for each alliance name the article uses whose alliance (exactly its parties)
-    is in the log and does not carry that name yet."""
+def _names(article: Mapping[str, Any]) -> list[tuple[str, frozenset[str]]]:
     from .extract import alliance_names  # imported where it runs, like the rest of extraction
     from .extract.normalize import normalize
 
-    text = normalize(" ".join(str(article.get(k) or "") for k in ("title", "summary", "content")))
+    return alliance_names(normalize(" ".join(str(article.get(k) or "") for k in ("title", "summary", "content"))))
+
+
+def party_sets(deals: Iterable[Deal], article: Mapping[str, Any]) -> set[frozenset[str]]:
+    """The party sets (company ids) a decision about this article can look up: its deals' and those of the
+    alliance names it uses. The caller hands the decider the alliances with exactly these sets."""
+    found = {frozenset(company_id(p) for p in d.parties) for d in deals}
+    return found | {frozenset(parties) for _, parties in _names(article)}
+
+
+def name_events(article: Mapping[str, Any], alliances: Mapping[str, AllianceState]) -> list[NewEvent]:
+    """AllianceNamed for each alliance name the article uses whose alliance (exactly its parties)
+    is in the log and does not carry that name yet."""
     out = []
-    for name, parties in alliance_names(text):
+    for name, parties in _names(article):
         st = find_alliance(tuple(sorted(parties)), alliances)
         if st is None or name in st.names:
             continue

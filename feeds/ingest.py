@@ -25,7 +25,7 @@ from .registry import Registry, company_id
 if TYPE_CHECKING:
     from .extract import Deal
 
-__all__ = ["Article", "Ingested", "decide_all", "extract_all", "ingest"]
+__all__ = ["Article", "Ingested", "decide_all", "extract_all", "ingest", "party_sets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +109,15 @@ def decide_all(articles: Sequence[Article], deals: Sequence[Sequence[Deal]], reg
         working.absorb(events)
         out += events
     return Ingested(out, sum(len(d) for d in deals))
+
+
+def party_sets(articles: Sequence[Article], deals: Sequence[Sequence[Deal]]) -> set[frozenset[str]]:
+    """Every party set a batch's decisions can look up: `decide_all` needs only the alliances with these sets
+    (by canonical id or by parties), not every alliance."""
+    out: set[frozenset[str]] = set()
+    for article, found in zip(articles, deals, strict=True):
+        out |= decider.party_sets(found, article.source())
+    return out
 
 
 def ingest(articles: Sequence[Article], registry: Registry, alliances: Mapping[str, AllianceState], today: date,

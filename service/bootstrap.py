@@ -149,7 +149,7 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
                                   states=TableReader(store.engine, models.feed_state, projector, store.tail))
     queries = Queries(store, projector)
     learned = LearnedReader(TableReader(store.engine, models.company_registry, projector, store.tail))
-    ports = Ports(store, archive, subscriptions.states, learned, lambda: queries.current().alliances,
+    ports = Ports(store, archive, subscriptions.states, learned, queries.deciding,
                   projector.catch_up)
     pipeline = Ingestor(ports, pools, clock, threshold=settings.review_threshold)
     review = ReviewService(pipeline, queries.company_docs,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from feeds.alias_rules import alias_problem
 from feeds.archive import Archive
 from feeds.clock import Clock
 from feeds.folded import TableReader, own_reader
-from feeds.ingest import Article, decide_all
+from feeds.ingest import Article, decide_all, party_sets
 from feeds.learned import Learned, LearnedReader
 from feeds.poller import Poller, PollSummary
 from feeds.pools import Pools
@@ -69,7 +69,8 @@ class Ports:
     archive: Archive
     feeds: Callable[[], Mapping[str, FeedState]]  # subscriptions, to label articles with their feed
     learned: LearnedReader  # the registry the log has taught (table `learned_companies`)
-    alliances: Callable[[], Mapping[str, AllianceState]]  # the alliances as they stand
+    # the alliances as they stand that have one of these party sets (by canonical id or by parties)
+    alliances: Callable[[Iterable[frozenset[str]]], Mapping[str, AllianceState]]
     advance: Callable[[], object]  # bring the projections up to the log
 
 
@@ -172,7 +173,8 @@ class Ingestor:
         wherever they were appended (extraction, the costly part, runs outside it)."""
         with self.ports.store.exclusive("ingest-decide"):
             learned = self.learned()
-            decided = decide_all(articles, deals, learned.registry, self.ports.alliances(), self.clock().date(),
+            wanted = self.ports.alliances(party_sets(articles, deals))
+            decided = decide_all(articles, deals, learned.registry, wanted, self.clock().date(),
                                  companies=learned.registered, threshold=self.threshold)
             before = self.ports.store.last_position()
             stored = self.ports.store.append(decided.events)
@@ -242,7 +244,7 @@ class ReviewService:
         events: list[NewEvent] = [NewEvent(DealConfirmed(candidate_id, ids if parties else None, kind, stage, by),
                                            idempotency_key=f"review:{candidate_id}:decided")]
         events += decider.registrations(ids, set(learned.registered), learned.registry)
-        events += decider.alliance_events(claim, self.ports.alliances(), names)
+        events += decider.alliance_events(claim, self.ports.alliances([frozenset(ids)]), names)
         self.ports.store.append(events)
         self.ports.advance()
 

@@ -94,13 +94,10 @@ class TrackerQueries:
 
     def listing(self, as_of: date | None = None, known_at: datetime | None = None, *,
                 only: Collection[str] | None = None) -> Listing:
-        position = self.position()
-        companies = self._queries.company_docs(known_at)
-        docs = self._queries.alliance_docs(as_of, known_at)
-        if only is not None:
-            docs = [d for d in docs if d["id"] in only]
-        rows = [ListedAlliance(alliance_json(d, companies), d["latest"], _key(d["since_key"]), _key(d["updated_key"]),
-                               tuple(d.get("names", ()))) for d in docs]
+        position, companies, docs = self._queries.listing(as_of, known_at, only)  # one version() per listing
+        memo: dict[str, Json] = {}
+        rows = [ListedAlliance(alliance_json(d, companies, memo), d["latest"], _key(d["since_key"]),
+                               _key(d["updated_key"]), tuple(d.get("names", ()))) for d in docs]
         return Listing(position, rows, companies)
 
     def alliances_touched(self, after: int, upto: int) -> frozenset[str] | None:

@@ -17,13 +17,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 import feeds.tables  # noqa: F401 - the feed tables on the shared metadata
 from events.engine import make_engine
 from events.schema import METADATA
 from events.store import EventStore
-from service.bootstrap import bootstrap, build
+from service.bootstrap import build
 from service.cli import main
 from service.config import Settings
 from service.migrations import SchemaMismatch, _upgrade, ensure, heads, status
@@ -155,20 +155,46 @@ def test_alembic_ini_reads_the_same_revisions_as_the_tracker():
     assert tuple(sorted(ini.get_heads())) == heads()
 
 
-def _landed_tracker_with_history(tmp_path: Path, url: str) -> dict[str, Any]:
-    """A landed-schema database with a seeded and polled log; what its tracker answered before any upgrade."""
-    _landed(url)
-    t = bootstrap(Settings.from_env(_env(tmp_path, url)))  # wired without open(): no schema check, as on main
+def _landed_tracker_with_history(tmp_path: Path, url: str, scratch: str) -> dict[str, Any]:
+    """A landed-schema database holding a seeded and polled history; what a tracker answered about it.
+
+    The history is made by today's code in `scratch` (a database at head), then every row is copied into the
+    landed tables, column by column as the landed schema has them: the data main would have written."""
+    t = build(Settings.from_env(_env(tmp_path / "scratch", scratch)))
     try:
         seed_and_poll(t)
-        return {"verify": t.store.verify(), "state": json.loads(json.dumps(t.queries.alliances())),
-                "events": [r.to_json() for r in t.store.read()], "articles": t.archive.counts()}
+        before = {"verify": t.store.verify(), "state": json.loads(json.dumps(t.queries.alliances())),
+                  "events": [r.to_json() for r in t.store.read()], "articles": t.archive.counts()}
     finally:
         t.close()
+    _landed(url)
+    _copy_landed_rows(scratch, url)
+    return before
 
 
-def test_a_landed_database_is_refused_then_upgraded_without_losing_an_event(db_url, tmp_path):
-    before = _landed_tracker_with_history(tmp_path, db_url)
+def _copy_landed_rows(source: str, target: str) -> None:
+    """Every row of every table the target has, restricted to the target's columns."""
+    src, dst = make_engine(source), make_engine(target)
+    try:
+        with src.connect() as a, dst.begin() as b:
+            for table in inspect(b).get_table_names():
+                cols = [c["name"] for c in inspect(b).get_columns(table)]
+                rows = [dict(r) for r in a.execute(text(f"SELECT {', '.join(cols)} FROM {table}")).mappings()]
+                if rows:
+                    b.execute(text(f"INSERT INTO {table} ({', '.join(cols)}) VALUES"
+                                   f" ({', '.join(':' + c for c in cols)})"), rows)
+            if dst.dialect.name == "postgresql":  # sequences follow the copied keys
+                for table, col in (("feed_outbox", "seq"), ("feed_poll_log", "id")):
+                    if table in inspect(b).get_table_names():
+                        b.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'),"
+                                       f" COALESCE((SELECT MAX({col}) FROM {table}), 0) + 1, false)"))
+    finally:
+        src.dispose()
+        dst.dispose()
+
+
+def test_a_landed_database_is_refused_then_upgraded_without_losing_an_event(db_url, other_url, tmp_path):
+    before = _landed_tracker_with_history(tmp_path, db_url, other_url)
     env = _env(tmp_path, db_url)
     refused = cli(env, "state", "--json")
     assert refused.exit_code == 2 and refused.output.count("\n") == 1

@@ -165,7 +165,7 @@ def test_an_ingest_failure_leaves_its_batch_in_the_outbox(tmp_path: Path, monkey
     with t.store.write() as conn:
         insert_articles(conn, article_rows("wire", [(entry, Decision("new", "k1", 1))], t.clock()))
 
-    def broken() -> None:
+    def broken(_party_sets: object) -> None:
         raise RuntimeError("read model unavailable")
 
     monkeypatch.setattr(t.pipeline.ports, "alliances", broken)

@@ -201,3 +201,82 @@ def test_stage_spans_are_the_history_intervals_as_known_at_a_time(store):
     then = q.stage_spans(["a--b"], known_at=parse_instant(first[-1].recorded_at))
     assert then == {"a--b": [("2024-05-31", END_OF_TIME, "agreement_signed", False, "2024-05")]}
     assert q.stage_spans([]) == {}
+
+
+# --- the decider's view: the alliances of some party sets, from the tables ---------------------
+
+
+def _decision_view(s: alliance.AllianceState) -> tuple[Any, ...]:
+    """What a decision reads of an alliance: aggregates, names, and its entries with corrections applied."""
+    entries = [alliance.effective(e, s.corrections) for e in s.entries]
+    return (s.alliance_id, s.parties, s.kinds, s.stage, s.loi, s.reported, s.names, s.corroborations,
+            [(e.position, e.key, e.type, e.valid, e.start, e.end, e.stage, e.kind, e.citation, e.sort_key)
+             for e in entries], sorted(k for k in s.retracted if any(e.key == k for e in s.entries)))
+
+
+@SLOW
+@given(log=event_logs(), cuts=st.lists(st.integers(1, 44), max_size=3))
+def test_the_deciders_alliances_read_from_the_tables_equal_the_fold_of_the_log(db_url, log, cuts):
+    store = _fresh_store(db_url)
+    events = _new_events(log)
+    start = 0
+    q = Queries(store)
+    for cut in sorted(set(cuts) | {len(events)}):
+        store.append(events[start:cut])  # deciding() catches the read model up itself
+        start = cut
+        model = Landscape().apply_all(store.read())
+        sets = {frozenset(s.parties) for s in model.alliances.values()} | {frozenset(("a", "b")), frozenset("z")}
+        got = q.deciding(sets)
+        want = {aid: s for aid, s in model.alliances.items()
+                if frozenset(s.parties) in sets or aid in {"--".join(sorted(p)) for p in sets}}
+        assert sorted(got) == sorted(want)
+        assert {aid: _decision_view(s) for aid, s in got.items()} == {a: _decision_view(s) for a, s in want.items()}
+    store.engine.dispose()
+
+
+def test_the_decider_finds_an_alliance_by_its_parties_whatever_its_id(store):
+    """An alliance whose id is not its parties' canonical id (a named venture) is found by its party set;
+    alliances with other parties are not read at all."""
+    from tests.factories import reported
+
+    store.append([reported("hima", ("a", "b"), when="2024-05"), reported("c--d", ("c", "d"), when="2024-06")])
+    got = Queries(store).deciding([frozenset(("b", "a"))])
+    assert list(got) == ["hima"] and got["hima"].parties == ("a", "b") and got["hima"].reported
+    assert Queries(store).deciding([]) == {}
+
+
+@SLOW
+@given(log=event_logs(), start=DAYS, end=DAYS)
+def test_a_diff_read_a_row_at_a_time_equals_the_diff_of_the_two_whole_answers(db_url, log, start, end):
+    """Queries.diff keeps only the compared fields of the earlier answer; the result is the plain diff
+    of both answers (retracted alliances included: they are read again)."""
+    from events.diff import diff
+
+    store = _fresh_store(db_url)
+    store.append(_new_events(log))
+    q = Queries(store)
+    before = {d["id"]: d for d in q.alliance_docs(start)}
+    after = {d["id"]: d for d in q.alliance_docs(end)}
+    companies = q.company_docs()
+    want: dict[str, list[dict[str, Any]]] = {"added": [], "changed": [], "ended": []}
+    for ch in diff(before, after):
+        item = alliance_json(after.get(ch.alliance_id) or before[ch.alliance_id], companies)
+        item.update(before_stage=ch.before_stage, after_stage=ch.after_stage, details=list(ch.details))
+        want[ch.change].append(item)
+    assert q.diff(start, end) == {"from": start.isoformat(), "to": end.isoformat(), **want}
+    store.engine.dispose()
+
+
+def test_rebuilding_one_projection_alone_gives_the_same_tables(store):
+    """`alliances rebuild history` replays one projection while the others stay at the tail."""
+    from tests.factories import company, reported, staged
+
+    store.append([company("a"), company("b"), reported("a--b", ("a", "b"), when="2024-05"),
+                  staged("a--b", "production", "2025-03"), reported("b--c", ("b", "c"), when="2023")])
+    runner = REGISTRY.runner(store, batch=2)
+    runner.catch_up()
+    before = _tables(store)
+    runner.rebuild(["history"])
+    assert _tables(store) == before
+    runner.rebuild(["alliances", "companies"])
+    assert _tables(store) == before and set(runner.checkpoints().values()) == {store.tail()}

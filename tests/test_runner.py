@@ -220,3 +220,42 @@ def test_other_packages_register_their_own_subscribers_beside_the_projections(se
     runner.catch_up()
     assert mine.seen == [1, 2]
     assert REGISTRY.runner(store).names() == ["companies", "alliances", "history"]
+
+
+def test_subscribers_at_the_same_checkpoint_read_each_batch_of_the_log_once(seen_table, monkeypatch):
+    store = seen_table
+    append(store, 10)
+    reads: list[int] = []
+    real = store.read_raw
+
+    def counted(*a, **k):  # type: ignore[no-untyped-def]
+        reads.append(k.get("after", 0))
+        return real(*a, **k)
+
+    monkeypatch.setattr(store, "read_raw", counted)
+    a, b = Recorder("a"), Recorder("b")
+    assert Runner(store, [a, b], batch=3).catch_up() == 10
+    assert a.seen == b.seen == list(range(1, 11)) and reads == [0, 3, 6, 9]
+    assert rows(store, "a") == rows(store, "b") == list(range(1, 11))
+
+
+def test_a_subscriber_behind_the_others_catches_up_to_them_alone_then_goes_with_them(seen_table):
+    store = seen_table
+    append(store, 6)
+    ahead = Recorder("ahead")
+    Runner(store, [ahead]).catch_up()
+    append(store, 4, start=6)
+    ahead.seen, late = [], Recorder("late")
+    runner = Runner(store, [ahead, late], batch=4)
+    runner.catch_up()
+    assert late.seen == list(range(1, 11)) and late.batches == [4, 2, 4]  # up to 6 alone, then 7..10 together
+    assert ahead.seen == list(range(7, 11)) and runner.checkpoints() == {"ahead": 10, "late": 10}
+
+
+def test_subscribers_of_different_types_share_a_read_and_each_sees_only_its_own(seen_table):
+    store = seen_table
+    store.append([company("a"), company("b"), reported("a--b", ("a", "b")), staged("a--b", "production", "2025")])
+    companies = Recorder("companies", types=frozenset({"CompanyRegistered"}))
+    alliances = Recorder("alliances", types=frozenset({"AllianceReported", "StageChanged"}))
+    Runner(store, [companies, alliances]).catch_up()
+    assert companies.seen == [1, 2] and alliances.seen == [3, 4]

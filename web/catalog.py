@@ -113,7 +113,10 @@ class Filters:
 
 
 class Catalog:
-    """Caches a few snapshots (the present plus recently asked-for dates).
+    """Caches a few snapshots (the present plus the last asked-for date or time).
+
+    Each snapshot of 10,000 alliances holds ~25 MB of rows, so a web process keeps two at most, and makes
+    room before it builds another (not after: the old and the new would be held at once).
 
     When the log grows by a few events, the present snapshot is updated in place of a rebuild:
     only the alliances those events touch get new rows (and lose their cached HTML).
@@ -121,7 +124,7 @@ class Catalog:
 
     MAX_DELTA = 2000
 
-    def __init__(self, queries: Queries, size: int = 16) -> None:
+    def __init__(self, queries: Queries, size: int = 2) -> None:
         self.queries = queries
         self.size = size
         self._cache: OrderedDict[tuple[Any, ...], Snapshot] = OrderedDict()
@@ -139,6 +142,7 @@ class Catalog:
                 return snap
             snap = self._update(self._present, position) if present and self._present is not None else None
             if snap is None:
+                self._make_room(keep=None if present else self._present)
                 snap = self._build(position, as_of, known_at)
             if present:
                 self._present = snap
@@ -148,6 +152,13 @@ class Catalog:
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
             return snap
+
+    def _make_room(self, keep: Snapshot | None) -> None:
+        """Drop the least recently used snapshots (never `keep`) so that one more fits within `size`."""
+        for key in [k for k, v in self._cache.items() if v is not keep][: max(0, len(self._cache) - self.size + 1)]:
+            del self._cache[key]
+        if keep is None:
+            self._present = None
 
     def _build(self, position: int, as_of: date | None, known_at: datetime | None) -> Snapshot:
         listing = self.queries.listing(as_of, known_at)
@@ -178,10 +189,10 @@ class Catalog:
 
     @staticmethod
     def _row(listed: ListedAlliance, companies: Mapping[str, Json]) -> Json:
-        r = dict(listed.doc)
+        doc = listed.doc
         names: list[str] = []
         countries: set[str] = set()
-        for p in r["parties"]:
+        for p in doc["parties"]:
             c = companies.get(p["id"])
             names += [p["id"], p["name"], p["name_zh"]]
             if c is not None:
@@ -189,19 +200,19 @@ class Catalog:
                 if c["country"]:
                     countries.add(c["country"])
         names += list(listed.names)  # the alliance's own names: HIMA, 鸿蒙智行, Horse Powertrain
-        r.update(
-            _search="\n".join([r["id"], *names]).casefold(),
-            _party_ids=frozenset(p["id"] for p in r["parties"]),
-            _party_names=frozenset(x.casefold() for x in names if x),
-            _countries=frozenset(countries),
-            _name=" + ".join(p["name"] for p in r["parties"]).casefold(),
-            _since=listed.since_key or _FAR,
-            _updated=listed.updated_key or _FAR,
-            _stage=STAGE_ORDER.get(r["stage"] or "", 99),
-            _latest=listed.latest,
-            _names=tuple(listed.names),
-        )
-        return r
+        return {  # small tuples, not sets: a row names a few parties, and 10,000 rows make a snapshot
+            **doc,
+            "_search": "\n".join([doc["id"], *names]).casefold(),
+            "_party_ids": tuple(p["id"] for p in doc["parties"]),
+            "_party_names": tuple(dict.fromkeys(x.casefold() for x in names if x)),
+            "_countries": tuple(sorted(countries)),
+            "_name": " + ".join(p["name"] for p in doc["parties"]).casefold(),
+            "_since": listed.since_key or _FAR,
+            "_updated": listed.updated_key or _FAR,
+            "_stage": STAGE_ORDER.get(doc["stage"] or "", 99),
+            "_latest": listed.latest,
+            "_names": tuple(listed.names),
+        }
 
     @staticmethod
     def _finish(position: int, rows: list[Json], companies: Mapping[str, Json]) -> Snapshot:

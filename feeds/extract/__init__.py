@@ -35,9 +35,26 @@ Decisions worth knowing:
 """
 from __future__ import annotations
 
-from .deals import extract
-from .lexicon import alliance_names
+from typing import TYPE_CHECKING, Any
+
 from .model import Deal
-from .score import score
+from .score import score  # light: no lexicons
+
+if TYPE_CHECKING:
+    from .deals import extract
+    from .lexicon import alliance_names
 
 __all__ = ["Deal", "alliance_names", "extract", "score"]
+
+
+def __getattr__(name: str) -> Any:
+    """The extractor's modules compile their lexicons on import (~0.4 s, megabytes of patterns): loaded when
+    first used, so a process that only imports a helper of this package (the web: `normalize`) never pays."""
+    if name == "extract":
+        from .deals import extract as found
+    elif name == "alliance_names":
+        from .lexicon import alliance_names as found  # type: ignore[assignment]
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = found
+    return found

@@ -279,3 +279,20 @@ def test_the_wsgi_entry_point_builds_the_app_from_the_environment(tmp_path: Path
     app = app_from_env()
     assert app.test_client().get("/api/alliances").get_json() == []
     assert (tmp_path / "b" / "alliances.db").exists()
+
+
+def test_the_catalog_keeps_the_present_and_the_last_date_asked_for(tracker) -> None:
+    """A snapshot of 10,000 alliances is tens of megabytes: a worker keeps two, and the present is never
+    dropped for a time-travel date."""
+    from datetime import date
+
+    from service.webapp import TrackerQueries
+    from web.catalog import Catalog
+
+    cat = Catalog(TrackerQueries(tracker))
+    present = cat.snapshot()
+    first = cat.snapshot(date(2024, 1, 1))
+    second = cat.snapshot(date(2025, 1, 1))
+    assert len(cat._cache) == 2 and first not in cat._cache.values()
+    assert cat.snapshot() is present and cat.snapshot(date(2025, 1, 1)) is second
+    assert cat.snapshot(date(2024, 1, 1)) is not first  # built again

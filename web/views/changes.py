@@ -4,7 +4,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, request, stream_template
 from flask.typing import ResponseReturnValue
 
 from ..deps import queries
@@ -51,4 +51,6 @@ def index() -> ResponseReturnValue:
         "next": url(shift(start, n), shift(end, n)),
         "steps": {s: url(shift(end, -_months(s)), end, s) for s in STEPS},
     }
-    return render_template("changes.html", d=d, start=start, end=end, step=step, nav=nav, tt_query=g.tt_query)
+    # streamed: a window over 10,000 alliances is megabytes of HTML, never held whole in the worker
+    return Response(stream_template("changes.html", d=d, start=start, end=end, step=step, nav=nav,
+                                    tt_query=g.tt_query), mimetype="text/html")
