@@ -11,9 +11,20 @@ from typing import Any
 
 from flask import Flask
 
-from . import auth, deps, errors, formatting, security, timetravel
+from . import auth, conditional, deps, errors, formatting, security, timetravel, words
 from .ports import AliasCommands, FeedCommands, Ports, Queries, ReviewCommands, WebSettings
-from .views import admin_feeds, admin_registry, admin_review, api, changes, entities, eventlog, network, status
+from .views import (
+    admin_feeds,
+    admin_registry,
+    admin_review,
+    api,
+    changes,
+    entities,
+    eventlog,
+    latest,
+    network,
+    status,
+)
 
 
 def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, review: ReviewCommands,
@@ -38,9 +49,11 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     security.init(app)
     timetravel.init(app)
     formatting.init(app)
+    words.init(app)
+    conditional.init(app)
     errors.init(app)
     app.context_processor(_nav)
-    for bp in (status.bp, entities.bp, network.bp, changes.bp, eventlog.bp, admin_feeds.bp, admin_review.bp,
+    for bp in (status.bp, latest.bp, entities.bp, network.bp, changes.bp, eventlog.bp, admin_feeds.bp, admin_review.bp,
                admin_registry.bp, auth.bp, api.bp):
         app.register_blueprint(bp)
     return app
