@@ -11,7 +11,10 @@ from typing import Any
 from .catalog import SORTS
 
 Schema = dict[str, Any]
-DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+YEAR, MONTH = "[1-9][0-9]{3}", "(0[1-9]|1[0-2])"
+DATE: dict[str, Any] = {"anyOf": [  # a year, a month or a day (the server takes years from 0001 too)
+    {"type": "string", "pattern": f"^{YEAR}$"}, {"type": "string", "pattern": f"^{YEAR}-{MONTH}$"},
+    {"type": "string", "format": "date"}]}
 STAGES = ["talks", "agreement_signed", "established", "production", "expanded", "ended"]
 WHATS = ["new", "changed", "ended", "retracted", "corrected", "corroborated"]
 
@@ -43,7 +46,7 @@ TEXT: Schema = {"type": "string", "maxLength": 200}
 WHOLE: Schema = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
 PARAMS: dict[str, Schema] = {
     "as_of": _param("as_of", "The state as of the end of this year, month or day (YYYY, YYYY-MM or YYYY-MM-DD).",
-                    {"type": "string", "pattern": DATE}),
+                    DATE),
     "known_at": _param("known_at", "As the log knew it at this instant (ISO-8601; naive means UTC).",
                        {"type": "string", "format": "date-time"}),
     "q": _param("q", "Search in party names (English, Chinese simplified or traditional, aliases) and alliance names.",
@@ -65,8 +68,8 @@ PARAMS: dict[str, Schema] = {
     "type": _param("type", "Only events of this type (e.g. AllianceReported).", TEXT),
     "stream": _param("stream", "Only events of this stream; a trailing * makes it a prefix.", TEXT),
     "from": _param("from", "Start of the period (YYYY, YYYY-MM or YYYY-MM-DD; the end of that period).",
-                   {"type": "string", "pattern": DATE}),
-    "to": _param("to", "End of the period (as `from`); default today.", {"type": "string", "pattern": DATE}),
+                   DATE),
+    "to": _param("to", "End of the period (as `from`); default today.", DATE),
     "step": _param("step", "The default period before `to` when `from` is not given.",
                    {"type": "string", "enum": ["month", "quarter", "year"]}),
 }

@@ -46,5 +46,7 @@ def remember(resp: Response, visit: Visit, position: int) -> None:
 
 
 def cookie_key() -> str:
-    """The part of a page's cache key that these cookies decide."""
-    return f"{request.cookies.get(SEEN_COOKIE, '')}/{request.cookies.get(SESSION_COOKIE, '')}"
+    """The part of a page's cache key that these cookies decide: the baseline and whether it is a first
+    visit (not the raw cookies: `alliances_seen` moves with every page while the page stays the same)."""
+    visit = current()
+    return f"{visit.baseline}/{visit.first}"
