@@ -176,7 +176,7 @@ def test_words_for_changes() -> None:
     after = {**before, "stage": "established", "kinds": ["co_development", "joint_venture"],
              "parties": [*p, {"id": "c", "name": "C", "name_zh": ""}]}
     assert differences(before, after) == ["stage: agreement signed -> established",
-                                          "kinds: co development -> co development, joint venture", "joined: C"]
+                                          "kinds: co-development -> co-development, joint venture", "joined: C"]
     assert change_phrase({"what": "new", "after": before, "alliance_id": "a--b"}) == "new alliance (agreement signed)"
     assert confidence_words(0.92) == "high (0.92)" and confidence_words(0.55) == "low (0.55)"
     assert confidence_words(None) == ""
