@@ -15,7 +15,7 @@ from events.envelope import NewEvent
 from events.types import StageChanged
 from events.values import Citation, FuzzyDate
 from tests.web.conftest import LiveServer, screenshot
-from tests.web.test_web_browser import PHONE, _page, _serve
+from tests.web.test_web_browser import PHONE, _login, _page, _serve
 
 pytestmark = pytest.mark.browser
 CITE = Citation("Local Auto Wire", "Leapmotor International starts production in Spain",
@@ -93,3 +93,20 @@ def test_export_the_filtered_status_as_csv(browser: Any, served: Any) -> None:
         rows = list(csv.DictReader(io.StringIO(text)))
         assert [r["id"] for r in rows] == shown
         assert {r["stage"] for r in rows} == {"Established"} and all("Momenta" in r["parties"] for r in rows)
+
+
+def test_timeline_shows_confidence_to_all_and_editorial_notes_to_the_admin(browser: Any, served: Any) -> None:
+    srv, _tracker = served
+    for page in _page(browser, srv.url):
+        page.goto("/alliances/audi--saic-motor")
+        reports = page.locator("ol.timeline > li", has_text="Reported").or_(
+            page.locator("ol.timeline > li", has_text="Stage changed"))
+        assert reports.count() == 2
+        assert all("Confidence: high (0.95)" in reports.nth(i).inner_text() for i in range(2))
+        assert page.locator(".editorial-note").count() == 0
+        assert "resolved to" not in page.locator("main").inner_text().lower()
+        _login(page, "/alliances/audi--saic-motor")
+        note = page.locator(".editorial-note")
+        assert "Resolved to 2024-11" in note.first.inner_text()
+        assert "Recorded as a milestone" in note.nth(1).inner_text()
+        screenshot(page, "alliance-admin-notes")
