@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from functools import lru_cache
 
 import opencc
 
@@ -11,6 +12,7 @@ _T2S = opencc.OpenCC("t2s")
 _lock = threading.Lock()  # the library says nothing about sharing a converter between threads
 
 
+@lru_cache(maxsize=65536)  # company names recur on every alliance they are party to
 def fold(text: str) -> str:
     """The form search compares: NFKC, simplified Chinese, case folded, spaces collapsed."""
     text = unicodedata.normalize("NFKC", text)
