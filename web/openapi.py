@@ -57,6 +57,8 @@ PARAMS: dict[str, Schema] = {
     "country": _param("country", "Only alliances with a party from this country (ISO 3166 code).", TEXT),
     "sort": _param("sort", "Sort key, as on the status page.", {"type": "string", "enum": list(SORTS)}),
     "order": _param("order", "Sort order.", {"type": "string", "enum": ["asc", "desc"]}),
+    "order_changes": _param("order", "desc (default): newest first; asc: oldest first, to page forward with `after`.",
+                            {"type": "string", "enum": ["asc", "desc"]}),
     "after": _param("after", "Only what was recorded after this log position.", WHOLE),
     "limit_changes": _param("limit", "At most this many.", {"type": "integer", "minimum": 1, "maximum": 500}),
     "limit_events": _param("limit", "At most this many.", {"type": "integer", "minimum": 1, "maximum": 5000}),
@@ -134,7 +136,8 @@ ROUTES: dict[str, tuple[str, str, tuple[str, ...], Schema, str | None]] = {
     "/api/companies/{company_id}": ("getCompany", "One company with its alliances, partners and milestones.",
                                     TIME_TRAVEL, _ref("CompanyDetail"), "company_id"),
     "/api/latest": ("listLatest", "The change log, newest first: what the tracker learned after `after`.",
-                    ("after", "limit_changes", "alliance", "what", "q", "sources"), _array(_ref("Change")), None),
+                    ("after", "limit_changes", "alliance", "what", "q", "sources", "order_changes"),
+                    _array(_ref("Change")), None),
     "/api/changes": ("diffChanges", "Alliances added, changed and ended between two valid dates (the /changes "
                      "page).", ("from", "to", "step", "as_of", "known_at"), _ref("Diff"), None),
     "/api/events": ("listEvents", "Stored events after a position; a Link header names the next page.",

@@ -148,3 +148,19 @@ def test_every_api_answer_has_an_etag(client) -> None:
                  "/api/latest", "/api/changes", "/api/events?limit=2", "/api/checkpoints", "/api/openapi.json"):
         r = client.get(path)
         assert r.status_code == 200 and re.fullmatch(r'"[0-9a-f]{32}"', r.headers["ETag"]), path
+
+
+def test_api_latest_pages_forward_oldest_first(client) -> None:
+    newest = client.get("/api/latest?limit=500").get_json()
+    first = client.get("/api/latest?order=asc&limit=10").get_json()
+    assert [c["id"] for c in first] == [c["id"] for c in reversed(newest)][:10]
+    rest = client.get(f"/api/latest?order=asc&limit=500&after={first[-1]['position']}").get_json()
+    assert [c["id"] for c in first + rest] == [c["id"] for c in reversed(newest)]
+    assert client.get("/api/latest?order=sideways").status_code == 400
+
+
+def test_the_latest_page_links_its_json_from_the_last_visit(client, tracker) -> None:
+    client.get("/")
+    seen = tracker.store.last_position()
+    html = client.get("/latest?since=visit&what=changed").get_data(as_text=True)
+    assert f'href="/api/latest?after={seen}&amp;what=changed"' in html

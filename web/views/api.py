@@ -17,7 +17,7 @@ from ..openapi import document
 from ..timetravel import href, parse_int_arg
 from .changes import window
 from .entities import public_alliance, public_company
-from .latest import read
+from .latest import choose, read
 from .status import FILTER_ARGS, filters, matching, sorting
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -74,8 +74,12 @@ def checkpoints() -> Any:
 
 @bp.get("/latest")
 def latest() -> ResponseReturnValue:
-    """The change log, newest first: what the tracker learned after log position `after` (default: ever)."""
+    """The change log, newest first (`order=asc`: oldest first, to page forward with `after=`): what the
+    tracker learned after log position `after` (default: ever)."""
     after = parse_int_arg("after", 0)
+    order = request.args.get("order", "desc")
+    if order not in ("asc", "desc"):
+        abort(400, description="'order' must be asc or desc.")
     limit = parse_int_arg("limit", 50, 1, 500)
     only = request.args.getlist("alliance") or None
     what = request.args.get("what", "").strip()
@@ -83,9 +87,11 @@ def latest() -> ResponseReturnValue:
         abort(400, description=f"'what' must be one of {', '.join(WHATS)}.")
     q = request.args.get("q", "").strip()[:200]
     sources = request.args.get("sources", "") == "1"
-    if only is None and (what or q or sources):
+    if only is None and (what or q) and order == "desc":
         return jsonify(read(after, limit, what, q, sources))
-    return jsonify(queries().changes(after=after, limit=limit, alliances=only, corroborations=sources))
+    found = queries().changes(after=after, limit=limit, alliances=only, newest_first=order == "desc",
+                              corroborations=sources or what == "corroborated")
+    return jsonify(choose(found, what, q) if what or q else found)
 
 
 @bp.get("/changes")
