@@ -33,10 +33,10 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
 def alliances() -> ResponseReturnValue:
     """Every alliance as of a date / as known at a time (the `alliances state --json` shape), filtered,
     searched and sorted like the status page (`q`, `company`, `stage`, `kind`, `country`, `sort`, `order`)."""
+    snap = catalog().snapshot(g.as_of, g.known_at)  # the status page's rows, cached per log position
     if not any(request.args.get(k) for k in (*FILTER_ARGS, "sort", "order")):
-        return jsonify(queries().alliances(g.as_of, g.known_at))
+        return jsonify([public(r) for r in snap.rows])  # sorted by id, as `state --json`
     sort, desc = sorting()
-    snap = catalog().snapshot(g.as_of, g.known_at)
     return jsonify([public(r) for r in matching(snap, filters(None), sort, desc)])
 
 
