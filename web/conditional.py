@@ -1,8 +1,9 @@
 """Conditional GET for the reading pages and the API: `ETag`, `Last-Modified`, and 304 before any work.
 
-Everything these pages show is a function of the read model's log position and the request: its path
-and query, today's date (default windows, "future" labels), the number of failing feeds in the
-navigation, and for the pages that mark what is new, the visitor's last-visit cookies. The ETag hashes
+Everything these pages show is a function of the code (a digest of web/), the read model's log
+position and the request: its path and query, today's date (default windows, "future" labels), the
+number of failing feeds in the navigation, and for the pages that mark what is new, the visitor's
+last-visit baseline. The ETag hashes
 exactly these, so "anything new?" costs one position query. Pages are `private` and `Vary: Cookie`
 (a logged-in admin sees more on the same address); admins and pages with a flashed message are never
 answered 304. The API is public and honours `If-Modified-Since` too (the time the newest event at
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request, session
 
@@ -42,9 +45,21 @@ def _last_modified(position: int) -> datetime | None:
     return cache[position]
 
 
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the web's own code, templates and styles: a new release never answers 304 to a page the
+    old one rendered. The same in every worker process running the same files."""
+    h = hashlib.sha256()
+    root = Path(__file__).parent
+    for f in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".html", ".css", ".svg")):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def etag_for(position: int) -> str:
     ep = request.endpoint or ""
-    parts = [str(position), request.full_path, date.today().isoformat()]
+    parts = [code_version(), str(position), request.full_path, date.today().isoformat()]
     if not ep.startswith("api."):
         parts.append(str(failing_feeds()))
     if PAGES.get(ep):
