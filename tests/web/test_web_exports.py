@@ -164,3 +164,12 @@ def test_the_latest_page_links_its_json_from_the_last_visit(client, tracker) -> 
     seen = tracker.store.last_position()
     html = client.get("/latest?since=visit&what=changed").get_data(as_text=True)
     assert f'href="/api/latest?after={seen}&amp;what=changed"' in html
+
+
+def test_a_new_release_never_answers_304_to_an_old_page(client, monkeypatch) -> None:
+    from web import conditional
+
+    etag = client.get("/network").headers["ETag"]
+    assert client.get("/network", headers={"If-None-Match": etag}).status_code == 304
+    monkeypatch.setattr(conditional, "code_version", lambda: "another release")
+    assert client.get("/network", headers={"If-None-Match": etag}).status_code == 200
