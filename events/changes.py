@@ -105,8 +105,10 @@ def stage_words(stage: str | None) -> str:
     return "in production" if stage == "production" else stage.replace("_", " ")
 
 
-def describe(c: Change) -> str:
-    """What changed, in words (no names: callers put the parties in front)."""
+def describe(c: Change, names: Mapping[str, str] | None = None) -> str:
+    """What changed, in words (callers put the parties in front); `names` gives a company's name for its id,
+    for parties that join or leave."""
+    names = names or {}
     b, a = c.before or {}, c.after or {}
     if c.what == NEW:
         return f"new alliance ({stage_words(a.get('stage'))})"
@@ -118,7 +120,8 @@ def describe(c: Change) -> str:
     if "parties" in c.aspects:
         joined = sorted(set(a.get("parties", ())) - set(b.get("parties", ())))
         left = sorted(set(b.get("parties", ())) - set(a.get("parties", ())))
-        parts.append("parties " + ", ".join([*(f"+{p}" for p in joined), *(f"-{p}" for p in left)]))
+        parts.append("parties " + ", ".join([*(f"+{names.get(p, p)}" for p in joined),
+                                             *(f"-{names.get(p, p)}" for p in left)]))
     if "kinds" in c.aspects:
         parts.append("now " + ", ".join(k.replace("_", " ") for k in a.get("kinds", ())))
     if c.what == CORROBORATED:

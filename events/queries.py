@@ -432,7 +432,12 @@ def change_title(c: Change, companies: dict[str, Doc]) -> str:
     for p in parties:
         j = party_json(p, companies)
         names.append(f"{j['name']} {j['name_zh']}".strip() if j["name_zh"] != j["name"] else j["name"])
-    return f"{' + '.join(names) or c.alliance_id}: {describe(c)}"
+    return f"{' + '.join(names) or c.alliance_id}: {describe(c, party_names(c, companies))}"
+
+
+def party_names(c: Change, companies: dict[str, Doc]) -> dict[str, str]:
+    """The English name of every party before or after a change, by id."""
+    return {p: party_json(p, companies)["name"] for p in c.parties}
 
 
 def change_json(c: Change, companies: dict[str, Doc]) -> dict[str, Any]:
@@ -445,7 +450,7 @@ def change_json(c: Change, companies: dict[str, Doc]) -> dict[str, Any]:
         "what": c.what,
         "aspects": list(c.aspects),
         "title": change_title(c, companies),
-        "summary": describe(c),
+        "summary": describe(c, party_names(c, companies)),
         "event_type": c.event_type,
         "before": alliance_json(c.before, companies) if c.before and c.before.get("reported", True) else None,
         "after": alliance_json(c.after, companies) if c.after and c.after.get("reported", True) else None,

@@ -102,6 +102,7 @@ def entry_doc(raw: Entry, retracted: Collection[str], corrections: dict[str, dic
         "kind": e.kind,
         "parties": list(e.parties),
         "summary": e.summary,
+        "confidence": e.confidence,
         "citation": e.citation,
         "key": e.key,
         "supersedes": e.supersedes,

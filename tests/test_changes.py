@@ -142,3 +142,14 @@ def test_the_json_entry_names_the_parties_in_both_languages(tracker) -> None:  #
         "changed", "agreement_signed", "established")
     assert first["before"] is None and first["id"] == f"{first['position']}-leap--stel"
     assert [p["name_zh"] for p in newest["after"]["parties"]] == ["零跑", "斯特兰蒂斯"]
+
+
+def test_a_party_joining_is_named_not_given_by_id(tracker) -> None:  # type: ignore[no-untyped-def]
+    from events.types import StageChanged
+
+    _seed(tracker.store)
+    tracker.store.append([reported("leap--stel", ("leap", "stel"), key="r1"),
+                          NewEvent(StageChanged("leap--stel", "established", CITE, parties_added=("audi",)),
+                                   FuzzyDate.parse("2024-09"))])
+    newest = tracker.queries.changes(limit=1)[0]
+    assert newest["summary"] == "agreement signed -> established; parties +Audi"

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import auth, deps, errors, formatting, security, timetravel
+from . import auth, conditional, deps, errors, formatting, security, timetravel, words
 from .ports import (
     AliasCommands,
     FeedCommands,
@@ -30,6 +30,7 @@ from .views import (
     changes,
     entities,
     eventlog,
+    latest,
     network,
     operations,
     status,
@@ -62,9 +63,11 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     security.init(app)
     timetravel.init(app)
     formatting.init(app)
+    words.init(app)
+    conditional.init(app)
     errors.init(app)
     app.context_processor(_nav)
-    for bp in (status.bp, entities.bp, network.bp, timeline.bp, changes.bp, eventlog.bp, admin_feeds.bp,
+    for bp in (status.bp, latest.bp, entities.bp, network.bp, timeline.bp, changes.bp, eventlog.bp, admin_feeds.bp,
                admin_review.bp, admin_registry.bp, auth.bp, api.bp):
         app.register_blueprint(bp)
     return app

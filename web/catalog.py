@@ -17,12 +17,14 @@ from typing import Any, TypeVar
 
 from .formatting import STAGE_ORDER
 from .ports import Json, ListedAlliance, Queries
+from .searchtext import fold
 
 T = TypeVar("T")
 SORTS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     "name": ("Name", lambda r: r["_name"]),
     "since": ("Since", lambda r: r["_since"]),
-    "updated": ("Last change", lambda r: r["_updated"]),
+    "updated": ("Last change (date of the event)", lambda r: r["_updated"]),
+    "learned": ("Last change (when we learned it)", lambda r: (r["_latest"], r["_name"])),
     "stage": ("Stage", lambda r: (r["_stage"], r["_name"])),
     "sources": ("Sources", lambda r: (r["sources"], r["_name"])),
 }
@@ -42,7 +44,7 @@ class Snapshot:
     _orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _latest: list[int] | None = None
-    _html: dict[tuple[str, str, bool], str] = field(default_factory=dict)
+    _html: dict[tuple[str, str, str], str] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
 
     def memo(self, name: str, compute: Callable[[], T]) -> T:
@@ -59,14 +61,15 @@ class Snapshot:
             self._latest = sorted(r["_latest"] for r in self.rows)
         return len(self._latest) - bisect_right(self._latest, position)
 
-    def row_html(self, row: dict[str, Any], tt_query: str, is_new: bool, render: Callable[..., str]) -> str:
-        """A table row's HTML, rendered once per (row, time-travel query, new-mark) for this snapshot."""
-        key = (row["id"], tt_query, is_new)
+    def row_html(self, row: dict[str, Any], tt_query: str, mark: str, render: Callable[..., str]) -> str:
+        """A table row's HTML, rendered once per (row, time-travel query, "new" mark) for this snapshot;
+        `mark` says what changed since the last visit ('' for nothing)."""
+        key = (row["id"], tt_query, mark)
         html = self._html.get(key)
         if html is None:
             if len(self._html) > 50_000:
                 self._html.clear()
-            html = self._html[key] = render(r=row, tt_query=tt_query, is_new=is_new)
+            html = self._html[key] = render(r=row, tt_query=tt_query, is_new=bool(mark), mark=mark)
         return html
 
     def ordered(self, key: str, descending: bool) -> list[dict[str, Any]]:
@@ -87,17 +90,20 @@ class Filters:
     stage: str = ""
     kind: str = ""
     country: str = ""
+    changed_after: int | None = None  # only alliances with an event after this log position (the last visit)
 
     @property
     def active(self) -> bool:
-        return any((self.q, self.company, self.stage, self.kind, self.country))
+        return any((self.q, self.company, self.stage, self.kind, self.country)) or self.changed_after is not None
 
     def match(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-        q = self.q.casefold().strip()
+        q = fold(self.q)
         company = self.company.strip()
-        company_cf = company.casefold()
+        company_cf = fold(company)
         out = []
         for r in rows:
+            if self.changed_after is not None and r["_latest"] <= self.changed_after:
+                continue
             if self.stage and r["stage"] != self.stage:
                 continue
             if self.kind and self.kind not in r["kinds"]:
@@ -202,9 +208,9 @@ class Catalog:
         names += list(listed.names)  # the alliance's own names: HIMA, 鸿蒙智行, Horse Powertrain
         return {  # small tuples, not sets: a row names a few parties, and 10,000 rows make a snapshot
             **doc,
-            "_search": "\n".join([doc["id"], *names]).casefold(),
+            "_search": "\n".join(fold(x) for x in [doc["id"], *names]),
             "_party_ids": tuple(p["id"] for p in doc["parties"]),
-            "_party_names": tuple(dict.fromkeys(x.casefold() for x in names if x)),
+            "_party_names": tuple(dict.fromkeys(fold(x) for x in names if x)),
             "_countries": tuple(sorted(countries)),
             "_name": " + ".join(p["name"] for p in doc["parties"]).casefold(),
             "_since": listed.since_key or _FAR,

@@ -13,7 +13,7 @@ STAGE_LABELS = {
     "production": "In production", "expanded": "Expanded", "ended": "Ended",
 }
 STAGE_ORDER = {s.value: i for i, s in enumerate(Stage)}
-KIND_LABELS = {k.value: k.value.replace("_", " ").capitalize() for k in Kind}
+KIND_LABELS = {k.value: k.value.replace("_", " ").capitalize() for k in Kind} | {"co_development": "Co-development"}
 COUNTRIES = {
     "CN": "China", "DE": "Germany", "FR": "France", "GB": "United Kingdom", "JP": "Japan", "NL": "Netherlands",
     "US": "United States", "KR": "South Korea", "IT": "Italy", "SE": "Sweden", "IN": "India",

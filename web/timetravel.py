@@ -1,5 +1,7 @@
-"""Time travel on every page: `?as_of=YYYY-MM-DD` (valid time) and `?known_at=` (transaction time).
+"""Time travel on every page: `?as_of=` (valid time) and `?known_at=` (transaction time).
 
+`as_of` (and every date argument) takes `YYYY`, `YYYY-MM` or `YYYY-MM-DD` and means the last day of
+that period, the rule event dates follow: "as of 2024-05" is the state once May 2024 is over.
 Parsed once per request into `g.as_of` / `g.known_at`; a bad value is a 400 with the parser's
 message. `href()` builds links that keep the chosen date.
 """
@@ -12,7 +14,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, g, request, url_for
 
 from events.errors import BadDate
-from events.values import parse_day, parse_instant
+from events.values import FuzzyDate, parse_instant
 
 KEEP = ("as_of", "known_at")
 
@@ -23,24 +25,30 @@ def _parse() -> None:
     try:
         raw = request.args.get("as_of", "").strip()
         if raw:
-            g.as_of, g.as_of_text = parse_day(raw), raw
+            g.as_of, g.as_of_text = period_end(raw), raw
         raw = request.args.get("known_at", "").strip()
         if raw:
             g.known_at, g.known_at_text = parse_instant(raw), raw
     except BadDate as e:
         abort(400, description=f"Bad date in the address: {e}.")
     g.past = g.as_of is not None or g.known_at is not None
+    g.future = g.as_of is not None and g.as_of > date.today()
     g.tt = {k: v for k, v in (("as_of", g.as_of_text), ("known_at", g.known_at_text)) if v}
     g.tt_query = ("?" + urlencode(g.tt)) if g.tt else ""
 
 
+def period_end(text: str) -> date:
+    """The last day of `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (BadDate otherwise)."""
+    return FuzzyDate.parse(text).end
+
+
 def parse_day_arg(name: str, default: date | None = None) -> date | None:
-    """A YYYY-MM-DD query argument, or 400 with a clear message."""
+    """A `YYYY`, `YYYY-MM` or `YYYY-MM-DD` query argument as the period's last day, or 400 with a clear message."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
     try:
-        return parse_day(raw)
+        return period_end(raw)
     except BadDate as e:
         abort(400, description=f"Bad date for '{name}': {e}.")
 

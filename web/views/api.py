@@ -1,4 +1,8 @@
-"""JSON API mirroring the pages (same shapes as the CLI's --json output)."""
+"""JSON API mirroring the pages (same shapes as the CLI's --json output), with the pages' filters.
+
+Every route is described in the OpenAPI document served at /api/openapi.json (web/openapi.py);
+a test checks that no route is left out of it.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,27 +10,44 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..deps import queries
+from events.changes import WHATS
+
+from ..deps import catalog, queries
+from ..openapi import document
 from ..timetravel import href, parse_int_arg
+from .changes import window
+from .entities import public_alliance, public_company
+from .latest import choose, read
+from .status import FILTER_ARGS, filters, matching, sorting
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_EVENTS = 5000
 
 
+def public(row: dict[str, Any]) -> dict[str, Any]:
+    """A status row without the catalog's private fields (the `state --json` shape)."""
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
 @bp.get("/alliances")
 def alliances() -> ResponseReturnValue:
-    """Every alliance as of a date / as known at a time (the `alliances state --json` shape)."""
-    return jsonify(queries().alliances(g.as_of, g.known_at))
+    """Every alliance as of a date / as known at a time (the `alliances state --json` shape), filtered,
+    searched and sorted like the status page (`q`, `company`, `stage`, `kind`, `country`, `sort`, `order`)."""
+    snap = catalog().snapshot(g.as_of, g.known_at)  # the status page's rows, cached per log position
+    if not any(request.args.get(k) for k in (*FILTER_ARGS, "sort", "order")):
+        return jsonify([public(r) for r in snap.rows])  # sorted by id, as `state --json`
+    sort, desc = sorting()
+    return jsonify([public(r) for r in matching(snap, filters(None), sort, desc)])
 
 
 @bp.get("/alliances/<alliance_id>")
 def alliance(alliance_id: str) -> ResponseReturnValue:
-    """One alliance with its timeline."""
+    """One alliance with its timeline (editorial notes left out of the summaries)."""
     a = queries().alliance(alliance_id, g.as_of, g.known_at)
     if a is None:
         abort(404, description=f"There is no alliance with the id {alliance_id!r}"
                                f"{' as of this date' if g.past else ''}.")
-    return jsonify(a)
+    return jsonify(public_alliance(a))
 
 
 @bp.get("/companies/<company_id>")
@@ -35,7 +56,7 @@ def company(company_id: str) -> ResponseReturnValue:
     c = queries().company(company_id, g.as_of, g.known_at)
     if c is None:
         abort(404, description=f"There is no company with the id {company_id!r}.")
-    return jsonify(c)
+    return jsonify(public_company(c))
 
 
 @bp.get("/companies")
@@ -53,11 +74,31 @@ def checkpoints() -> Any:
 
 @bp.get("/latest")
 def latest() -> ResponseReturnValue:
-    """The change log, newest first: what the tracker learned after log position `after` (default: ever)."""
+    """The change log, newest first (`order=asc`: oldest first, to page forward with `after=`): what the
+    tracker learned after log position `after` (default: ever)."""
     after = parse_int_arg("after", 0)
+    order = request.args.get("order", "desc")
+    if order not in ("asc", "desc"):
+        abort(400, description="'order' must be asc or desc.")
     limit = parse_int_arg("limit", 50, 1, 500)
     only = request.args.getlist("alliance") or None
-    return jsonify(queries().changes(after=after, limit=limit, alliances=only))
+    what = request.args.get("what", "").strip()
+    if what and what not in WHATS:
+        abort(400, description=f"'what' must be one of {', '.join(WHATS)}.")
+    q = request.args.get("q", "").strip()[:200]
+    sources = request.args.get("sources", "") == "1"
+    if only is None and (what or q) and order == "desc":
+        return jsonify(read(after, limit, what, q, sources))
+    found = queries().changes(after=after, limit=limit, alliances=only, newest_first=order == "desc",
+                              corroborations=sources or what == "corroborated")
+    return jsonify(choose(found, what, q) if what or q else found)
+
+
+@bp.get("/changes")
+def changes() -> ResponseReturnValue:
+    """The /changes page as JSON: alliances added, changed and ended between two valid dates."""
+    start, end, _step = window()
+    return jsonify(queries().diff(start, end, g.known_at))
 
 
 @bp.get("/events")
@@ -74,3 +115,9 @@ def events() -> ResponseReturnValue:
                    type=type_, stream=stream, _external=False)
         resp.headers["Link"] = f'<{nxt}>; rel="next"'
     return resp
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """This API described in OpenAPI 3.1."""
+    return jsonify(document())

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, Response, abort, g, request, stream_template
 from flask.typing import ResponseReturnValue
 
 from ..deps import queries
+from ..exports import data_links, diff_csv, wants_csv
 from ..timetravel import href, parse_day_arg
+from ..words import diff_phrases
 
 bp = Blueprint("changes", __name__)
 STEPS = ("month", "quarter", "year")
@@ -30,9 +33,8 @@ def default_window(end: date, step: str) -> tuple[date, date]:
     return shift(end, -_months(step)), end
 
 
-@bp.get("/changes")
-def index() -> ResponseReturnValue:
-    """What moved in the landscape between two dates, so a reader can step through history."""
+def window() -> tuple[date, date, str]:
+    """(from, to, step) of this request: `from`/`to` as YYYY, YYYY-MM or YYYY-MM-DD (the period's end)."""
     step = request.args.get("step", "year")
     if step not in STEPS:
         abort(400, description=f"'step' must be one of {', '.join(STEPS)}.")
@@ -40,7 +42,24 @@ def index() -> ResponseReturnValue:
     start = parse_day_arg("from") or default_window(end, step)[0]
     if end < start:
         abort(400, description=f"'to' ({end}) must not be before 'from' ({start}).")
+    return start, end, step
+
+
+def worded(d: dict[str, Any], before: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The diff with each item's changes in words (from the alliance as it was at the start)."""
+    return {**d, **{k: [{**a, "words": diff_phrases(a, before.get(a["id"]))} for a in d[k]]
+                    for k in ("added", "changed", "ended")}}
+
+
+@bp.get("/changes")
+def index() -> ResponseReturnValue:
+    """What moved in the landscape between two dates, so a reader can step through history."""
+    start, end, step = window()
     d = queries().diff(start, end, g.known_at)
+    before = {a["id"]: a for a in queries().alliances(start, g.known_at)}
+    if wants_csv():
+        return diff_csv(d, before, f"changes-{start.isoformat()}-{end.isoformat()}")
+    d = worded(d, before)
     n = _months(step)
 
     def url(a: date, b: date, s: str = step) -> str:
@@ -53,4 +72,4 @@ def index() -> ResponseReturnValue:
     }
     # streamed: a window over 10,000 alliances is megabytes of HTML, never held whole in the worker
     return Response(stream_template("changes.html", d=d, start=start, end=end, step=step, nav=nav,
-                                    tt_query=g.tt_query), mimetype="text/html")
+                                    tt_query=g.tt_query, links=data_links("api.changes")), mimetype="text/html")

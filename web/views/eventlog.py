@@ -6,15 +6,18 @@ import threading
 import time
 
 from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from events.store import Verification
 from events.types import REGISTRY
 
 from ..deps import queries
+from ..exports import data_links, events_csv, wants_csv
 from ..timetravel import href, parse_int_arg
 
 bp = Blueprint("eventlog", __name__)
 PER_PAGE = 50
+CSV_LIMIT = 100_000
 _lock = threading.Lock()
 
 
@@ -31,12 +34,14 @@ def verification(last: int) -> Verification:
 
 
 @bp.get("/events")
-def index() -> str:
+def index() -> ResponseReturnValue:
     """The log itself, so anyone can audit what the pages are folded from."""
     after = parse_int_arg("after", 0)
     per = parse_int_arg("per", PER_PAGE, 1, 500)
     type_ = request.args.get("type", "").strip()[:100]
     stream = request.args.get("stream", "").strip()[:300]
+    if wants_csv():  # the whole filtered log after `after`, not one page of it
+        return events_csv(queries().events(after=after, limit=CSV_LIMIT, type_=type_, stream=stream))
     rows = queries().events(after=after, limit=per, type_=type_, stream=stream)
     last = queries().position()
     v = verification(last)
@@ -46,4 +51,4 @@ def index() -> str:
     items = [{"r": r, "payload": json.dumps(r["payload"], ensure_ascii=False, indent=1)} for r in rows]
     return render_template("events.html", items=items, after=after, per=per, type_=type_, stream=stream,
                            types=sorted(REGISTRY), last=last, v=v, next_url=nxt,
-                           first_url=first)
+                           first_url=first, links=data_links("api.events"))

@@ -2,63 +2,87 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from ..catalog import SORTS, Filters
-from ..deps import catalog
+from .. import visits
+from ..catalog import SORTS, Filters, Snapshot
+from ..deps import catalog, queries
+from ..exports import alliances_csv, data_links, wants_csv
 from ..timetravel import parse_int_arg
+from ..words import marks
 
 bp = Blueprint("status", __name__)
 PER_PAGE = 200
-SEEN_COOKIE = "alliances_seen"  # persistent: the log position at the end of the last visit
-SESSION_COOKIE = "alliances_since"  # session-only: the baseline marked during this visit
-YEAR = 365 * 24 * 3600
+MAX_MARKED = 2000  # changes read to word the marks; beyond them a row just says "updated"
+FILTER_ARGS = ("q", "company", "stage", "kind", "country")
+DESCENDING = ("updated", "learned", "since", "sources")
 
 
-def _cookie_int(name: str) -> int | None:
-    raw = request.cookies.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+def filters(baseline: int | None) -> Filters:
+    """The status filters of this request (`changed=1`: only what changed since the last visit)."""
+    only_changed = request.args.get("changed", "") == "1" and baseline is not None and not g.past
+    return Filters(**{k: request.args.get(k, "").strip()[:200] for k in FILTER_ARGS},
+                   changed_after=baseline if only_changed else None)
+
+
+def sorting() -> tuple[str, bool]:
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in SORTS else "name"
+    return sort, request.args.get("order", "desc" if sort in DESCENDING else "asc") == "desc"
+
+
+def matching(snap: Snapshot, f: Filters, sort: str, desc: bool) -> list[dict[str, Any]]:
+    rows = snap.ordered(sort, desc)
+    return f.match(rows) if f.active else rows
+
+
+def change_marks(baseline: int) -> dict[str, str]:
+    """What changed since `baseline`, per alliance, in words ('new alliance', 'stage change', ...)."""
+    return marks(queries().changes(after=baseline, limit=MAX_MARKED, newest_first=False, corroborations=True))
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """The landscape at a glance, with what changed since the visitor's last visit marked."""
-    f = Filters(**{k: request.args.get(k, "").strip()[:200] for k in ("q", "company", "stage", "kind", "country")})
-    sort = request.args.get("sort", "name")
-    sort = sort if sort in SORTS else "name"
-    desc = request.args.get("order", "desc" if sort in ("updated", "since", "sources") else "asc") == "desc"
+    visit = visits.current()
+    present = not g.past
+    baseline = visit.baseline
+    f = filters(baseline)
+    sort, desc = sorting()
+    snap = catalog().snapshot(g.as_of, g.known_at)
+    rows = matching(snap, f, sort, desc)
+    if wants_csv():
+        return alliances_csv(rows, "alliances")
     per = parse_int_arg("per", PER_PAGE, 10, 1000)
     page = parse_int_arg("page", 1, 1)
-
-    snap = catalog().snapshot(g.as_of, g.known_at)
-    rows = snap.ordered(sort, desc)
-    if f.active:
-        rows = f.match(rows)
     pages = max(1, math.ceil(len(rows) / per))
     page = min(page, pages)
     shown = rows[(page - 1) * per: page * per]
 
-    present = not g.past
-    seen, baseline = _cookie_int(SEEN_COOKIE), _cookie_int(SESSION_COOKIE)
-    if baseline is None:
-        baseline = seen
     marking = present and baseline is not None
     if not marking:
         changed_total = 0
     elif f.active:
-        changed_total = sum(1 for r in rows if r["_latest"] > baseline)
+        changed_total = sum(1 for r in rows if r["_latest"] > baseline)  # type: ignore[operator]
     else:
         changed_total = snap.changed_since(baseline)  # type: ignore[arg-type]
+    words = change_marks(baseline) if marking and changed_total else {}  # type: ignore[arg-type]
     row_template = current_app.jinja_env.get_template("_status_row.html")
-    row_html = [Markup(snap.row_html(r, g.tt_query, marking and r["_latest"] > baseline, row_template.render))
-                for r in shown]
 
-    base_args = {k: v for k, v in (("q", f.q), ("company", f.company), ("stage", f.stage), ("kind", f.kind),
-                                   ("country", f.country), *g.tt.items()) if v}
+    def mark(r: dict[str, Any]) -> str:
+        return (words.get(r["id"]) or "updated") if marking and r["_latest"] > baseline else ""  # type: ignore[operator]
+
+    row_html = [Markup(snap.row_html(r, g.tt_query, mark(r), row_template.render)) for r in shown]
+
+    chosen = {"q": f.q, "company": f.company, "stage": f.stage, "kind": f.kind, "country": f.country}
+    base_args = {k: v for k, v in (*chosen.items(), *g.tt.items()) if v}
+    if f.changed_after is not None:
+        base_args["changed"] = "1"
     if per != PER_PAGE:
         base_args["per"] = str(per)
 
@@ -70,20 +94,17 @@ def index() -> ResponseReturnValue:
 
     def sort_url(key: str) -> str:
         same = key == sort
-        order = ("asc" if desc else "desc") if same else ("desc" if key in ("updated", "since", "sources") else "asc")
+        order = ("asc" if desc else "desc") if same else ("desc" if key in DESCENDING else "asc")
         return "?" + urlencode({**base_args, "sort": key, "order": order})
 
     html = render_template(
         "status.html", rows=shown, row_html=row_html, total=len(snap.rows), matched=len(rows), filters=f, snap=snap,
         sort=sort, desc=desc, page=page, pages=pages, per=per, page_url=page_url, sort_url=sort_url,
         sorts=SORTS, changed_total=changed_total, baseline=baseline, present=present,
-        first_visit=seen is None, tt_query=g.tt_query,
+        first_visit=visit.first, tt_query=g.tt_query, links=data_links("api.alliances"),
+        only_changed_url="?" + urlencode({**{k: v for k, v in base_args.items() if k != "per"}, "changed": "1"}),
     )
     resp = make_response(html)
     if present:
-        if seen != snap.position:
-            resp.set_cookie(SEEN_COOKIE, str(snap.position), max_age=YEAR, httponly=True, samesite="Lax")
-        if _cookie_int(SESSION_COOKIE) is None:
-            resp.set_cookie(SESSION_COOKIE, str(baseline if baseline is not None else snap.position),
-                            httponly=True, samesite="Lax")
+        visits.remember(resp, visit, snap.position)
     return resp

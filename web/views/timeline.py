@@ -28,7 +28,8 @@ FILTERS = ("q", "company", "stage", "kind", "country")
 @bp.get("/timeline")
 def index() -> ResponseReturnValue:
     """Alliances as bars from their first report, latest change first; filters as on the status page."""
-    f = Filters(**{k: request.args.get(k, "").strip()[:200] for k in FILTERS})
+    q, company, stage, kind, country = (request.args.get(k, "").strip()[:200] for k in FILTERS)
+    f = Filters(q=q, company=company, stage=stage, kind=kind, country=country)
     per = parse_int_arg("per", PER_PAGE, 5, 200)
     page = parse_int_arg("page", 1, 1)
     snap = catalog().snapshot(g.as_of, g.known_at)
