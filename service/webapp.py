@@ -18,7 +18,19 @@ from events.queries import alliance_json
 from events.store import Verification
 from feeds.subscriptions import FeedInfo
 from web import create_app
-from web.ports import FeedHealth, FeedRow, Json, ListedAlliance, Listing, PollReport
+from web.ports import (
+    Attempt,
+    Created,
+    DeliveryRow,
+    FeedHealth,
+    FeedRow,
+    Json,
+    ListedAlliance,
+    Listing,
+    PollReport,
+    SubscriptionRow,
+    SubscriptionSpec,
+)
 
 from .bootstrap import Tracker
 
@@ -28,7 +40,8 @@ NAME_EVENTS = frozenset({"CompanyRegistered", "AliasAdded", "AliasRemoved"})  # 
 def web_app(tracker: Tracker, *, testing: bool = False) -> Flask:
     """The UI over this tracker's real services."""
     return create_app(tracker.settings, queries=TrackerQueries(tracker), feeds=TrackerFeeds(tracker),
-                      review=TrackerReview(tracker), aliases=TrackerAliases(tracker), testing=testing)
+                      review=TrackerReview(tracker), aliases=TrackerAliases(tracker),
+                      subscriptions=NoSubscriptions(), testing=testing)
 
 
 # --- read side ----------------------------------------------------------------------------------
@@ -189,3 +202,48 @@ class TrackerAliases:
 
     def remove_alias(self, company_id: str, alias: str) -> None:
         self._tracker.remove_alias(company_id, alias)
+
+
+NOT_WIRED = "change notifications are not wired into this build yet (the notify service is missing)"
+
+
+class NoSubscriptions:
+    """`web.ports.SubscriptionCommands` until the notification service lands: nothing listed, every command
+    refused with one line. The integrator replaces it with the adapter over the real service."""
+
+    def list_subscriptions(self) -> list[SubscriptionRow]:
+        return []
+
+    def subscription(self, subscription_id: str) -> SubscriptionRow | None:
+        return None
+
+    def subscribe(self, spec: SubscriptionSpec) -> Created:
+        raise ValueError(NOT_WIRED)
+
+    def change(self, subscription_id: str, spec: SubscriptionSpec) -> SubscriptionRow:
+        raise ValueError(NOT_WIRED)
+
+    def pause(self, subscription_id: str) -> None:
+        raise ValueError(NOT_WIRED)
+
+    def resume(self, subscription_id: str) -> None:
+        raise ValueError(NOT_WIRED)
+
+    def remove(self, subscription_id: str) -> None:
+        raise ValueError(NOT_WIRED)
+
+    def rotate_secret(self, subscription_id: str) -> str:
+        raise ValueError(NOT_WIRED)
+
+    def send_test(self, subscription_id: str) -> Attempt:
+        raise ValueError(NOT_WIRED)
+
+    def deliveries(self, subscription_id: str | None = None, *, dead_only: bool = False,
+                   limit: int = 100) -> list[DeliveryRow]:
+        return []
+
+    def redeliver(self, delivery_id: str) -> None:
+        raise ValueError(NOT_WIRED)
+
+    def redeliver_dead(self, subscription_id: str | None = None) -> int:
+        raise ValueError(NOT_WIRED)

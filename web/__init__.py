@@ -12,12 +12,12 @@ from typing import Any
 from flask import Flask
 
 from . import auth, deps, errors, formatting, security, timetravel
-from .ports import AliasCommands, FeedCommands, Ports, Queries, ReviewCommands, WebSettings
+from .ports import AliasCommands, FeedCommands, Ports, Queries, ReviewCommands, SubscriptionCommands, WebSettings
 from .views import admin_feeds, admin_registry, admin_review, api, changes, entities, eventlog, network, status
 
 
 def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, review: ReviewCommands,
-               aliases: AliasCommands, testing: bool = False) -> Flask:
+               aliases: AliasCommands, subscriptions: SubscriptionCommands, testing: bool = False) -> Flask:
     """Build the Flask app over one implementation of each port (service/ composes them)."""
     app = Flask(__name__, static_folder=str(Path(__file__).with_name("static")),
                 template_folder=str(Path(__file__).with_name("templates")))
@@ -33,7 +33,8 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     security.behind_proxies(app, settings.trusted_proxies)
-    deps.install(app, Ports(queries=queries, feeds=feeds, review=review, aliases=aliases))
+    deps.install(app, Ports(queries=queries, feeds=feeds, review=review, aliases=aliases,
+                             subscriptions=subscriptions))
     auth.init(app, settings.admin_password)
     security.init(app)
     timetravel.init(app)

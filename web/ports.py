@@ -351,3 +351,4 @@ class Ports:
     feeds: FeedCommands
     review: ReviewCommands
     aliases: AliasCommands
+    subscriptions: SubscriptionCommands

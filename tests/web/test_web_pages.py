@@ -198,7 +198,7 @@ def test_events_page_paginates_filters_and_verifies(client, tracker) -> None:
 
 def test_events_page_shows_a_broken_chain(tracker) -> None:
     from events.store import Verification
-    from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
+    from service.webapp import NoSubscriptions, TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
     from web import create_app
 
     class BrokenChain(TrackerQueries):
@@ -206,7 +206,8 @@ def test_events_page_shows_a_broken_chain(tracker) -> None:
             return Verification(False, 6, 7, "content does not match its hash")
 
     app = create_app(tracker.settings, queries=BrokenChain(tracker), feeds=TrackerFeeds(tracker),
-                     review=TrackerReview(tracker), aliases=TrackerAliases(tracker), testing=True)
+                     review=TrackerReview(tracker), aliases=TrackerAliases(tracker), subscriptions=NoSubscriptions(),
+                     testing=True)
     html = app.test_client().get("/events").get_data(as_text=True)
     assert "Chain broken" in html and "position 7" in html and "content does not match its hash" in html
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from service.bootstrap import Tracker
-from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
-from tests.web.conftest import FakeFeeds, FakeReview
-from web.ports import AliasCommands, FeedCommands, FeedRow, Ports, Queries, ReviewCommands
+from service.webapp import NoSubscriptions, TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
+from tests.web.conftest import FakeFeeds, FakeReview, FakeSubscriptions
+from web.ports import AliasCommands, FeedCommands, FeedRow, Ports, Queries, ReviewCommands, SubscriptionCommands
 
 PROTOCOLS: dict[str, type[Any]] = {"queries": Queries, "feeds": FeedCommands, "review": ReviewCommands,
-                                   "aliases": AliasCommands}
+                                   "aliases": AliasCommands, "subscriptions": SubscriptionCommands}
 
 
 def protocol_methods(protocol: type[Any]) -> list[str]:
@@ -44,12 +44,12 @@ def mismatches(protocol: type[Any], impl: object) -> list[str]:
 
 def real_ports(tracker: Tracker) -> Ports:
     return Ports(queries=TrackerQueries(tracker), feeds=TrackerFeeds(tracker), review=TrackerReview(tracker),
-                 aliases=TrackerAliases(tracker))
+                 aliases=TrackerAliases(tracker), subscriptions=NoSubscriptions())
 
 
 def fake_ports(tracker: Tracker) -> Ports:
     return Ports(queries=TrackerQueries(tracker), feeds=FakeFeeds(), review=FakeReview(),
-                 aliases=TrackerAliases(tracker))
+                 aliases=TrackerAliases(tracker), subscriptions=FakeSubscriptions())
 
 
 @pytest.mark.parametrize("build", [real_ports, fake_ports], ids=["real", "fake"])
