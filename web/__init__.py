@@ -13,7 +13,18 @@ from flask import Flask
 
 from . import auth, deps, errors, formatting, security, timetravel
 from .ports import AliasCommands, FeedCommands, Ports, Queries, ReviewCommands, SubscriptionCommands, WebSettings
-from .views import admin_feeds, admin_registry, admin_review, api, changes, entities, eventlog, network, status
+from .views import (
+    admin_feeds,
+    admin_registry,
+    admin_review,
+    api,
+    changes,
+    entities,
+    eventlog,
+    follow,
+    network,
+    status,
+)
 
 
 def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, review: ReviewCommands,
@@ -42,7 +53,7 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     errors.init(app)
     app.context_processor(_nav)
     for bp in (status.bp, entities.bp, network.bp, changes.bp, eventlog.bp, admin_feeds.bp, admin_review.bp,
-               admin_registry.bp, auth.bp, api.bp):
+               admin_registry.bp, auth.bp, api.bp, follow.bp):
         app.register_blueprint(bp)
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..deps import queries
@@ -51,4 +51,5 @@ def index() -> ResponseReturnValue:
         "next": url(shift(start, n), shift(end, n)),
         "steps": {s: url(shift(end, -_months(s)), end, s) for s in STEPS},
     }
-    return render_template("changes.html", d=d, start=start, end=end, step=step, nav=nav, tt_query=g.tt_query)
+    return render_template("changes.html", d=d, start=start, end=end, step=step, nav=nav, tt_query=g.tt_query,
+                           feed_url=url_for("follow.changes"), feed_title="All changes")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, g, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from ..deps import queries
@@ -35,7 +35,9 @@ def alliance(alliance_id: str) -> ResponseReturnValue:
             when = g.as_of.isoformat() if g.as_of else g.known_at_text
             abort(404, description=f"The alliance {alliance_id!r} was not yet reported as of {when}.")
         abort(404, description=f"There is no alliance with the id {alliance_id!r}.")
-    return render_template("alliance.html", a=a, timeline=arrange_timeline(a["timeline"]), tt_query=g.tt_query)
+    return render_template("alliance.html", a=a, timeline=arrange_timeline(a["timeline"]), tt_query=g.tt_query,
+                           feed_url=url_for("follow.alliance", alliance_id=alliance_id),
+                           feed_title=f"Changes of {alliance_id}")
 
 
 @bp.get("/companies/<company_id>")
@@ -44,4 +46,6 @@ def company(company_id: str) -> ResponseReturnValue:
     c = queries().company(company_id, g.as_of, g.known_at)
     if c is None:
         abort(404, description=f"There is no company with the id {company_id!r}.")
-    return render_template("company.html", c=c, tt_query=g.tt_query)
+    return render_template("company.html", c=c, tt_query=g.tt_query,
+                           feed_url=url_for("follow.company", company_id=company_id),
+                           feed_title=f"Changes of {c['name']}'s alliances")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, make_response, render_template, request
+from flask import Blueprint, current_app, g, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
@@ -19,6 +19,26 @@ SESSION_COOKIE = "alliances_since"  # session-only: the baseline marked during t
 YEAR = 365 * 24 * 3600
 
 
+FILTER_ARGS = ("q", "company", "stage", "kind", "country")
+
+
+def filters_from_args() -> Filters:
+    """The status page's filters from the query string (the Atom feed and the stream read the same)."""
+    return Filters(**{k: request.args.get(k, "").strip()[:200] for k in FILTER_ARGS})
+
+
+def filter_args(f: Filters) -> dict[str, str]:
+    """The filters back as query arguments (only those set)."""
+    return {k: v for k in FILTER_ARGS if (v := getattr(f, k))}
+
+
+def matching_alliances(f: Filters) -> frozenset[str] | None:
+    """Ids of the alliances the status page would list today for these filters (None: no filter, all)."""
+    if not f.active:
+        return None
+    return frozenset(r["id"] for r in f.match(catalog().snapshot().rows))
+
+
 def _cookie_int(name: str) -> int | None:
     raw = request.cookies.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
@@ -27,7 +47,7 @@ def _cookie_int(name: str) -> int | None:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """The landscape at a glance, with what changed since the visitor's last visit marked."""
-    f = Filters(**{k: request.args.get(k, "").strip()[:200] for k in ("q", "company", "stage", "kind", "country")})
+    f = filters_from_args()
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
     desc = request.args.get("order", "desc" if sort in ("updated", "since", "sources") else "asc") == "desc"
@@ -77,7 +97,9 @@ def index() -> ResponseReturnValue:
         "status.html", rows=shown, row_html=row_html, total=len(snap.rows), matched=len(rows), filters=f, snap=snap,
         sort=sort, desc=desc, page=page, pages=pages, per=per, page_url=page_url, sort_url=sort_url,
         sorts=SORTS, changed_total=changed_total, baseline=baseline, present=present,
-        first_visit=seen is None, tt_query=g.tt_query,
+        first_visit=seen is None, tt_query=g.tt_query, live_after=snap.position if present else None,
+        feed_url=url_for("follow.changes", **filter_args(f)),
+        feed_title="Changes of these alliances" if f.active else "All changes",
     )
     resp = make_response(html)
     if present:
