@@ -80,7 +80,8 @@ def serve(key: str, title: str, page_url: str, changes: Callable[[], list[Json]]
         resp.last_modified = instant(newest)
     resp.cache_control.public = True
     resp.cache_control.max_age = 60
-    return resp.make_conditional(request)
+    resp.make_conditional(request)
+    return resp
 
 
 def _not_modified(etag: str) -> Response:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, make_response, render_template, request, url_for
@@ -27,7 +28,7 @@ def filters_from_args() -> Filters:
     return Filters(**{k: request.args.get(k, "").strip()[:200] for k in FILTER_ARGS})
 
 
-def filter_args(f: Filters) -> dict[str, str]:
+def filter_args(f: Filters) -> dict[str, Any]:
     """The filters back as query arguments (only those set)."""
     return {k: v for k in FILTER_ARGS if (v := getattr(f, k))}
 
