@@ -58,6 +58,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     host = host or settings.host
     port = settings.port if port is None else port
     app = web_app(tracker)
+    app.config["ALLIANCES_STREAM_LIMIT"] = max(1, threads // 2)  # live streams leave half the threads to pages
     if not settings.admin_password:
         click.echo("alliances serve: no ALLIANCES_ADMIN_PASSWORD set: admin pages (feeds, review) are disabled",
                    err=True)

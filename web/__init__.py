@@ -24,6 +24,7 @@ from .views import (
     follow,
     network,
     status,
+    stream,
 )
 
 
@@ -53,7 +54,7 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     errors.init(app)
     app.context_processor(_nav)
     for bp in (status.bp, entities.bp, network.bp, changes.bp, eventlog.bp, admin_feeds.bp, admin_review.bp,
-               admin_registry.bp, auth.bp, api.bp, follow.bp):
+               admin_registry.bp, auth.bp, api.bp, follow.bp, stream.bp):
         app.register_blueprint(bp)
     return app
 

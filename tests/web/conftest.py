@@ -482,7 +482,8 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.server.close()
+        self.server.task_dispatcher.shutdown(timeout=10)  # let running tasks (live streams) end before the
+        self.server.close()  # trigger they wake the loop with is closed
         self.thread.join(timeout=5)
 
 
