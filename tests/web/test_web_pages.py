@@ -235,7 +235,10 @@ def test_known_at_shows_what_the_log_knew(client, tracker) -> None:
 
 def test_static_files_are_local_and_pages_have_no_inline_script_or_style(client) -> None:
     html = client.get("/").get_data(as_text=True)
-    assert "<script" not in html and " style=" not in html and "<style" not in html
+    scripts = re.findall(r"<script[^>]*>[^<]*</script>", html)
+    assert scripts == ['<script src="/static/live.js" defer></script>']  # same-origin files only, never inline
+    assert " style=" not in html and "<style" not in html
+    assert client.get("/static/live.js").status_code == 200
     assert re.findall(r'(?:href|src)="(https?:)?//', html) == []
     css = client.get("/static/app.css")
     assert css.status_code == 200 and "prefers-color-scheme: dark" in css.get_data(as_text=True)

@@ -98,7 +98,8 @@ def index() -> ResponseReturnValue:
         "status.html", rows=shown, row_html=row_html, total=len(snap.rows), matched=len(rows), filters=f, snap=snap,
         sort=sort, desc=desc, page=page, pages=pages, per=per, page_url=page_url, sort_url=sort_url,
         sorts=SORTS, changed_total=changed_total, baseline=baseline, present=present,
-        first_visit=seen is None, tt_query=g.tt_query, stream_url=url_for("stream.stream", after=snap.position, **filter_args(f)) if present else None,
+        first_visit=seen is None, tt_query=g.tt_query,
+        stream_url=url_for("stream.stream", after=snap.position, **filter_args(f)) if present else None,
         feed_url=url_for("follow.changes", **filter_args(f)),
         feed_title="Changes of these alliances" if f.active else "All changes",
     )
