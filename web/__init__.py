@@ -17,6 +17,7 @@ from .views import (
     admin_feeds,
     admin_registry,
     admin_review,
+    admin_subscriptions,
     api,
     changes,
     entities,
@@ -54,7 +55,7 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     errors.init(app)
     app.context_processor(_nav)
     for bp in (status.bp, entities.bp, network.bp, changes.bp, eventlog.bp, admin_feeds.bp, admin_review.bp,
-               admin_registry.bp, auth.bp, api.bp, follow.bp, stream.bp):
+               admin_registry.bp, admin_subscriptions.bp, auth.bp, api.bp, follow.bp, stream.bp):
         app.register_blueprint(bp)
     return app
 

@@ -305,7 +305,8 @@ class FakeSubscriptions:
         if spec.channel == "webhook" and scheme not in ("http", "https"):
             raise ValueError(f"a webhook URL must start with http:// or https://, got {spec.target!r}")
         if spec.channel == "apprise" and scheme not in APPRISE_SCHEMES:
-            raise ValueError(f"the apprise scheme {scheme + '://' if scheme else spec.target!r} is not allowed")
+            shown = f"{scheme}://" if scheme else repr(spec.target)
+            raise ValueError(f"the apprise scheme {shown} is not allowed")
         if spec.channel not in ("webhook", "apprise"):
             raise ValueError(f"unknown channel {spec.channel!r}")
         if spec.digest not in (None, "daily"):
@@ -396,8 +397,9 @@ class FakeSubscriptions:
 
 @pytest.fixture
 def fake_subscriptions() -> FakeSubscriptions:
-    return FakeSubscriptions(known_alliances=frozenset({"bytedance--mercedes-benz", "audi--saic-motor"}),
-                             known_companies=frozenset({"nissan", "momenta", "audi", "saic-motor", "leapmotor"}))
+    alliances = {"bytedance--mercedes-benz", "audi--saic-motor", "leapmotor--stellantis"}
+    return FakeSubscriptions(known_alliances=frozenset(alliances),
+                             known_companies=frozenset({"momenta", "audi", "saic-motor", "leapmotor", "stellantis"}))
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ def filters_from_args() -> Filters:
 
 def filter_args(f: Filters) -> dict[str, Any]:
     """The filters back as query arguments (only those set)."""
-    return {k: v for k in FILTER_ARGS if (v := getattr(f, k))}
+    return {k: v for k, v in (("q", f.q), ("company", f.company), ("stage", f.stage), ("kind", f.kind),
+                              ("country", f.country)) if v}
 
 
 def matching_alliances(f: Filters) -> frozenset[str] | None:
