@@ -3,6 +3,7 @@ with If-None-Match / If-Modified-Since, and followed from the pages that list ch
 from __future__ import annotations
 
 import re
+from xml.etree import ElementTree
 
 import feedparser
 
@@ -119,3 +120,21 @@ def test_every_page_that_lists_changes_offers_its_feed(client) -> None:
         follow = re.search(r'<a href="([^"]+)" type="application/atom\+xml" class="follow-link">Follow', html)
         assert follow and follow.group(1) == feed.replace("&", "&amp;"), page
         parse(client, feed)
+
+
+def test_markup_in_a_source_is_text_in_the_feed(client, tracker) -> None:
+    evil = Citation(publisher="<b>Wire</b>", title="<script>alert(1)</script>", url="javascript:alert(1)")
+    tracker.store.append([reported("momenta--renault", ("momenta", "renault"), cite=evil)])
+    raw = client.get("/feed.atom").data
+    atom = "{http://www.w3.org/2005/Atom}"
+    entry = ElementTree.fromstring(raw).find(f"{atom}entry")
+    assert entry is not None
+    html = entry.findtext(f"{atom}content") or ""  # the HTML a reader renders, before any sanitising of its own
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html and "<b>" not in html
+    assert "javascript:" not in html  # only web addresses become links
+    assert len(feedparser.parse(raw).entries[0].links) == 1
+
+
+def test_a_head_request_gets_the_validators_without_a_body(client) -> None:
+    r = client.head("/feed.atom")
+    assert r.status_code == 200 and r.data == b"" and r.headers["ETag"] and r.headers["Last-Modified"]
