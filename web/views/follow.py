@@ -19,7 +19,7 @@ from .status import filter_args, filters_from_args, matching_alliances
 
 bp = Blueprint("follow", __name__)
 ENTRIES = 50  # a feed carries the newest 50 changes
-COMPANY_SCAN = 1000  # how far back a company feed looks for alliances the company has left
+COMPANY_SCAN = 250  # how far back (changes) a company feed looks for alliances the company has left
 MIME = "application/atom+xml; charset=utf-8"
 SITE = "Alliance Tracker"
 
