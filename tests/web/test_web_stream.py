@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from flask import Flask
 
 from tests.factories import staged
 from tests.web.conftest import LiveServer, make_tracker
@@ -45,12 +46,17 @@ def changes(msgs: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def live(tracker: Any) -> Iterator[LiveServer]:
+def stream_app(tracker: Any) -> Flask:
     from service.webapp import web_app
 
     app = web_app(tracker)
     app.config.update(ALLIANCES_STREAM_SECONDS=1.5, ALLIANCES_STREAM_POLL_SECONDS=0.1)
-    with LiveServer(app) as srv:
+    return app
+
+
+@pytest.fixture
+def live(stream_app: Flask) -> Iterator[LiveServer]:
+    with LiveServer(stream_app) as srv:
         yield srv
 
 
@@ -96,6 +102,15 @@ def test_a_bad_resume_position_is_one_clear_line(live: LiveServer) -> None:
     assert r.status_code == 400 and r.json()["message"] == (
         "'Last-Event-ID' must be a log position (a whole number), got 'yesterday'.")
     assert httpx.get(f"{live.url}/api/stream?after=-3").status_code == 400
+
+
+def test_a_finished_stream_frees_its_slot(live: LiveServer, stream_app: Flask) -> None:
+    stream_app.config["ALLIANCES_STREAM_LIMIT"] = 1
+    for _ in range(3):  # one at a time, each after the last ended: never refused
+        assert read(f"{live.url}/api/stream")[-1]["retry"] == "2000"
+    with httpx.stream("GET", f"{live.url}/api/stream", timeout=30) as first:
+        next(messages(first))
+        assert httpx.get(f"{live.url}/api/stream").status_code == 429
 
 
 def test_serve_caps_concurrent_streams_and_keeps_serving_pages(tmp_path: Path) -> None:
