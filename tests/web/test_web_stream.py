@@ -113,6 +113,18 @@ def test_a_finished_stream_frees_its_slot(live: LiveServer, stream_app: Flask) -
         assert httpx.get(f"{live.url}/api/stream").status_code == 429
 
 
+def test_a_stream_whose_client_went_away_frees_its_slot_before_its_end(live: LiveServer, stream_app: Flask) -> None:
+    stream_app.config.update(ALLIANCES_STREAM_LIMIT=1, ALLIANCES_STREAM_SECONDS=600)
+    with httpx.stream("GET", f"{live.url}/api/stream", timeout=30) as gone:
+        next(messages(gone))
+    answers = []  # the server finds out at a keep-alive write; until then a second stream is refused
+    while (not answers or answers[-1] == 429) and len(answers) < 150:  # bounded: the 600 s end must not count
+        threading.Event().wait(0.2)
+        with httpx.stream("GET", f"{live.url}/api/stream", timeout=30) as r:
+            answers.append(r.status_code)
+    assert answers[-1] == 200
+
+
 def test_serve_caps_concurrent_streams_and_keeps_serving_pages(tmp_path: Path) -> None:
     """`alliances serve --threads 2` allows one stream; a second gets 429, and pages still load meanwhile."""
     import socket

@@ -1,8 +1,9 @@
 """`GET /api/stream`: new changes as Server-Sent Events, resumable from the log position.
 
-Each stream holds a waitress thread, so it is bounded twice: it ends after `ALLIANCES_STREAM_SECONDS`
-(with a `retry:` hint; EventSource reconnects with Last-Event-ID and resumes where it stopped), and at
-most `ALLIANCES_STREAM_LIMIT` run at once (429 beyond), leaving threads for the pages.
+Each stream holds a waitress thread, so it is bounded three ways: it ends after `ALLIANCES_STREAM_SECONDS`
+(with a `retry:` hint; EventSource reconnects with Last-Event-ID and resumes where it stopped), a stream
+whose browser went away ends at its next keep-alive write, and at most `ALLIANCES_STREAM_LIMIT` run at
+once (429 beyond), leaving threads for the pages.
 """
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ bp = Blueprint("stream", __name__, url_prefix="/api")
 DEFAULTS = {
     "ALLIANCES_STREAM_SECONDS": 25.0,  # one response's life; then the browser reconnects
     "ALLIANCES_STREAM_POLL_SECONDS": 1.0,  # how often a stream asks for the log position (one cheap query)
-    "ALLIANCES_STREAM_KEEPALIVE_SECONDS": 10.0,  # a comment line now and then keeps proxies from timing out
-    "ALLIANCES_STREAM_LIMIT": 4,  # streams at once (`alliances serve` sets half its threads)
+    # A comment line every second: the server only learns that a browser went away (a page left, a tab
+    # closed) when a write fails, and proxies see a live connection.
+    "ALLIANCES_STREAM_KEEPALIVE_SECONDS": 1.0,
+    "ALLIANCES_STREAM_LIMIT": 2,  # streams at once (`alliances serve` sets half its threads)
     "ALLIANCES_STREAM_RETRY_MS": 2000,
 }
 BATCH = 100
