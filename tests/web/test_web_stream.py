@@ -117,7 +117,7 @@ def test_a_stream_whose_client_went_away_frees_its_slot_before_its_end(live: Liv
     stream_app.config.update(ALLIANCES_STREAM_LIMIT=1, ALLIANCES_STREAM_SECONDS=600)
     with httpx.stream("GET", f"{live.url}/api/stream", timeout=30) as gone:
         next(messages(gone))
-    answers = []  # the server finds out at a keep-alive write; until then a second stream is refused
+    answers: list[int] = []  # the server finds out at a keep-alive write; until then a second stream is refused
     while (not answers or answers[-1] == 429) and len(answers) < 150:  # bounded: the 600 s end must not count
         threading.Event().wait(0.2)
         with httpx.stream("GET", f"{live.url}/api/stream", timeout=30) as r:
