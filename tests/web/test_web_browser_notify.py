@@ -12,7 +12,7 @@ import pytest
 
 from tests.factories import staged
 from tests.web.conftest import PASSWORD, FakeSubscriptions, LiveServer, screenshot
-from tests.web.test_web_browser import _login, _page
+from tests.web.test_web_browser import PHONE, _login, _page
 from tests.web.test_web_subscriptions import Receiver
 from web.ports import Attempt, DeliveryRow, SubscriptionSpec
 
@@ -143,3 +143,14 @@ def test_a_refused_url_is_one_line_and_the_form_keeps_what_was_typed(page: Any) 
     assert page.get_by_label("URL to deliver to").input_value() == "gopher://old.example/x"
     assert page.get_by_label("A daily digest (one message a day)").is_checked()
     screenshot(page, "subscriptions-error")
+
+
+def test_the_notification_pages_fit_a_phone(browser: Any, live: Any, subs: FakeSubscriptions) -> None:
+    sid = subs.subscribe(SubscriptionSpec("webhook", "https://hooks.example/a-rather-long/path/for/a/phone")).id
+    for phone in _page(browser, live[0].url, PHONE):
+        _login(phone, "/subscriptions")
+        for path, name in (("/subscriptions", "subscriptions-phone"), (f"/subscriptions/{sid}", "subscription-phone")):
+            phone.goto(path)
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"] + 1, f"{path} scrolls sideways on a phone ({width}px)"
+            screenshot(phone, name)
