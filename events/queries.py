@@ -427,7 +427,7 @@ def alliance_json(doc: Mapping[str, Any], companies: dict[str, Doc],
 
 def change_title(c: Change, companies: dict[str, Doc]) -> str:
     """'Leapmotor 零跑 + Stellantis 斯特兰蒂斯: agreement signed -> established'."""
-    parties = (c.after or c.before or {}).get("parties", ())
+    parties = (c.after or {}).get("parties") or (c.before or {}).get("parties", ())  # a retraction empties after
     names = []
     for p in parties:
         j = party_json(p, companies)

@@ -107,6 +107,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     host = host or settings.host
     port = settings.port if port is None else port
     app = web_app(tracker)
+    app.config["ALLIANCES_STREAM_LIMIT"] = max(1, threads // 2)  # live streams leave half the threads to pages
     logging.basicConfig()  # waitress reports its own warnings through logging
     try:  # bind first: a taken port fails before the pollers start; port 0 learns its number here
         server = create_server(app, host=host, port=port, threads=threads, ident="alliances",

@@ -140,7 +140,7 @@ def test_pages_without_an_operations_port_still_say_alive(tracker: Any) -> None:
 
     ports = web_app(tracker, testing=True).extensions["alliances.ports"]
     plain = create_app(tracker.settings, queries=ports.queries, feeds=ports.feeds, review=ports.review,
-                       aliases=ports.aliases, testing=True)
+                       aliases=ports.aliases, subscriptions=ports.subscriptions, testing=True)
     client = plain.test_client()
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503 and client.get("/metrics").status_code == 404
@@ -155,7 +155,8 @@ def test_the_web_answers_readyz_from_whatever_the_port_says(tracker: Any) -> Non
     ports = web_app(tracker, testing=True).extensions["alliances.ports"]
     fake = FakeOperations(Readiness(False, {"database": "ok", "migrations": "schema behind"}))
     client = create_app(tracker.settings, queries=ports.queries, feeds=ports.feeds, review=ports.review,
-                        aliases=ports.aliases, ops=fake, testing=True).test_client()
+                        aliases=ports.aliases, subscriptions=ports.subscriptions, ops=fake,
+                        testing=True).test_client()
     r = client.get("/readyz")
     assert r.status_code == 503 and r.get_json()["checks"] == {"database": "ok", "migrations": "schema behind"}
     assert client.get("/metrics").get_data() == b"alliances_log_head 7.0\n"

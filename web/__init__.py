@@ -26,21 +26,24 @@ from .views import (
     admin_feeds,
     admin_registry,
     admin_review,
+    admin_subscriptions,
     api,
     changes,
     entities,
     eventlog,
+    follow,
     latest,
     network,
     operations,
     status,
+    stream,
     timeline,
 )
 
 
 def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, review: ReviewCommands,
-               aliases: AliasCommands, subscriptions: SubscriptionCommands | None = None,
-               ops: Operations | None = None, testing: bool = False) -> Flask:
+               aliases: AliasCommands, subscriptions: SubscriptionCommands, ops: Operations | None = None,
+               testing: bool = False) -> Flask:
     """Build the Flask app over one implementation of each port (service/ composes them)."""
     app = Flask(__name__, static_folder=str(Path(__file__).with_name("static")),
                 template_folder=str(Path(__file__).with_name("templates")))
@@ -68,7 +71,7 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     errors.init(app)
     app.context_processor(_nav)
     for bp in (status.bp, latest.bp, entities.bp, network.bp, timeline.bp, changes.bp, eventlog.bp, admin_feeds.bp,
-               admin_review.bp, admin_registry.bp, auth.bp, api.bp):
+               admin_review.bp, admin_registry.bp, admin_subscriptions.bp, auth.bp, api.bp, follow.bp, stream.bp):
         app.register_blueprint(bp)
     return app
 

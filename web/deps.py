@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 from flask import Flask, current_app
 
 from .catalog import Catalog
-from .ports import AliasCommands, FeedCommands, FeedHealth, Ports, Queries, ReviewCommands
+from .ports import AliasCommands, FeedCommands, FeedHealth, Ports, Queries, ReviewCommands, SubscriptionCommands
 
 T = TypeVar("T")
 PORTS = "alliances.ports"
@@ -41,6 +41,10 @@ def review() -> ReviewCommands:
 
 def aliases() -> AliasCommands:
     return ports().aliases
+
+
+def subscriptions() -> SubscriptionCommands:
+    return ports().subscriptions
 
 
 def catalog() -> Catalog:

@@ -168,6 +168,21 @@ def _operation(op_id: str, summary: str, params: tuple[str, ...], answer: Schema
     return {"get": {"operationId": op_id, "summary": summary, "parameters": parameters, "responses": responses}}
 
 
+STREAM: Schema = {"get": {
+    "operationId": "streamChanges",
+    "summary": "Server-Sent Events of changes as they are learned (`id:` log position, `event: change`, `data:` a "
+               "change as in /api/latest); resumes after Last-Event-ID or `after`; each response ends after about "
+               "25 s with a `retry:` hint.",
+    "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                   {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}},
+                   *(PARAMS[p] for p in ("q", "company", "stage", "kind", "country"))],
+    "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {
+                      "type": "string"}}}},
+                  "400": _error("A parameter is malformed"),
+                  "429": _error("Too many streams open; try again after Retry-After seconds")},
+}}
+
+
 def document() -> Schema:
     """The whole OpenAPI 3.1 document."""
     return {
@@ -176,6 +191,6 @@ def document() -> Schema:
                  "description": "Partnerships between global carmakers and Chinese technology companies, read "
                                 "from an append-only, hash-chained event log. Every answer carries an ETag and "
                                 "Last-Modified; ask again with If-None-Match for a cheap 304."},
-        "paths": {path: _operation(*spec) for path, spec in ROUTES.items()},
+        "paths": {**{path: _operation(*spec) for path, spec in ROUTES.items()}, "/api/stream": STREAM},
         "components": {"schemas": SCHEMAS},
     }

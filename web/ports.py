@@ -475,5 +475,5 @@ class Ports:
     feeds: FeedCommands
     review: ReviewCommands
     aliases: AliasCommands
-    subscriptions: SubscriptionCommands | None = None  # None: notifications not offered (older callers)
+    subscriptions: SubscriptionCommands
     ops: Operations | None = None  # None: /readyz and /metrics are not served (tests of pages alone)

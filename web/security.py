@@ -76,7 +76,7 @@ def _check_csrf() -> None:
 def _headers(resp: Response) -> Response:
     for k, v in HEADERS.items():
         resp.headers.setdefault(k, v)
-    if request.path.startswith(("/login", "/feeds", "/review", "/logout")):
+    if request.path.startswith(("/login", "/feeds", "/review", "/logout", "/subscriptions")):
         resp.headers["Cache-Control"] = "no-store"
     return resp
 

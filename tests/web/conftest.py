@@ -20,6 +20,9 @@ from werkzeug.test import TestResponse
 
 from tests.skips import unavailable
 from web.ports import (
+    Attempt,
+    Created,
+    DeliveryRow,
     FeedArticle,
     FeedCommands,
     FeedHealth,
@@ -29,6 +32,9 @@ from web.ports import (
     PollReport,
     Readiness,
     ReviewCommands,
+    SubscriptionCommands,
+    SubscriptionRow,
+    SubscriptionSpec,
 )
 
 if TYPE_CHECKING:
@@ -77,16 +83,19 @@ def tracker(tmp_path: Path, seed_template: Path) -> Iterator[Tracker]:
 
 @pytest.fixture
 def app(request: pytest.FixtureRequest, tracker: Tracker) -> Flask:
-    """The app over the real services; a test that asks for `fake_feeds` / `fake_review` gets those instead."""
-    from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
+    """The app over the real services; a test that asks for `fake_feeds` / `fake_review` /
+    `fake_subscriptions` gets those instead."""
+    from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview, TrackerSubscriptions
     from web import create_app
 
     names = request.fixturenames
     feeds: FeedCommands = request.getfixturevalue("fake_feeds") if "fake_feeds" in names else TrackerFeeds(tracker)
     review: ReviewCommands = (request.getfixturevalue("fake_review") if "fake_review" in names
                               else TrackerReview(tracker))
+    subs: SubscriptionCommands = (request.getfixturevalue("fake_subscriptions") if "fake_subscriptions" in names
+                                  else TrackerSubscriptions(tracker))
     return create_app(tracker.settings, queries=TrackerQueries(tracker), feeds=feeds, review=review,
-                      aliases=TrackerAliases(tracker), testing=True)
+                      aliases=TrackerAliases(tracker), subscriptions=subs, testing=True)
 
 
 @pytest.fixture
@@ -301,6 +310,165 @@ def candidate(cid: str = "c1", evidence: str = "Nissan and Momenta signed a deal
     }
 
 
+APPRISE_SCHEMES = frozenset({"mailto", "mailtos", "slack", "tgram", "ntfy", "ntfys", "matrix", "matrixs", "discord"})
+
+
+@dataclass
+class FakeSub:
+    """A subscription the fake service holds (mutable: pause, rotate and disable change it)."""
+
+    id: str
+    spec: SubscriptionSpec
+    created_at: str
+    secret: str | None
+    paused: bool = False
+    disabled: str | None = None
+
+    def row(self, deliveries: list[DeliveryRow]) -> SubscriptionRow:
+        mine = [d for d in deliveries if d.subscription_id == self.id]
+        return SubscriptionRow(
+            id=self.id, spec=self.spec, target_shown=mask(self.spec.target), created_at=self.created_at,
+            paused=self.paused, disabled=self.disabled, pending=sum(d.state == "pending" for d in mine),
+            dead=sum(d.state == "dead" for d in mine), delivered=sum(d.state == "delivered" for d in mine))
+
+
+def mask(url: str) -> str:
+    """A URL with any password replaced by ***, as the real service shows targets."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+@dataclass
+class FakeSubscriptions:
+    """web.ports.SubscriptionCommands in memory, refusing what the real service refuses (non-http webhooks,
+    apprise schemes off the allowlist, unknown filters and ids). "Send test" really POSTs to a webhook."""
+
+    known_alliances: frozenset[str] = frozenset()
+    known_companies: frozenset[str] = frozenset()
+    subs: dict[str, FakeSub] = field(default_factory=dict)
+    delivery_rows: list[DeliveryRow] = field(default_factory=list)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def _find(self, subscription_id: str) -> FakeSub:
+        found = self.subs.get(subscription_id)
+        if found is None:
+            raise ValueError(f"no subscription with id {subscription_id!r}")
+        return found
+
+    @staticmethod
+    def _secret() -> str:
+        import base64
+        import secrets
+
+        return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+    def _check(self, spec: SubscriptionSpec) -> None:
+        scheme = spec.target.split(":", 1)[0].lower() if ":" in spec.target else ""
+        if spec.channel == "webhook" and scheme not in ("http", "https"):
+            raise ValueError(f"a webhook URL must start with http:// or https://, got {spec.target!r}")
+        if spec.channel == "apprise" and scheme not in APPRISE_SCHEMES:
+            shown = f"{scheme}://" if scheme else repr(spec.target)
+            raise ValueError(f"the apprise scheme {shown} is not allowed")
+        if spec.channel not in ("webhook", "apprise"):
+            raise ValueError(f"unknown channel {spec.channel!r}")
+        if spec.digest not in (None, "daily"):
+            raise ValueError(f"unknown digest {spec.digest!r}: only daily")
+        unknown = [a for a in spec.alliances if self.known_alliances and a not in self.known_alliances]
+        unknown += [c for c in spec.companies if self.known_companies and c not in self.known_companies]
+        if unknown:
+            raise ValueError(f"unknown alliance or company: {', '.join(unknown)}")
+
+    def list_subscriptions(self) -> list[SubscriptionRow]:
+        return [s.row(self.delivery_rows) for s in self.subs.values()]
+
+    def subscription(self, subscription_id: str) -> SubscriptionRow | None:
+        found = self.subs.get(subscription_id)
+        return None if found is None else found.row(self.delivery_rows)
+
+    def subscribe(self, spec: SubscriptionSpec) -> Created:
+        self._check(spec)
+        sid = f"sub-{len(self.subs) + 1}"
+        secret = self._secret() if spec.channel == "webhook" else None
+        self.subs[sid] = FakeSub(sid, spec, datetime.now(UTC).isoformat(timespec="seconds"), secret)
+        return Created(sid, secret)
+
+    def change(self, subscription_id: str, spec: SubscriptionSpec) -> SubscriptionRow:
+        sub = self._find(subscription_id)
+        self._check(spec)
+        sub.spec = spec
+        return sub.row(self.delivery_rows)
+
+    def pause(self, subscription_id: str) -> None:
+        self._find(subscription_id).paused = True
+
+    def resume(self, subscription_id: str) -> None:
+        self._find(subscription_id).paused = False
+
+    def remove(self, subscription_id: str) -> None:
+        self._find(subscription_id)
+        del self.subs[subscription_id]
+
+    def rotate_secret(self, subscription_id: str) -> str:
+        sub = self._find(subscription_id)
+        if sub.spec.channel != "webhook":
+            raise ValueError("only webhooks have a secret")
+        sub.secret = self._secret()
+        return sub.secret
+
+    def send_test(self, subscription_id: str) -> Attempt:
+        import time
+
+        import httpx
+
+        sub = self._find(subscription_id)
+        at, start = datetime.now(UTC).isoformat(timespec="seconds"), time.perf_counter()
+        try:
+            r = httpx.post(sub.spec.target, json={"type": "test", "subscription": sub.id}, timeout=5)
+        except httpx.HTTPError as e:
+            return Attempt(at, None, (time.perf_counter() - start) * 1000, f"no answer: {e}", False)
+        return Attempt(at, r.status_code, (time.perf_counter() - start) * 1000, r.text[:500], r.is_success)
+
+    def deliveries(self, subscription_id: str | None = None, *, dead_only: bool = False,
+                   limit: int = 100) -> list[DeliveryRow]:
+        rows = [d for d in reversed(self.delivery_rows) if subscription_id in (None, d.subscription_id)
+                and (not dead_only or d.state == "dead")]
+        return rows[:limit]
+
+    def _due(self, d: DeliveryRow) -> DeliveryRow:
+        from dataclasses import replace
+
+        return replace(d, state="pending", next_attempt_at=datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def redeliver(self, delivery_id: str) -> None:
+        for i, d in enumerate(self.delivery_rows):
+            if d.id == delivery_id:
+                self.delivery_rows[i] = self._due(d)
+                self.calls.append(("redeliver", delivery_id))
+                return
+        raise ValueError(f"no delivery with id {delivery_id!r}")
+
+    def redeliver_dead(self, subscription_id: str | None = None) -> int:
+        n = 0
+        for i, d in enumerate(self.delivery_rows):
+            if d.state == "dead" and subscription_id in (None, d.subscription_id):
+                self.delivery_rows[i] = self._due(d)
+                n += 1
+        self.calls.append(("redeliver_dead", subscription_id or ""))
+        return n
+
+
+@pytest.fixture
+def fake_subscriptions() -> FakeSubscriptions:
+    alliances = {"bytedance--mercedes-benz", "audi--saic-motor", "leapmotor--stellantis"}
+    return FakeSubscriptions(known_alliances=frozenset(alliances),
+                             known_companies=frozenset({"momenta", "audi", "saic-motor", "leapmotor", "stellantis"}))
+
+
 @pytest.fixture
 def fake_feeds() -> FakeFeeds:
     return FakeFeeds()
@@ -383,7 +551,8 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.server.close()
+        self.server.task_dispatcher.shutdown(timeout=10)  # let running tasks (live streams) end before the
+        self.server.close()  # trigger they wake the loop with is closed
         self.thread.join(timeout=5)
 
 

@@ -201,7 +201,7 @@ def test_events_page_paginates_filters_and_verifies(client, tracker) -> None:
 
 def test_events_page_shows_a_broken_chain(tracker) -> None:
     from events.store import Verification
-    from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
+    from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview, TrackerSubscriptions
     from web import create_app
 
     class BrokenChain(TrackerQueries):
@@ -209,7 +209,8 @@ def test_events_page_shows_a_broken_chain(tracker) -> None:
             return Verification(False, 6, 7, "content does not match its hash")
 
     app = create_app(tracker.settings, queries=BrokenChain(tracker), feeds=TrackerFeeds(tracker),
-                     review=TrackerReview(tracker), aliases=TrackerAliases(tracker), testing=True)
+                     review=TrackerReview(tracker), aliases=TrackerAliases(tracker),
+                     subscriptions=TrackerSubscriptions(tracker), testing=True)
     html = app.test_client().get("/events").get_data(as_text=True)
     assert "Chain broken" in html and "position 7" in html and "content does not match its hash" in html
 
@@ -237,7 +238,10 @@ def test_known_at_shows_what_the_log_knew(client, tracker) -> None:
 
 def test_static_files_are_local_and_pages_have_no_inline_script_or_style(client) -> None:
     html = client.get("/").get_data(as_text=True)
-    assert "<script" not in html and " style=" not in html and "<style" not in html
+    scripts = re.findall(r"<script[^>]*>[^<]*</script>", html)
+    assert scripts == ['<script src="/static/live.js" defer></script>']  # same-origin files only, never inline
+    assert " style=" not in html and "<style" not in html
+    assert client.get("/static/live.js").status_code == 200
     assert re.findall(r'(?:href|src)="(https?:)?//', html) == []
     css = client.get("/static/app.css")
     assert css.status_code == 200 and "prefers-color-scheme: dark" in css.get_data(as_text=True)

@@ -13,12 +13,22 @@ from typing import Any
 import pytest
 
 from service.bootstrap import Tracker
-from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview
-from tests.web.conftest import FakeFeeds, FakeOperations, FakeReview
-from web.ports import AliasCommands, FeedCommands, FeedRow, Operations, Ports, Queries, ReviewCommands
+from service.webapp import TrackerAliases, TrackerFeeds, TrackerQueries, TrackerReview, TrackerSubscriptions
+from tests.web.conftest import FakeFeeds, FakeOperations, FakeReview, FakeSubscriptions
+from web.ports import (
+    AliasCommands,
+    FeedCommands,
+    FeedRow,
+    Operations,
+    Ports,
+    Queries,
+    ReviewCommands,
+    SubscriptionCommands,
+)
 
 PROTOCOLS: dict[str, type[Any]] = {"queries": Queries, "feeds": FeedCommands, "review": ReviewCommands,
-                                   "aliases": AliasCommands, "ops": Operations}
+                                   "aliases": AliasCommands, "subscriptions": SubscriptionCommands,
+                                   "ops": Operations}
 
 
 def protocol_methods(protocol: type[Any]) -> list[str]:
@@ -44,12 +54,12 @@ def mismatches(protocol: type[Any], impl: object) -> list[str]:
 
 def real_ports(tracker: Tracker) -> Ports:
     return Ports(queries=TrackerQueries(tracker), feeds=TrackerFeeds(tracker), review=TrackerReview(tracker),
-                 aliases=TrackerAliases(tracker), ops=tracker.ops)
+                 aliases=TrackerAliases(tracker), subscriptions=TrackerSubscriptions(tracker), ops=tracker.ops)
 
 
 def fake_ports(tracker: Tracker) -> Ports:
     return Ports(queries=TrackerQueries(tracker), feeds=FakeFeeds(), review=FakeReview(),
-                 aliases=TrackerAliases(tracker), ops=FakeOperations())
+                 aliases=TrackerAliases(tracker), subscriptions=FakeSubscriptions(), ops=FakeOperations())
 
 
 @pytest.mark.parametrize("build", [real_ports, fake_ports], ids=["real", "fake"])

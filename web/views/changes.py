@@ -5,7 +5,7 @@ import calendar
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, request, stream_template
+from flask import Blueprint, Response, abort, g, request, stream_template, url_for
 from flask.typing import ResponseReturnValue
 
 from ..deps import queries
@@ -72,4 +72,6 @@ def index() -> ResponseReturnValue:
     }
     # streamed: a window over 10,000 alliances is megabytes of HTML, never held whole in the worker
     return Response(stream_template("changes.html", d=d, start=start, end=end, step=step, nav=nav,
-                                    tt_query=g.tt_query, links=data_links("api.changes")), mimetype="text/html")
+                                    tt_query=g.tt_query, links=data_links("api.changes"),
+                                    feed_url=url_for("follow.changes"), feed_title="All changes"),
+                    mimetype="text/html")

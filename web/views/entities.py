@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, g, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from ..deps import queries
@@ -55,7 +55,8 @@ def alliance(alliance_id: str) -> ResponseReturnValue:
         abort(404, description=f"There is no alliance with the id {alliance_id!r}.")
     names = {p["id"]: p["name"] for p in a["parties"]}
     return render_template("alliance.html", a=a, timeline=arrange_timeline(a["timeline"]), names=names,
-                           tt_query=g.tt_query)
+                           tt_query=g.tt_query, feed_url=url_for("follow.alliance", alliance_id=alliance_id),
+                           feed_title=f"Changes of {' + '.join(names.values()) or alliance_id}")
 
 
 @bp.get("/companies/<company_id>")
@@ -69,4 +70,6 @@ def company(company_id: str) -> ResponseReturnValue:
         return alliances_csv(c["alliances"], f"{company_id}-alliances")
     milestones = [public_entry(m) for m in c["milestones"]]
     links = data_links("api.company", company_id=company_id)
-    return render_template("company.html", c=c, milestones=milestones, tt_query=g.tt_query, links=links)
+    return render_template("company.html", c=c, milestones=milestones, tt_query=g.tt_query, links=links,
+                           feed_url=url_for("follow.company", company_id=company_id),
+                           feed_title=f"Changes of {c['name']}'s alliances")

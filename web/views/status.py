@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, make_response, render_template, request
+from flask import Blueprint, current_app, g, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
@@ -26,8 +27,7 @@ DESCENDING = ("updated", "learned", "since", "sources")
 def filters(baseline: int | None) -> Filters:
     """The status filters of this request (`changed=1`: only what changed since the last visit)."""
     only_changed = request.args.get("changed", "") == "1" and baseline is not None and not g.past
-    return Filters(**{k: request.args.get(k, "").strip()[:200] for k in FILTER_ARGS},
-                   changed_after=baseline if only_changed else None)
+    return replace(filters_from_args(), changed_after=baseline if only_changed else None)
 
 
 def sorting() -> tuple[str, bool]:
@@ -44,6 +44,25 @@ def matching(snap: Snapshot, f: Filters, sort: str, desc: bool) -> list[dict[str
 def change_marks(baseline: int) -> dict[str, str]:
     """What changed since `baseline`, per alliance, in words ('new alliance', 'stage change', ...)."""
     return marks(queries().changes(after=baseline, limit=MAX_MARKED, newest_first=False, corroborations=True))
+
+
+def filters_from_args() -> Filters:
+    """The status page's filters from the query string (the Atom feed and the stream read the same)."""
+    q, company, stage, kind, country = (request.args.get(k, "").strip()[:200] for k in FILTER_ARGS)
+    return Filters(q=q, company=company, stage=stage, kind=kind, country=country)
+
+
+def filter_args(f: Filters) -> dict[str, Any]:
+    """The filters back as query arguments (only those set)."""
+    return {k: v for k, v in (("q", f.q), ("company", f.company), ("stage", f.stage), ("kind", f.kind),
+                              ("country", f.country)) if v}
+
+
+def matching_alliances(f: Filters) -> frozenset[str] | None:
+    """Ids of the alliances the status page would list today for these filters (None: no filter, all)."""
+    if not f.active:
+        return None
+    return frozenset(r["id"] for r in f.match(catalog().snapshot().rows))
 
 
 @bp.get("/")
@@ -103,6 +122,9 @@ def index() -> ResponseReturnValue:
         sorts=SORTS, changed_total=changed_total, baseline=baseline, present=present,
         first_visit=visit.first, tt_query=g.tt_query, links=data_links("api.alliances"),
         only_changed_url="?" + urlencode({**{k: v for k, v in base_args.items() if k != "per"}, "changed": "1"}),
+        stream_url=url_for("stream.stream", after=snap.position, **filter_args(f)) if present else None,
+        feed_url=url_for("follow.changes", **filter_args(f)),
+        feed_title="Changes of these alliances" if f.active else "All changes",
     )
     resp = make_response(html)
     if present:
