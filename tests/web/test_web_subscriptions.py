@@ -268,7 +268,8 @@ def test_journey_subscribe_test_and_receive_a_change_through_the_real_service(re
     [row] = tracker.notifications.subscriptions()
     assert "Test delivery: delivered" in text(post(client, f"/subscriptions/{row.id}/test"))
     cite = Citation(publisher="Test Wire", title="Leapmotor and Stellantis build more", url="https://wire.example/1")
-    tracker.store.append([NewEvent(StageChanged("leapmotor--stellantis", "expanded", cite), FuzzyDate.parse("2026-11"))])
+    moved = StageChanged("leapmotor--stellantis", "expanded", cite)
+    tracker.store.append([NewEvent(moved, FuzzyDate.parse("2026-11"))])
     tracker.notify_once()
     change = [b for b in receiver.bodies if b'"type":"test"' not in b]
     assert len(change) == 1 and b"leapmotor--stellantis" in change[0] and b"expanded" in change[0]
