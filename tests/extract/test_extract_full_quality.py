@@ -6,8 +6,8 @@ are in the README. Round 1: fullA, fullB, nodeal 1-3; round 2: fullC, nodeal 4-5
 round 4: fullE, nodeal 8-9 (first reading in the README and in the comments below). Every item of rounds 1-4 has
 been read for tuning (round 3 of tuning calibrated what a full article applies: its headline names a party and
 reports rather than analyses, a supply or licence states an act; round 4 fixed kinds and a headline that denies),
-so these are in-sample levels (rounded down). Round 5 (fullF, nodeal 10-11) has never been read: it is asserted at
-its first reading, the honest estimate for unseen news.
+so these are in-sample levels (rounded down). Rounds 5 (fullF, nodeal 10-11) and 6 (fullG, nodeal 12-13) have never
+been read: they are asserted at their first readings, the honest estimate for unseen news.
 """
 from __future__ import annotations
 
@@ -30,13 +30,15 @@ FULL_SETS = [
     ("full_blindD.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.88, 0.80, 0),
     ("full_blindE.jsonl", 50, 25, 0.96, 0.85, 0.95, 0.87, 0.95, 0),  # round 4: first reading 0.96 / 0.86, 0.83, 0.88, 0.96
     ("full_blindF.jsonl", 50, 25, 0.92, 0.92, 0.92, 0.88, 0.92, 0),  # round 5, first reading (never read)
+    ("full_blindG.jsonl", 50, 15, 0.96, 0.84, 0.84, 0.96, 0.90, 0),  # round 6, first reading (never read)
 ]
 # name, items, most no-deal items allowed to yield an applied deal
 NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 0),
                 ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 0),
                 ("nodeal_blind6.jsonl", 100, 0), ("nodeal_blind7.jsonl", 100, 0),
                 ("nodeal_blind8.jsonl", 100, 0), ("nodeal_blind9.jsonl", 100, 0),  # round 4: 4 at first reading
-                ("nodeal_blind10.jsonl", 100, 0), ("nodeal_blind11.jsonl", 100, 4)]  # round 5, first reading
+                ("nodeal_blind10.jsonl", 100, 0), ("nodeal_blind11.jsonl", 100, 4),  # round 5, first reading
+                ("nodeal_blind12.jsonl", 100, 1), ("nodeal_blind13.jsonl", 100, 0)]  # round 6, first reading
 
 
 def _applied(name: str) -> tuple[list[dict], dict]:
@@ -63,17 +65,17 @@ def test_no_deal_articles_rarely_yield_an_applied_deal(name, size, allowed):
 
 
 def test_all_no_deal_full_articles_together_stay_at_their_measured_rate():
-    """1,160 no-deal full articles (the eleven no-deal sets and the no-deal halves of A-F). Rounds 1-4 (935, all read
-    for tuning): none yields an applied deal (in-sample). Round 5 (225, never read): 4 at its first reading, 1.8% —
-    the 1-in-100 target is not met on unseen news."""
+    """1,375 no-deal full articles (the thirteen no-deal sets and the no-deal parts of A-G). Rounds 1-4 (935, all read
+    for tuning): none yields an applied deal (in-sample). Unseen: round 5 (225) 4 at its first reading (1.8%), round 6
+    (215, written by two new writers and scored once with the round-5 extractor) 1 (0.47%): 5 of 440 unseen, 1.1%."""
     false = total = 0
     halves = ["full_blindA.jsonl", "full_blindB.jsonl", "full_blindC.jsonl", "full_blindD.jsonl", "full_blindE.jsonl",
-              "full_blindF.jsonl"]
+              "full_blindF.jsonl", "full_blindG.jsonl"]
     for name in [n for n, *_ in NO_DEAL_SETS] + halves:
         _, applied = _applied(name)
         false += applied["no_deal_items_with_applied_deal"]
         total += applied["no_deal_items"]
-    assert total == 1160 and false <= 4
+    assert total == 1375 and false <= 5
 
 
 def test_applied_scores_count_only_confident_deals_and_no_deal_items():
