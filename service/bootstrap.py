@@ -36,7 +36,7 @@ from notify.vault import Vault
 
 from .config import ConfigError, Settings
 from .migrations import ensure
-from .ops import Operations, database_check, feed_metrics, lag_check, log_metrics
+from .ops import Operations, database_check, delivery_metrics, feed_metrics, lag_check, log_metrics, schema_check
 from .pipeline import ExtractSummary, Ingestor, Ports, Progress, ReviewService, add_alias, poll_once, remove_alias
 
 __all__ = ["Imported", "Tracker", "bootstrap", "build", "open_database"]
@@ -156,6 +156,8 @@ def bootstrap(settings: Settings, *, store: EventStore | None = None, clock: Clo
                            TableReader(store.engine, models.review_queue, projector, store.tail))
     notifications = _notifications(settings, store, projector, subs, queries, pipeline, clock)
     ops = operations(settings, store, projector, health, archive, clock)
+    ops.add_check("migrations", schema_check(store))
+    ops.add_source(delivery_metrics(notifications.counts))
     poller = Poller(subscriptions, health, fetcher, pools, clock=clock, observe=ops.observe_poll)
     return Tracker(settings, store, clock, fetcher, pools, health, archive, subscriptions, poller, projector, queries,
                    pipeline, review, notifications, ops)

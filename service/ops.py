@@ -22,6 +22,8 @@ from feeds.clock import Clock
 from feeds.health import Health, Outcome
 from web.ports import Readiness
 
+from .migrations import status
+
 __all__ = ["Check", "MetricSource", "Operations", "feed_metrics", "log_metrics"]
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,25 @@ def feed_metrics(health: Health, archive: Archive, clock: Clock) -> MetricSource
         yield GaugeMetricFamily("alliances_outbox_pending", "Archived articles waiting for extraction",
                                 value=archive.backlog())
     return collect
+
+
+def delivery_metrics(counts: Callable[[], dict[str, dict[str, int]]]) -> MetricSource:
+    """Notification deliveries waiting (pending) and given up (dead), over every subscription."""
+    def collect() -> Iterable[Metric]:
+        per = counts().values()
+        for state in ("pending", "dead"):
+            yield GaugeMetricFamily(f"alliances_deliveries_{state}", f"Notification deliveries {state}",
+                                    value=sum(c.get(state, 0) for c in per))
+    return collect
+
+
+def schema_check(store: EventStore) -> Check:
+    """The schema at the revisions this code runs on (a process started before an upgrade says so)."""
+    def check() -> str | None:
+        with store.engine.connect() as conn:
+            s = status(conn)
+        return None if s.at_head else s.line()
+    return check
 
 
 def database_check(store: EventStore) -> Check:

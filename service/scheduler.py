@@ -138,10 +138,12 @@ class Woken:
 
 
 def woken_jobs(tracker: Tracker) -> list[tuple[str, str, Callable[[], None]]]:
-    """(job id, NOTIFY channel, work) of the jobs that wake on PostgreSQL; the dispatcher adds its own line."""
+    """(job id, NOTIFY channel, work) of the jobs that wake on PostgreSQL. The dispatcher wakes on new events
+    (their changes are matched and sent at once) and also keeps its interval job for retries and digests."""
     return [
         ("ingest-tick", ARTICLES_CHANNEL, lambda: _ingest(tracker)),
         ("project", EVENTS_CHANNEL, lambda: _project(tracker)),
+        ("notify-woken", EVENTS_CHANNEL, lambda: _notify(tracker)),
     ]
 
 

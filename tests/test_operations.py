@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from events.envelope import NewEvent
+from events.seed import load_seed
 from events.types import AliasAdded, FeedAdded
 from service.bootstrap import Tracker, bootstrap, build
 from service.config import Settings
@@ -54,7 +56,7 @@ def test_readyz_is_ready_when_the_projections_are_at_the_head(ops_tracker: Track
     ops_tracker.projector.catch_up()
     r = web_app(ops_tracker, testing=True).test_client().get("/readyz")
     assert r.status_code == 200
-    assert r.get_json() == {"ready": True, "checks": {"database": "ok", "projections": "ok"}}
+    assert r.get_json() == {"ready": True, "checks": {"database": "ok", "projections": "ok", "migrations": "ok"}}
 
 
 def test_readyz_refuses_traffic_when_projections_lag_more_than_the_setting(ops_tracker: Tracker) -> None:
@@ -66,10 +68,13 @@ def test_readyz_refuses_traffic_when_projections_lag_more_than_the_setting(ops_t
     assert "alliances (2)" in r.get_json()["checks"]["projections"]
 
 
-def test_a_later_part_adds_its_own_readiness_check(ops_tracker: Tracker) -> None:
-    ops_tracker.ops.add_check("migrations", lambda: "schema at 0003, code expects 0004")
+def test_readyz_refuses_traffic_when_the_schema_is_behind_the_code(ops_tracker: Tracker) -> None:
+    ops_tracker.projector.catch_up()
+    with ops_tracker.store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'events_0001' WHERE version_num LIKE :p"),
+                     {"p": "events%"})
     r = web_app(ops_tracker, testing=True).test_client().get("/readyz")
-    assert r.status_code == 503 and r.get_json()["checks"]["migrations"] == "schema at 0003, code expects 0004"
+    assert r.status_code == 503 and "run `alliances db upgrade`" in r.get_json()["checks"]["migrations"]
 
 
 def test_metrics_report_head_lag_feeds_and_request_latency(ops_tracker: Tracker) -> None:
@@ -90,12 +95,22 @@ def test_metrics_report_head_lag_feeds_and_request_latency(ops_tracker: Tracker)
     assert got[("alliances_request_seconds_count", (("endpoint", "operations.healthz"),))] == 1
 
 
-def test_metrics_take_sources_a_later_part_adds(ops_tracker: Tracker) -> None:
-    from prometheus_client.core import GaugeMetricFamily
+def test_metrics_count_notification_deliveries_pending_and_dead(db_url: str, tmp_path: Path) -> None:
+    from notify.model import Filters
+    from tests.factories import staged
 
-    ops_tracker.ops.add_source(lambda: [GaugeMetricFamily("alliances_deliveries_pending", "waiting", value=4)])
-    body, _ = ops_tracker.ops.metrics()
-    assert samples(body.decode())[("alliances_deliveries_pending", ())] == 4
+    t = open_tracker(db_url, tmp_path, ALLIANCES_ALLOW_PRIVATE_URLS="1")
+    try:
+        load_seed(t.store)
+        t.projector.catch_up()
+        t.notifications.subscribe("webhook", "http://127.0.0.1:9/hook", Filters())
+        t.projector.catch_up()  # the notification subscriber starts at the tail
+        t.store.append([staged("leapmotor--stellantis", "expanded", "2026-11")])
+        t.projector.catch_up()  # ... and enqueues the change
+        got = samples(t.ops.metrics()[0].decode())
+        assert got[("alliances_deliveries_pending", ())] == 1 and got[("alliances_deliveries_dead", ())] == 0
+    finally:
+        t.close()
 
 
 def test_polls_are_timed_in_the_poll_latency_histogram(ops_tracker: Tracker) -> None:
