@@ -1,13 +1,11 @@
 """CLI commands for feeds, articles, polling and the worker (registered on the main group)."""
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -15,23 +13,10 @@ from feeds.errors import FeedError
 from feeds.subscriptions import FeedInfo
 
 from .config import ConfigError
-from .terminal import echo, json_safe
+from .terminal import echo, json_safe, one_line_errors
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _one_line_errors(fn: F) -> F:
-    """Bad input (unsafe URL, bad interval, unknown id, broken OPML) -> one line on stderr, exit 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except FeedError as e:
-            echo(f"alliances: error: {e}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
+# bad input (unsafe URL, bad interval, unknown id, broken OPML): one line on stderr, exit 2
+_one_line_errors = one_line_errors(FeedError)
 
 
 def _tracker(ctx: click.Context, *, migrate: bool = False) -> Any:

@@ -1,35 +1,21 @@
 """CLI commands for change notifications: subscribe, subscriptions, deliveries, redeliver, notify."""
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from notify.model import Filters, SubState
 from notify.service import Notifications, SubscriptionError
 
-from .terminal import echo, json_safe
+from .terminal import echo, json_safe, one_line_errors
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _one_line_errors(fn: F) -> F:
-    """Bad input (unsafe URL, unknown id, filter or scheme) -> one line on stderr, exit 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SubscriptionError as e:
-            echo(f"alliances: error: {e}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
+# bad input (unsafe URL, unknown id, filter or scheme): one line on stderr, exit 2
+_one_line_errors = one_line_errors(SubscriptionError)
 
 
 def _tracker(ctx: click.Context) -> Any:

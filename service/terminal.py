@@ -7,7 +7,11 @@ keeps every string exact.
 """
 from __future__ import annotations
 
+import functools
 import re
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -37,3 +41,23 @@ def json_safe(text: str) -> str:
     same value back: the output stays byte-for-byte the contract's data, but cannot drive a terminal.
     """
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(*kinds: type[Exception]) -> Callable[[F], F]:
+    """A command decorator: an error of these kinds (bad input) is one line on stderr and exit 2, never a traceback."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except kinds as e:
+                echo(f"alliances: error: {e}", err=True)
+                sys.exit(2)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
