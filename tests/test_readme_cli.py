@@ -35,14 +35,19 @@ def problems(lines: list[str]) -> list[str]:
     missing = []
     for line in lines:
         parent: click.Group = main
+        last: click.Command = main
         for n, part in enumerate(line.removeprefix("alliances ").split(" | ")):
             words = part.split()
+            if n and words and words[0].startswith("--"):  # "redeliver ID | --dead": another form of the same command
+                missing += [f"{line}: {last.name} has no {f}" for f in re.findall(r"--[a-z][a-z-]*", part)
+                            if f not in _flags(last)]
+                continue
             cmd, group, rest = _resolve(main if n == 0 else parent, words)
             if cmd is parent and n:  # "serve --migrate | worker --migrate": the next part starts from the top
                 cmd, group, rest = _resolve(main, words)
             if isinstance(cmd, click.Group):
                 missing.append(f"{line}: no command {' '.join(words)!r}")
-            parent = group
+            parent, last = group, cmd
             missing += [f"{line}: {cmd.name} has no {f}" for f in re.findall(r"--[a-z][a-z-]*", " ".join(rest))
                         if f not in _flags(cmd)]
     return missing
@@ -57,3 +62,5 @@ def test_every_command_and_flag_in_the_readme_contract_exists():
 def test_the_check_finds_a_missing_command_or_flag():
     assert len(problems(["alliances db downgrade", "alliances log export --gzip", "alliances serve --x | worker"])) == 3
     assert problems(["alliances feeds list [--json] | remove ID", "alliances verify [--checkpoint FILE|URL]"]) == []
+    assert problems(["alliances redeliver DELIVERY_ID | --dead"]) == []
+    assert len(problems(["alliances redeliver DELIVERY_ID | --everything"])) == 1
