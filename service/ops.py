@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -21,11 +20,9 @@ from events.store import EventStore
 from feeds.archive import Archive
 from feeds.clock import Clock
 from feeds.health import Health, Outcome
+from web.ports import Readiness
 
 from .migrations import status
-
-if TYPE_CHECKING:
-    from web.ports import Readiness
 
 __all__ = ["Check", "MetricSource", "Operations", "feed_metrics", "log_metrics"]
 
@@ -71,8 +68,6 @@ class Operations:
         self._checks[name] = check
 
     def readiness(self) -> Readiness:
-        from web.ports import Readiness  # here, not at the top: every CLI command builds Operations, few ask this
-
         checks = {name: _verdict(check) for name, check in self._checks.items()}
         return Readiness(all(v == "ok" for v in checks.values()), checks)
 
