@@ -196,9 +196,19 @@ def parse(out: str) -> dict[str, Any]:
     }
 
 
+def settle(servers: list[tuple[subprocess.Popen[bytes], str]]) -> None:
+    """Wait until the servers are idle: wrk stops, but waitress still answers the requests it had queued."""
+    for _ in range(60):
+        cpu0 = [_cpu_of(p.pid) for p, _ in servers]
+        time.sleep(1)
+        if all(_cpu_of(p.pid) - c < 0.05 for (p, _), c in zip(servers, cpu0, strict=True)):
+            return
+
+
 def load(
     servers: list[tuple[subprocess.Popen[bytes], str]], path: str, clients: int, seconds: int, script: str
 ) -> None:
+    settle(servers)
     per = max(1, clients // len(servers))
     cpu0 = [_cpu_of(p.pid) for p, _ in servers]
     runs = [wrk(base, path, per, seconds, script, seed=i + 1) for i, (_, base) in enumerate(servers)]
