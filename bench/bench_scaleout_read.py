@@ -3,7 +3,7 @@ served by two web processes on the same database under load. PostgreSQL and SQLi
 
 Usage: python bench/bench_scaleout_read.py [--backends sqlite,postgres] [--events 1000000] [--alliances 10000]
                                            [--clients 8] [--seconds 20] [--threads 8] [--skip-web]
-       python bench/bench_scaleout_read.py --web-only URL DATA_DIR [--seconds 40]   (part 3 on a database kept)
+       python bench/bench_scaleout_read.py --web-only URL DATA_DIR [--seconds 40]  (step 3 only, existing database)
 1. appends a synthetic log (bench/synth.py, chronological dates, batches of 1,000) through the wired tracker's
    store: appends/s, wall and CPU time of this process;
 2. rebuilds every replayable projection as `alliances rebuild` does (`tracker.projector.rebuild()`: chain
