@@ -36,12 +36,18 @@ def secret_key(settings: WebSettings) -> str:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
+    # written whole under a name of its own, then linked into place: another process starting at the same moment
+    # either finds no key or a whole one, never an empty file (link fails if the name is taken)
+    tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(key)
+        os.link(tmp, path)
     except FileExistsError:  # another process won the race: use its key
         return _read_key(path)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key)
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
 
 

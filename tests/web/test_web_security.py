@@ -143,6 +143,22 @@ def test_secret_key_generated_once_with_0600(tmp_path: Path) -> None:
     assert secret_key(configured) == "x" * 40
 
 
+def test_processes_starting_at_once_agree_on_one_whole_secret_key(tmp_path: Path) -> None:
+    """Several web processes on one data directory, started together: each finds no key or a whole one (never the
+    empty file another is still writing), and all end with the same key; no temporary file is left behind."""
+    import multiprocessing
+
+    from service.config import Settings
+    from web.security import secret_key
+
+    dirs = [tmp_path / f"d{i}" for i in range(10)]
+    with multiprocessing.get_context("fork").Pool(8) as pool:
+        keys = pool.map(secret_key, [Settings.from_env({"ALLIANCES_DATA_DIR": str(d)}) for d in dirs for _ in range(8)])
+    for i, d in enumerate(dirs):
+        assert set(keys[i * 8:(i + 1) * 8]) == {(d / "secret_key").read_text(encoding="ascii")}
+        assert [p.name for p in d.iterdir()] == ["secret_key"]
+
+
 def test_feed_text_is_escaped_everywhere(client, tracker, fake_feeds) -> None:
     cite = Citation(EVIL, EVIL, url="javascript:alert(1)", evidence=EVIL, feed=EVIL)
     tracker.store.append([NewEvent(AllianceReported("evil--test", ("evil", "test"), "licensing", "talks", cite,
