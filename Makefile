@@ -31,7 +31,7 @@ serve: $(SERVER_STAMP)
 	ALLIANCES_ADMIN_PASSWORD=$${ALLIANCES_ADMIN_PASSWORD:-demo} $(BIN)/alliances serve --demo
 
 test: lint
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
