@@ -5,7 +5,10 @@ for write transactions so two writers queue instead of failing half-way.
 """
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -33,6 +36,20 @@ def _sqlite_parent(url: str) -> Path | None:
     return None
 
 
+def _wal(cur: Any) -> None:
+    """Switch to WAL. On a new file opened by several processes at once the switch can meet another's lock and
+    fail at once (SQLite skips the busy handler where waiting could deadlock): try again for up to 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
 
@@ -40,10 +57,10 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite's own is broken)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        _wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     @event.listens_for(engine, "begin")
