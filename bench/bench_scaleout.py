@@ -7,6 +7,7 @@ not timed: a worker lives long), each one wired tracker as `alliances worker` bu
 and their parse/extract processes' (from /proc), not the database server's. The feed server runs in a child
 process, as a remote server would.
 Usage: python bench/bench_scaleout.py [--feeds 3000] [--items 5] [--workers 1,3] [--backends sqlite,postgres]
+       [--parse-processes default,2] [--control] [--skip-lag]
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def _tree_cpu(tracker: Any) -> float:
 
 def worker(settings: Settings, ingest: bool, processes: int | None, ready: Any, go: Any, out: Any) -> None:
     """One worker: wire, wait for the others, then one cycle (poll; with `ingest`, also extract and append)."""
-    tracker = build(settings)
+    tracker = build(settings.for_worker())  # as `alliances worker` builds it
     if processes is not None:
         tracker.pools.processes = processes
     pool = tracker.pools.cpu(1, 0)  # warm, as in a worker that has run for a while: its processes are up
@@ -137,7 +138,10 @@ def main() -> None:
     ap.add_argument("--skip-lag", action="store_true", help="only the poll cycles")
     ap.add_argument("--ingest-workers", default="3", help="worker counts for the poll+ingest cycle (lag sampled)")
     ap.add_argument("--parse-processes", default="default",
-                    help="comma-separated: 'default' (2 on > 1 CPU, as a worker) and/or a number (0: in-thread)")
+                    help="comma-separated: 'default' (as `alliances worker` does) and/or a number (0: in-process)")
+    ap.add_argument("--control", action="store_true",
+                    help="also 1 worker beside busy processes (as many as the extra workers): how much of the CPU per"
+                         " feed that 3 workers add is the cores being shared, not the work")
     args = ap.parse_args()
     ctx = multiprocessing.get_context("spawn")
     ports: Any = ctx.Queue()
@@ -158,6 +162,11 @@ def main() -> None:
                       f"  {args.feeds / r['wall']:7.1f} feeds/s  speed-up {base / r['wall']:4.2f}x"
                       f"  CPU {1000 * r['cpu'] / args.feeds:5.2f} ms/feed"
                       f"  (polled {r['polled']}, {r['new']} articles, {r['errors']} errors)", flush=True)
+            if args.control:
+                with database(backend) as url, busy(ctx, max(counts) - 1):
+                    r = run_cycle(url, port, args.feeds, 1, ingest=False, processes=processes)
+                print(f"{backend:8} parse={mode:7} poll cycle, 1 worker beside {max(counts) - 1} busy processes:"
+                      f" {r['wall']:6.2f} s  CPU {1000 * r['cpu'] / args.feeds:5.2f} ms/feed", flush=True)
         if args.skip_lag:
             continue
         for n in [int(w) for w in args.ingest_workers.split(",")]:
@@ -166,6 +175,25 @@ def main() -> None:
             _lag_line(backend, n, r)
     server.terminate()
     server.join()
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+@contextmanager
+def busy(ctx: Any, n: int) -> Iterator[None]:
+    """n processes that only burn CPU, as n other workers' share of the cores would be taken."""
+    procs = [ctx.Process(target=_spin, daemon=True) for _ in range(n)]
+    for p in procs:
+        p.start()
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.terminate()
+            p.join()
 
 
 def _lag_line(backend: str, n: int, r: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from events.seed import load_seed
 from events.values import parse_day, parse_instant
 
 from .bootstrap import Tracker, build
-from .config import ConfigError
+from .config import ConfigError, Settings
 from .terminal import echo, json_safe
 
 MAX_POSITION = 2**63 - 1  # positions are 64-bit integers in both databases
@@ -68,12 +68,12 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
     return parse_instant(value) if value else None
 
 
-def _tracker(ctx: click.Context, *, migrate: bool = False) -> Tracker:
+def _tracker(ctx: click.Context, *, migrate: bool = False, settings: Settings | None = None) -> Tracker:
     """The tracker for this invocation, opened on first use and closed with the command (`migrate`: upgrade a
-    schema behind head instead of refusing it)."""
+    schema behind head instead of refusing it; `settings`: instead of the environment's)."""
     ctx = ctx.find_root()
     if ctx.obj is None:
-        ctx.obj = build(migrate=migrate)
+        ctx.obj = build(settings, migrate=migrate)
         ctx.call_on_close(ctx.obj.close)
     return ctx.obj
 

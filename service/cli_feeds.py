@@ -12,17 +12,17 @@ import click
 from feeds.errors import FeedError
 from feeds.subscriptions import FeedInfo
 
-from .config import ConfigError
+from .config import ConfigError, Settings
 from .terminal import echo, json_safe, one_line_errors
 
 # bad input (unsafe URL, bad interval, unknown id, broken OPML): one line on stderr, exit 2
 _one_line_errors = one_line_errors(FeedError)
 
 
-def _tracker(ctx: click.Context, *, migrate: bool = False) -> Any:
+def _tracker(ctx: click.Context, *, migrate: bool = False, settings: Settings | None = None) -> Any:
     from .cli import _tracker as open_tracker
 
-    return open_tracker(ctx, migrate=migrate)
+    return open_tracker(ctx, migrate=migrate, settings=settings)
 
 
 def _dump(value: Any) -> None:
@@ -213,7 +213,7 @@ def worker(ctx: click.Context, demo: bool, migrate: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    tracker = _tracker(ctx, migrate=migrate)
+    tracker = _tracker(ctx, migrate=migrate, settings=Settings.from_env().for_worker())
     server = None
     if tracker.settings.metrics_port:
         server = _ops_server(tracker)

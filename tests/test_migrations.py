@@ -282,6 +282,17 @@ def test_worker_migrate_upgrades_at_start_up(sqlite_url, tmp_path, monkeypatch):
     assert cli(env, "db", "current").output == f"db current: {HEADS} (head)\n"
 
 
+def test_a_worker_parses_in_process_unless_told_otherwise(sqlite_url, tmp_path, monkeypatch):
+    import service.scheduler
+
+    ran: list[Any] = []
+    monkeypatch.setattr(service.scheduler, "run_forever", lambda tracker, demo=False: ran.append(tracker))
+    env = _env(tmp_path, sqlite_url)
+    assert cli(env, "worker", "--migrate").exit_code == 0
+    assert cli({**env, "ALLIANCES_CPU_PROCESSES": "3"}, "worker").exit_code == 0
+    assert [t.pools.processes for t in ran] == [0, 3]
+
+
 def test_a_database_migrated_by_a_newer_version_is_refused_even_with_migrate(db_url, tmp_path):
     t = build(Settings.from_env(_env(tmp_path, db_url)))
     with t.store.engine.begin() as conn:
