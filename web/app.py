@@ -40,7 +40,7 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
                aliases: AliasCommands, subscriptions: SubscriptionCommands, ops: Operations | None = None,
                testing: bool = False) -> Flask:
     """Build the Flask app over one implementation of each port (service/ composes them)."""
-    app = Flask(__name__, static_folder=str(Path(__file__).with_name("static")),
+    app = Flask("web", static_folder=str(Path(__file__).with_name("static")),
                 template_folder=str(Path(__file__).with_name("templates")))
     app.config.update(
         TESTING=testing,

@@ -3,7 +3,9 @@ pause, resume, remove, poll now (all or one), import OPML; OPML export."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -15,6 +17,7 @@ from ..ports import FeedHealth
 from ..timetravel import parse_int_arg
 
 bp = Blueprint("feeds", __name__)
+T = TypeVar("T")
 MAX_MINUTES = 7 * 24 * 60  # a week: the longest interval the form offers
 PER_PAGE = 20  # articles per page on a feed's page
 STATUS_LABELS = {"ok": "OK", "failing": "Failing", "new": "New: not polled yet", "paused": "Paused",
@@ -112,74 +115,59 @@ def add() -> tuple[Response, int]:
     return _back()
 
 
+def _act(feed_id: str, action: str, do: Callable[[], T], said: Callable[[T], str], *,
+         to_list: bool = False) -> tuple[Response, int]:
+    """Run one command on a feed: a refusal is flashed in plain words, success too; back to the feed's page."""
+    try:
+        result = do()
+    except ValueError as e:
+        flash(f"Could not {action} the feed: {e}", "error")
+        return _back(feed_id)
+    invalidate_health()
+    flash(said(result), "ok")
+    return _back() if to_list else _back(feed_id)
+
+
 @bp.post("/feeds/<feed_id>/change")
 @admin_required
 def change(feed_id: str) -> tuple[Response, int]:
     """Change a feed's polling interval and/or title (renaming it)."""
     title = request.form.get("title", "").strip()[:300] or None
-    try:
-        info = feeds().change(feed_id, interval_minutes=minutes_field(request.form.get("interval", "")), title=title)
-    except ValueError as e:
-        flash(f"Could not change the feed: {e}", "error")
-        return _back(feed_id)
-    flash(f"Changed feed {info.title or info.url}: polled every {every(info.interval_seconds)}.", "ok")
-    return _back(feed_id)
+    return _act(feed_id, "change",
+                lambda: feeds().change(feed_id, interval_minutes=minutes_field(request.form.get("interval", "")),
+                                       title=title),
+                lambda i: f"Changed feed {i.title or i.url}: polled every {every(i.interval_seconds)}.")
 
 
 @bp.post("/feeds/<feed_id>/pause")
 @admin_required
 def pause(feed_id: str) -> tuple[Response, int]:
     """Stop polling a feed without unsubscribing."""
-    try:
-        info = feeds().pause(feed_id)
-    except ValueError as e:
-        flash(f"Could not pause the feed: {e}", "error")
-        return _back(feed_id)
-    invalidate_health()
-    flash(f"Paused feed {info.title or info.url}: it is not polled until you resume it.", "ok")
-    return _back(feed_id)
+    return _act(feed_id, "pause", lambda: feeds().pause(feed_id),
+                lambda i: f"Paused feed {i.title or i.url}: it is not polled until you resume it.")
 
 
 @bp.post("/feeds/<feed_id>/resume")
 @admin_required
 def resume(feed_id: str) -> tuple[Response, int]:
     """Poll a paused feed again."""
-    try:
-        info = feeds().resume(feed_id)
-    except ValueError as e:
-        flash(f"Could not resume the feed: {e}", "error")
-        return _back(feed_id)
-    invalidate_health()
-    flash(f"Resumed feed {info.title or info.url}: polled every {every(info.interval_seconds)}.", "ok")
-    return _back(feed_id)
+    return _act(feed_id, "resume", lambda: feeds().resume(feed_id),
+                lambda i: f"Resumed feed {i.title or i.url}: polled every {every(i.interval_seconds)}.")
 
 
 @bp.post("/feeds/<feed_id>/poll")
 @admin_required
 def poll_one(feed_id: str) -> tuple[Response, int]:
     """Poll one feed now and run the whole pipeline for what it brings."""
-    try:
-        report = feeds().poll_feed(feed_id)
-    except ValueError as e:
-        flash(f"Could not poll the feed: {e}", "error")
-        return _back(feed_id)
-    invalidate_health()
-    flash(f"Polled the feed: {report.line()}.", "ok")
-    return _back(feed_id)
+    return _act(feed_id, "poll", lambda: feeds().poll_feed(feed_id), lambda r: f"Polled the feed: {r.line()}.")
 
 
 @bp.post("/feeds/<feed_id>/remove")
 @admin_required
 def remove(feed_id: str) -> tuple[Response, int]:
     """Unsubscribe from a feed (its articles stay in the archive)."""
-    try:
-        feeds().remove(feed_id)
-    except ValueError as e:
-        flash(f"Could not remove the feed: {e}", "error")
-        return _back(feed_id)
-    invalidate_health()
-    flash("Removed the feed; its articles stay in the archive.", "ok")
-    return _back()
+    return _act(feed_id, "remove", lambda: feeds().remove(feed_id),
+                lambda _: "Removed the feed; its articles stay in the archive.", to_list=True)
 
 
 @bp.post("/feeds/import")
