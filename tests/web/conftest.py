@@ -70,13 +70,18 @@ def seed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d / "alliances.db"
 
 
-@pytest.fixture
-def tracker(tmp_path: Path, seed_template: Path) -> Iterator[Tracker]:
+def seeded_copy(tmp_path: Path, seed_template: Path, **env: str) -> Tracker:
+    """A tracker on a copy of the seeded database (the admin password set, `env` on top)."""
     from service.bootstrap import build
     from service.config import Settings
 
     shutil.copy(seed_template, tmp_path / "alliances.db")
-    t = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_ADMIN_PASSWORD": PASSWORD}))
+    return build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_ADMIN_PASSWORD": PASSWORD, **env}))
+
+
+@pytest.fixture
+def tracker(tmp_path: Path, seed_template: Path) -> Iterator[Tracker]:
+    t = seeded_copy(tmp_path, seed_template)
     yield t
     t.close()
 
@@ -614,3 +619,15 @@ class EgressGuard:
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def real_admin(tmp_path: Path, seed_template: Path) -> Iterator[tuple[FlaskClient, Tracker]]:
+    """An admin client over the real services, allowed to reach local feed servers."""
+    from service.webapp import web_app
+
+    tracker = seeded_copy(tmp_path, seed_template, ALLIANCES_ALLOW_PRIVATE_URLS="1")
+    client = web_app(tracker, testing=True).test_client()
+    assert login(client).status_code == 302
+    yield client, tracker
+    tracker.close()

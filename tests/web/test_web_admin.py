@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import io
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from service.bootstrap import Tracker
-from tests.web.conftest import PASSWORD, FakeFeeds, FakeReview, FeedServer, csrf_of, login, rss
+from tests.web.conftest import FakeFeeds, FakeReview, FeedServer, csrf_of, rss
 from web.ports import PollReport
 
 
@@ -204,22 +201,6 @@ def test_an_alias_for_an_unknown_company_is_a_clear_message(admin) -> None:
 
 
 # --- the real services behind the forms ----------------------------------------------------
-
-
-@pytest.fixture
-def real_admin(tmp_path: Path, seed_template: Path) -> Iterator[tuple[FlaskClient, Tracker]]:
-    """An admin client over the real services, allowed to reach local feed servers."""
-    from service.bootstrap import build
-    from service.config import Settings
-    from service.webapp import web_app
-
-    shutil.copy(seed_template, tmp_path / "alliances.db")
-    tracker = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_ADMIN_PASSWORD": PASSWORD,
-                                       "ALLIANCES_ALLOW_PRIVATE_URLS": "1"}))
-    client = web_app(tracker, testing=True).test_client()
-    assert login(client).status_code == 302
-    yield client, tracker
-    tracker.close()
 
 
 def test_the_minutes_field_reaches_the_real_feed_service(real_admin: tuple[FlaskClient, Tracker]) -> None:

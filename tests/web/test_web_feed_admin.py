@@ -2,14 +2,11 @@
 feeds shown as new; the review history. Fakes where the page is the subject, the real services where the command is."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask.testing import FlaskClient
 
 from service.bootstrap import Tracker
-from tests.web.conftest import PASSWORD, FakeFeeds, FakeReview, FeedServer, csrf_of, login, rss
+from tests.web.conftest import FakeFeeds, FakeReview, FeedServer, csrf_of, login, rss
 from web.feed_errors import explain
 from web.ports import FeedArticle, FeedPoll
 
@@ -141,25 +138,8 @@ def test_the_review_page_keeps_a_history_of_decisions(admin: FlaskClient, fake_r
 # --- the real services ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def real(tmp_path: Path, seed_template: Path) -> Iterator[tuple[FlaskClient, Tracker]]:
-    import shutil
-
-    from service.bootstrap import build
-    from service.config import Settings
-    from service.webapp import web_app
-
-    shutil.copy(seed_template, tmp_path / "alliances.db")
-    tracker = build(Settings.from_env({"ALLIANCES_DATA_DIR": str(tmp_path), "ALLIANCES_ADMIN_PASSWORD": PASSWORD,
-                                       "ALLIANCES_ALLOW_PRIVATE_URLS": "1"}))
-    client = web_app(tracker, testing=True).test_client()
-    assert login(client).status_code == 302
-    yield client, tracker
-    tracker.close()
-
-
-def test_the_real_service_pauses_polls_one_feed_and_pages_its_articles(real: tuple[FlaskClient, Tracker]) -> None:
-    client, tracker = real
+def test_the_real_service_pauses_polls_one_feed_and_pages_its_articles(real_admin: tuple[FlaskClient, Tracker]) -> None:
+    client, tracker = real_admin
     items = [(f"Wire story {i}", "Nothing joint here.", f"http://127.0.0.1/s{i}") for i in range(23)]
     with FeedServer({"/rss": rss(items)}) as fs:
         info = tracker.subscriptions.add(f"{fs.url}/rss", title="Local wire", probe=False)
@@ -181,12 +161,12 @@ def test_the_real_service_pauses_polls_one_feed_and_pages_its_articles(real: tup
         assert f'xmlUrl="{fs.url}/rss"' in opml
 
 
-def test_the_real_review_history_names_who_decided_and_when(real: tuple[FlaskClient, Tracker]) -> None:
+def test_the_real_review_history_names_who_decided_and_when(real_admin: tuple[FlaskClient, Tracker]) -> None:
     from events.envelope import NewEvent
     from events.types import DealQueued
     from events.values import Citation
 
-    client, tracker = real
+    client, tracker = real_admin
     cite = Citation(publisher="Local Wire", title="Nissan and Momenta", url="https://news.example/1")
     tracker.store.append([NewEvent(DealQueued(c, ("momenta", "nissan"), "strategic_cooperation", "talks", cite,
                                               confidence=0.55)) for c in ("c1", "c2")])
