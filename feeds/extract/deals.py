@@ -474,6 +474,25 @@ def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
     return all(_supply_state(u) for u in news) and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news)
 
 
+# "to buy a stake in the Pony.ai-GAC robotaxi venture", "入股双方的合资公司": the venture is what is bought into.
+_INTO_VENTURE = re.compile(r"(?:入股|增资|投资|收购).{0,16}(?:合资|合营)|(?i:\b(?:stake|holding|invest\w*|buy\w* into|entry into|join\w*)\b"
+                           r"[^.;]{0,40}\b(?:joint )?venture\b)")
+
+
+def _buys_into_venture(acting: list[_Unit], text: str) -> bool:
+    """A company taking a stake in what the others hold together: an investment, not a new venture of all three."""
+    return any(_INTO_VENTURE.search(text, u.span.start, u.span.end) for u in acting)
+
+
+# "长城拟向宝马转让光束汽车25%股权", "transfers a 25% stake in the venture to BMW": one parent's shares change hands.
+_TRANSFER = re.compile(r"转让|(?i:\btransfer(?:s|red|ring)?\b[^.;]{0,40}\b(?:stake|shares|holding)\b)")
+
+
+def _transfers_stake(acting: list[_Unit], text: str) -> bool:
+    """One parent transferring shares of their venture to the other: an investment between them."""
+    return any(_TRANSFER.search(text, u.span.start, u.span.end) for u in acting)
+
+
 _VENTURE_WORD = re.compile(r"合资|合营|(?i:\bjoint[- ]venture)")
 # Leaving what two companies held together ("exits Denza", "退出集度"): the end of their venture.
 _EXIT = re.compile(r"退出|(?i:\bexit(?:s|ed|ing)?\b|\bpull(?:s|ed|ing)? out of\b)")
@@ -544,8 +563,10 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
     if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):
-        kinds.add("joint_venture")  # the parents acting through their named venture
-    elif "equity_investment" in kinds and any(p < group.parties for u in acting for p in lexicon.venture_parents(text, u.span.start, u.span.end)):
+        if not ("equity_investment" in kinds and _transfers_stake(acting, text)):
+            kinds.add("joint_venture")  # the parents acting through their named venture
+    elif "equity_investment" in kinds and (any(p < group.parties for u in acting for p in lexicon.venture_parents(text, u.span.start, u.span.end))
+                                           or (len(group.parties) >= 3 and _buys_into_venture(acting, text))):
         kinds.discard("joint_venture")  # a third company buying into the parents' venture: an investment
     if not kinds:
         return None
