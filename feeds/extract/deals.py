@@ -179,6 +179,9 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     unnamed = _ANAPHORIC_SUBJECT.match(text, sentence.start) is not None
     groups = appositive + [g for u in units if len(u.parties) >= 2 and not (unnamed and u.span.start == sentence.start)
                            for g in _clause_groups(text, sentence, u, mentions)]
+    partnered = [] if unnamed else _partner_clauses(text, sentence, units, mentions)
+    # a date the sentence gives once serves each of the subject's acts
+    groups += [_Group(pair, [replace(unit, dates=unit.dates or dates)], True) for unit, pair in partnered]
     if not groups and len(all_parties) >= 2 and not unnamed:
         # (not when the subject is a company referred to, not named: "The Chinese robotaxi firm will
         # offer rides through Uber … and mass-produces vehicles developed with Toyota" — it deals with
@@ -189,8 +192,9 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     if groups and not groups[0].same_clause:
         return groups, [], anchor
     subject = next((m.company_id for m in mentions if sentence.start <= m.start < sentence.end), None)
+    taken = {id(unit) for unit, _ in partnered}
     for unit in units:
-        if len(unit.parties) >= 2:
+        if len(unit.parties) >= 2 or id(unit) in taken:
             continue
         owners = [g for g in groups if unit.parties <= g.parties] if unit.parties else groups
         previous = [g for g in groups if g.same_clause and g.units[0].span.start < unit.span.start]
@@ -234,6 +238,26 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     return groups, loose, anchor
 
 
+# "东风与华为签署协议，同时与宁德时代成立合资公司", "…: one with Huawei …, the other with CATL": a clause opening on
+# "with" and its one company continues the sentence's subject, which deals with that company.
+_WITH_PARTNER = re.compile(r"[\s:：]*(?:(?:同时|并且|并|另外|另|还|又|此外|以及|一是|二是|三是|其一|其二|(?i:and|while|as well as))[\s:：]*)*"
+                          r"(?:与|和|同|(?i:with)\s)\s*")
+
+
+def _partner_clauses(text: str, sentence: Span, units: list[_Unit], mentions: list[Mention]) -> list[tuple[_Unit, frozenset[str]]]:
+    """Clauses naming one company after "with"/与, with a kind of deal, paired with the sentence's subject."""
+    subject = next((m.company_id for m in mentions if sentence.start <= m.start < sentence.end), None)
+    found = []
+    for unit in units[1:]:
+        if len(unit.parties) != 1 or subject in unit.parties or subject is None or not unit.cues.kinds:
+            continue
+        opening = _WITH_PARTNER.match(text, unit.span.start)
+        first = next((m for m in mentions if unit.span.start <= m.start < unit.span.end), None)
+        if opening and first is not None and opening.end() == first.start:
+            found.append((unit, unit.parties | {subject}))
+    return found
+
+
 # A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
 # "分别与Momenta和华为签署协议，前者聚焦智驾，后者将共同开发新车": a clause about one partner of a shared sentence
 # says nothing of the other's kind of deal.
@@ -241,6 +265,8 @@ _RESPECTIVE = re.compile(r"\s*(?:前者|后者|(?i:the former|the latter)\b)")
 _ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|carmaker|automaker|startup|start-up|group|maker|developer|supplier|operator)\b(?!s|['’]))|该公司|这家公司|该企业|这家企业)")
 # A newcomer joining the partnership of the parties just named ("to join their partnership", "加入双方的合作").
 _JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
+# "… and with Momenta on driver assistance", "…并与宁德时代…": a second partner with no verb of its own.
+_ELLIPSIS = re.compile(r"\s*(?:and|并|同时|以及|还)\s*(?:(?i:with)\b|与|和|同)")
 _PARTICIPLE = re.compile(r"\s*(?:and\s+)?[a-z]+ing\b")
 # "... with Hyundai and extended its licence with Ford": a second verb for the second partner
 _AND_THEN = re.compile(r"\band\b|并|同时|还|又|另")
@@ -274,7 +300,10 @@ def _clause_groups(text: str, sentence: Span, unit: _Unit, mentions: list[Mentio
     groups = []
     for half, partner in zip(halves, (others[0].company_id, others[-1].company_id), strict=True):
         dates = [d for d in unit.dates if half.start <= d.start < half.end] or unit.dates
-        part = replace(unit, span=half, cues=lexicon.scan(text[half.start:half.end]), dates=dates, parties=frozenset((hub, partner)))
+        cues = lexicon.scan(text[half.start:half.end])
+        if not cues.kinds and _ELLIPSIS.match(text, half.start):
+            cues = unit.cues  # "signed agreements with Alibaba on X and with Momenta on Y": the verb serves both
+        part = replace(unit, span=half, cues=cues, dates=dates, parties=frozenset((hub, partner)))
         groups.append(_Group(part.parties, [part], True))
     return groups
 
