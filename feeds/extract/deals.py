@@ -488,12 +488,20 @@ def _named_outside_descriptions(text: str, span: Span, mentions: list[Mention]) 
             and not any(a <= m.start < b for a, b in covered)}
 
 
+def _body_confirms(news: list[_Unit], group: _Group) -> bool:
+    """A headline that reports an act ("…, and sign Momenta software deal") whose body retells that act
+    with both parties named ("it had signed a contract with Momenta … for Nissan models")."""
+    return any(u.cues.stages for u in news) and any(
+        not u.news and u.parties >= group.parties and u.cues.kinds and u.cues.stages & {"agreement_signed", "established"}
+        for u in group.units)
+
+
 def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
     """The headline and lead name no act: no stage, and at most a bare 'partnership' ("its
     partnership with Leapmotor was not affected") or a supply stated in passing ("which uses
     CATL batteries"); or, in a full article, only the headline states the deal."""
     if full and all(u.title for u in news):
-        return True
+        return not _body_confirms(news, group)
     if any(u.cues.stages or u.cues.launch for u in news):
         return False
     if full and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news):
