@@ -77,7 +77,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"采购", r"获得?.{0,8}订单", r"(?i:\b(?:placed|places|won|wins|secured|secures) (?:an? |the )?(?:\w+ )?orders?\b)", r"(?i:\borders? from\b)"),
     "co_development": _rx(
         r"联合开发", r"共同开发", r"联合打造", r"共同打造", r"合作打造", r"联合研发", r"共同研发", r"联合研究", r"共同研究", r"(?i:\bjoint(?:ly)? research)", r"联手打造", r"合作开发", r"共建", r"联合推出", r"共同推出", r"合作推出",
-        r"(?i:\bco-?develop)", r"(?i:\bdevelop(?:s|ed|ing)?\b[^.;,]{0,50}\bwith\b(?! (?:its|their|the help)))", r"(?i:\bjointly (?:develop|build|design|engineer|create)(?:s|d|ed|ing)?\b)", r"(?i:\bjoint development\b)",
+        r"(?i:\bco-?develop)", r"(?i:\bdevelop(?:s|ed|ing)?\b[^.;,]{0,50}\bwith\b(?! (?:its|their|the help)))", r"(?i:\bjointly (?:develop|build|design|engineer|create)(?:s|d|ed|ing)?\b)", r"(?i:\b(?:developed|built|designed|engineered|created) jointly\b)", r"(?i:\bjoint development\b)",
         # "极氪为Waymo定制的车型", "a van custom-built for Waymo": a vehicle developed to the partner's order
         r"为.{1,16}定制", r"(?i:\b(?:custom|purpose)[- ](?:built|designed|developed|made) (?:[\w-]+ ){0,3}for\b)",
         r"(?i:\b(?:develop|create|build|design|make)(?:s|d|ed|ing)?\b(?:[^.;]|(?<=\d)\.(?=\d)){0,40}\btogether\b)"),
@@ -86,7 +86,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\b(?:built|made|manufactured|produced|assembled) by\b)",
         r"(?i:\bassembl(?:e|es|ing|ed)\b)",
         r"(?i:\bpartner)", r"(?i:\bcooperat)", r"(?i:\bcollaborat)", r"(?i:\balliance)", r"(?i:\bteam(?:s|ed)? up\b)",
-        r"(?i:\btie-?up)", r"(?i:\b(?:project|program|programme) with\b)", r"(?i:\bjoint (?:[\w-]+ ){0,2}(?:project|program|programme|plan|effort)s?\b)", r"(?i:\b(?:talks|negotiating|negotiations|discussions) with\b)", r"(?:展开|开启|启动|进行)了?(?:谈判|磋商|洽谈)", r"就.{0,30}(?:进行)?(?:谈判|磋商)", r"(?i:\bagreement)", r"(?i:\bdeals?\b)", r"(?i:\bpacts?\b)", r"(?i:\bcontract[- ]manufactur)", r"\bMoU\b", r"(?i:\bmemorandum)", r"(?i:\bletters? of intent\b)"),
+        r"(?i:\btie-?up)", r"(?i:\b(?:project|program|programme) with\b)", r"(?i:\bjoint (?:[\w-]+ ){0,2}(?:project|program|programme|plan|effort|service)s?\b)", r"(?i:\b(?:talks|negotiating|negotiations|discussions) with\b)", r"(?:展开|开启|启动|进行)了?(?:谈判|磋商|洽谈)", r"就.{0,30}(?:进行)?(?:谈判|磋商)", r"(?i:\bagreement)", r"(?i:\bdeals?\b)", r"(?i:\bpacts?\b)", r"(?i:\bcontract[- ]manufactur)", r"\bMoU\b", r"(?i:\bmemorandum)", r"(?i:\bletters? of intent\b)"),
 }
 
 _STAGE_RX: dict[str, re.Pattern[str]] = {
@@ -129,7 +129,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
 }
 
 # A product "launch" establishes a venture but starts production of a car: decided per deal.
-_LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|ed)?\b)|推出|发布(?!公告|声明|消息|会|财报|业绩|数据|报告|了公告|的公告)|亮相|首发|正式上市|上市销售|新车上市|开启预售")
+_LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed|ing)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|ed)?\b)|推出|发布(?!公告|声明|消息|会|财报|业绩|数据|报告|了公告|的公告)|亮相|首发|正式上市|上市销售|新车上市|开启预售")
 # Signing verbs survive in a talks clause; the noun "agreement" alone does not.
 _SIGN_VERB = re.compile(r"签署|签订|签约|(?i:\bsign(?:s|ed)\b)")
 # Markers before a stage word that push it into the future ("计划成立", "will form", "to set up").

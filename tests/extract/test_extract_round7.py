@@ -87,3 +87,15 @@ def test_a_headline_deal_the_body_never_retells_stays_in_review():
                      "Ford announced two plans on Tuesday as it reshapes its China business.",
                      body="\n\nFord said it would add a new EV line in Chongqing.\n\nHorizon Robotics shares rose 3% on the news.")
     assert _applied(deals) == []
+
+
+def test_developed_jointly_by_is_co_development():
+    deals = _article("First Nissan-Momenta robotaxis roll off the line",
+                     "The first robotaxis developed jointly by Nissan and Momenta rolled off the line in Wuhan on Monday.")
+    assert _applied(deals) == [(("Momenta", "Nissan"), "co_development", "production")]
+
+
+def test_launching_a_joint_service_is_a_cooperation_that_runs():
+    deals = _article("Lyft starts WeRide robotaxi rides in Dubai",
+                     "Lyft on Monday struck a deal with a Chinese developer, launching a joint service with WeRide in Dubai.")
+    assert _applied(deals) == [(("Lyft", "WeRide"), "strategic_cooperation", "production")]
