@@ -179,7 +179,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     unnamed = _ANAPHORIC_SUBJECT.match(text, sentence.start) is not None
     groups = appositive + [g for u in units if len(u.parties) >= 2 and not (unnamed and u.span.start == sentence.start)
                            for g in _clause_groups(text, sentence, u, mentions)]
-    partnered = [] if unnamed else _partner_clauses(text, sentence, units, mentions)
+    partnered = [] if unnamed or title else _partner_clauses(text, sentence, units, mentions)
     # a date the sentence gives once serves each of the subject's acts
     groups += [_Group(pair, [replace(unit, dates=unit.dates or dates)], True) for unit, pair in partnered]
     if not groups and len(all_parties) >= 2 and not unnamed:
