@@ -241,6 +241,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
 # "东风与华为签署协议，同时与宁德时代成立合资公司", "…: one with Huawei …, the other with CATL": a clause opening on
 # "with" and its one company continues the sentence's subject, which deals with that company.
 _WITH_PARTNER = re.compile(r"[\s:：]*(?:(?:同时|并且|并|另外|另|还|又|此外|以及|一是|二是|三是|其一|其二|(?i:and|while|as well as))[\s:：]*)*"
+                          r"(?i:(?:signed|signs|struck|strikes|inked|inks|reached|reaches|agreed|agrees)\s+(?:[\w-]+\s+){0,3}?)?"
                           r"(?:与|和|同|(?i:with)\s)\s*")
 
 

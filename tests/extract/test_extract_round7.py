@@ -99,3 +99,10 @@ def test_launching_a_joint_service_is_a_cooperation_that_runs():
     deals = _article("Lyft starts WeRide robotaxi rides in Dubai",
                      "Lyft on Monday struck a deal with a Chinese developer, launching a joint service with WeRide in Dubai.")
     assert _applied(deals) == [(("Lyft", "WeRide"), "strategic_cooperation", "production")]
+
+
+def test_a_clause_signing_with_one_company_continues_the_subject():
+    deals = _article("Lyft invests in WeRide and signs Baidu deal",
+                     "Lyft said on Monday it had completed a $50 million investment in WeRide and, in a separate statement, "
+                     "signed an agreement with Baidu to offer its robotaxis in Europe.")
+    assert sorted(d.parties for d in deals if d.confidence >= 0.6) == [("Baidu", "Lyft"), ("Lyft", "WeRide")]
