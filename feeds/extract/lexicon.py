@@ -65,7 +65,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"(?:partnership|cooperation|collaboration|alliance|ties)\b)"),
     "technology_supply": _rx(
         r"搭载", r"采用", r"供应", r"供货", r"配套", r"定点", r"装车", r"上车", r"提供.{0,12}(?:方案|系统|芯片|电池|技术|软件)",
-        r"(?i:\bsuppl(?:y|ies|ied|ier|iers|ying)\b)", r"(?i:\b(?:will|to) use\b)", r"(?i:\buses\b)", r"(?i:\busing\b)", r"使用", r"(?i:\badopt)",
+        r"(?i:\bsuppl(?:y|ies|ied|ier|iers|ying)\b)", r"(?i:\b(?:will|to) use\b)", r"(?i:\buses\b)", r"(?i:\b(?:its|their) use of\b)", r"(?i:\busing\b)", r"使用", r"(?i:\badopt)",
         r"(?i:\b(?:picked|chose|chosen|selected|tapped)\b)", r"(?i:\bpowered by\b)", r"(?i:\bequip)",
         r"(?i:\b(?:picks|selects|taps|chooses)\b)", r"(?i:\bsign(?:s|ed)? (?:up )?for\b)",
         r"(?i:\bsign(?:s|ed)? (?:up )?(?:(?!agreement|deal|memorandum|MoU|pact|partnership|contract|letter)(?:[^.;,]|\.(?=\w))){1,30}?\bfor\b)",

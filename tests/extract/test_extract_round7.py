@@ -106,3 +106,9 @@ def test_a_clause_signing_with_one_company_continues_the_subject():
                      "Lyft said on Monday it had completed a $50 million investment in WeRide and, in a separate statement, "
                      "signed an agreement with Baidu to offer its robotaxis in Europe.")
     assert sorted(d.parties for d in deals if d.confidence >= 0.6) == [("Baidu", "Lyft"), ("Lyft", "WeRide")]
+
+
+def test_extending_its_use_of_a_suppliers_chips_is_a_supply_deal():
+    deals = _article("Geely to extend its use of Nvidia chips",
+                     "Geely will extend its use of Nvidia chips to the next platform, Nvidia said on Monday.")
+    assert _applied(deals) == [(("Geely", "Nvidia"), "technology_supply", "expanded")]
