@@ -608,6 +608,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         kinds.discard("joint_venture")  # a third company buying into the parents' venture: an investment
     if not kinds:
         return None
+    if "equity_investment" in kinds and any(lexicon.WHOLE.search(text, u.span.start, u.span.end) for u in acting):
+        kinds.add("acquisition")  # "now fully owns the plant after buying Nissan's 51% stake": the buyer takes all of it
     if {"strategic_explicit", "co_development"} <= kinds:
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         if "co_development" in told and "strategic_explicit" not in told:

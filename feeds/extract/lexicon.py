@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .gate import Hits
 
-__all__ = ["alliance_names", "ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
+__all__ = ["alliance_names", "ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS", "WHOLE"]
 
 KINDS = ("licensing_explicit", "joint_venture", "acquisition", "equity_investment", "licensing", "strategic_explicit",
          "co_development", "partnership_expanded", "technology_supply", "strategic_cooperation")
@@ -240,7 +240,9 @@ class UnitCues:
         return not (self.kinds or self.stages or self.launch)
 
 
-_STAKE = re.compile(r"股份|股权|%|(?i:\bstake)")
+_STAKE = re.compile(r"股份|股权|%|(?i:\bstake|\bminority\b)")
+# "now fully owns the plant after buying Nissan's 51% stake", "全资控股": the buyer takes the whole company.
+WHOLE = re.compile(r"全资|全部股权|(?i:\bfully[- ]own|\bfull (?:control|ownership)\b|\bsole owner\b|\bentire stake\b)")
 
 
 # "Tesla buys cells from CATL": a purchase of products, not of a company.
@@ -251,7 +253,7 @@ _TAKEOVER = re.compile(r"收购|并购|(?i:\bacqui|\btakeover\b|\bbuy-?out\b|\bm
 
 def _acquisition_is_stake(text: str) -> bool:
     """'收购…21%的股份' / 'acquire a 20% stake' is an equity investment, not an acquisition."""
-    return bool(_STAKE.search(text))
+    return bool(_STAKE.search(text)) and not WHOLE.search(text)
 
 
 # Every pattern scan() runs, by name, for the literal prefilter (gate.py).

@@ -30,7 +30,7 @@ FULL_SETS = [
     ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.89, 0.86, 0),
     ("full_blindB.jsonl", 50, 25, 0.96, 0.92, 1.00, 0.92, 0.96, 0),
     ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.88, 0.96, 0.92, 0),
-    ("full_blindD.jsonl", 50, 25, 1.00, 0.92, 0.92, 0.88, 0.84, 0),
+    ("full_blindD.jsonl", 50, 25, 1.00, 0.92, 1.00, 0.88, 0.84, 0),
     # round 4: first reading 0.96 / 0.86, 0.83, 0.88, 0.96; round 7 found two more deals, one with another kind
     ("full_blindE.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.88, 0.96, 0),
     # round 5: first reading 0.93 / 0.93, 0.92, 0.88, 0.92; round 7 found two more deals, one without its date

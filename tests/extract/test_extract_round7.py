@@ -112,3 +112,14 @@ def test_extending_its_use_of_a_suppliers_chips_is_a_supply_deal():
     deals = _article("Geely to extend its use of Nvidia chips",
                      "Geely will extend its use of Nvidia chips to the next platform, Nvidia said on Monday.")
     assert _applied(deals) == [(("Geely", "Nvidia"), "technology_supply", "expanded")]
+
+
+def test_acquiring_a_minority_holding_is_an_investment():
+    deals = _article("Geely to buy into Renault's Korean unit",
+                     "Renault and Geely signed an agreement on Monday under which Geely will acquire a minority holding in Renault Korea.")
+    assert [k for _, k, _ in _applied(deals)] == ["equity_investment"]
+
+
+def test_buying_a_partners_stake_to_own_the_whole_company_is_an_acquisition():
+    deals = _article("丰田完成收购日产所持工厂股权", "丰田周一宣布，已完成收购日产所持的49%股份，该工厂成为丰田全资子公司。", body=FILLER_ZH)
+    assert [k for _, k, _ in _applied(deals)] == ["acquisition"]
