@@ -268,6 +268,8 @@ _ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|
 _JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
 # "… and with Momenta on driver assistance", "…并与宁德时代…": a second partner with no verb of its own.
 _ELLIPSIS = re.compile(r"\s*(?:and|并|同时|以及|还)\s*(?:(?i:with)\b|与|和|同)")
+# A participle after a comma that comments on the act of the main clause ("…, deepening ties between the two").
+_COMMENT = re.compile(r"\s*(?:and\s+)?(?i:deepening|expanding|extending|strengthening|broadening|widening|building on|giving)\b")
 _PARTICIPLE = re.compile(r"\s*(?:and\s+)?[a-z]+ing\b")
 # "... with Hyundai and extended its licence with Ford": a second verb for the second partner
 _AND_THEN = re.compile(r"\band\b|并|同时|还|又|另")
@@ -623,6 +625,13 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     kind = {"strategic_explicit": "strategic_cooperation", "partnership_expanded": "strategic_cooperation",
             "licensing_explicit": "licensing"}.get(kind, kind)
     best_stage, best_units = _stage_of(acting, kind)
+    if best_stage == "expanded" and all(_COMMENT.match(text, u.span.start) for u in best_units):
+        # "signed a memorandum on Thursday, deepening a relationship that began last year": the comment after the
+        # comma says what the act means; the main clause's stage is the news
+        main = [u for u in acting if not _COMMENT.match(text, u.span.start)]
+        main_stage, main_units = _stage_of(main, kind)
+        if main_stage is not None:
+            best_stage, best_units = main_stage, main_units
     if best_stage is None and news and detail:
         best_stage, best_units = _stage_of(detail, kind)
     stage = best_stage or "agreement_signed"

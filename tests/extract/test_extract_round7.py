@@ -123,3 +123,15 @@ def test_acquiring_a_minority_holding_is_an_investment():
 def test_buying_a_partners_stake_to_own_the_whole_company_is_an_acquisition():
     deals = _article("丰田完成收购日产所持工厂股权", "丰田周一宣布，已完成收购日产所持的49%股份，该工厂成为丰田全资子公司。", body=FILLER_ZH)
     assert [k for _, k, _ in _applied(deals)] == ["acquisition"]
+
+
+def test_a_comment_after_the_comma_does_not_set_the_stage():
+    deals = _article("Honda and Momenta sign memorandum on driver assistance",
+                     "Honda and Momenta signed a memorandum on Monday to develop driver assistance together, deepening ties between the two.")
+    assert [s for _, _, s in _applied(deals)] == ["agreement_signed"]
+
+
+def test_an_expansion_in_the_main_clause_keeps_its_stage():
+    deals = _article("Honda and Momenta deepen driver-assistance partnership",
+                     "Honda and Momenta agreed on Monday to deepen their driver-assistance partnership, giving Momenta two more models.")
+    assert [s for _, _, s in _applied(deals)] == ["expanded"]
