@@ -179,6 +179,9 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     unnamed = _ANAPHORIC_SUBJECT.match(text, sentence.start) is not None
     groups = appositive + [g for u in units if len(u.parties) >= 2 and not (unnamed and u.span.start == sentence.start)
                            for g in _clause_groups(text, sentence, u, mentions)]
+    partnered = [] if unnamed or title else _partner_clauses(text, sentence, units, mentions)
+    # a date the sentence gives once serves each of the subject's acts
+    groups += [_Group(pair, [replace(unit, dates=unit.dates or dates)], True) for unit, pair in partnered]
     if not groups and len(all_parties) >= 2 and not unnamed:
         # (not when the subject is a company referred to, not named: "The Chinese robotaxi firm will
         # offer rides through Uber … and mass-produces vehicles developed with Toyota" — it deals with
@@ -189,8 +192,9 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     if groups and not groups[0].same_clause:
         return groups, [], anchor
     subject = next((m.company_id for m in mentions if sentence.start <= m.start < sentence.end), None)
+    taken = {id(unit) for unit, _ in partnered}
     for unit in units:
-        if len(unit.parties) >= 2:
+        if len(unit.parties) >= 2 or id(unit) in taken:
             continue
         owners = [g for g in groups if unit.parties <= g.parties] if unit.parties else groups
         previous = [g for g in groups if g.same_clause and g.units[0].span.start < unit.span.start]
@@ -234,6 +238,27 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     return groups, loose, anchor
 
 
+# "东风与华为签署协议，同时与宁德时代成立合资公司", "…: one with Huawei …, the other with CATL": a clause opening on
+# "with" and its one company continues the sentence's subject, which deals with that company.
+_WITH_PARTNER = re.compile(r"[\s:：]*(?:(?:同时|并且|并|另外|另|还|又|此外|以及|一是|二是|三是|其一|其二|(?i:and|while|as well as))[\s:：]*)*"
+                          r"(?i:(?:signed|signs|struck|strikes|inked|inks|reached|reaches|agreed|agrees)\s+(?:[\w-]+\s+){0,3}?)?"
+                          r"(?:与|和|同|(?i:with)\s)\s*")
+
+
+def _partner_clauses(text: str, sentence: Span, units: list[_Unit], mentions: list[Mention]) -> list[tuple[_Unit, frozenset[str]]]:
+    """Clauses naming one company after "with"/与, with a kind of deal, paired with the sentence's subject."""
+    subject = next((m.company_id for m in mentions if sentence.start <= m.start < sentence.end), None)
+    found = []
+    for unit in units[1:]:
+        if len(unit.parties) != 1 or subject in unit.parties or subject is None or not unit.cues.kinds:
+            continue
+        opening = _WITH_PARTNER.match(text, unit.span.start)
+        first = next((m for m in mentions if unit.span.start <= m.start < unit.span.end), None)
+        if opening and first is not None and opening.end() == first.start:
+            found.append((unit, unit.parties | {subject}))
+    return found
+
+
 # A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
 # "分别与Momenta和华为签署协议，前者聚焦智驾，后者将共同开发新车": a clause about one partner of a shared sentence
 # says nothing of the other's kind of deal.
@@ -241,6 +266,10 @@ _RESPECTIVE = re.compile(r"\s*(?:前者|后者|(?i:the former|the latter)\b)")
 _ANAPHORIC_SUBJECT = re.compile(r"\s*(?:(?i:the (?:[\w-]+ ){0,3}(?:firm|company|carmaker|automaker|startup|start-up|group|maker|developer|supplier|operator)\b(?!s|['’]))|该公司|这家公司|该企业|这家企业)")
 # A newcomer joining the partnership of the parties just named ("to join their partnership", "加入双方的合作").
 _JOINS = re.compile(r"加入(?:双方|两家|二者|其)|(?i:\bjoin(?:s|ed|ing)?\b (?:their|the two companies'|the pair's|both companies') )")
+# "… and with Momenta on driver assistance", "…并与宁德时代…": a second partner with no verb of its own.
+_ELLIPSIS = re.compile(r"\s*(?:and|并|同时|以及|还)\s*(?:(?i:with)\b|与|和|同)")
+# A participle after a comma that comments on the act of the main clause ("…, deepening ties between the two").
+_COMMENT = re.compile(r"\s*(?:and\s+)?(?i:deepening|expanding|extending|strengthening|broadening|widening|building on|giving)\b")
 _PARTICIPLE = re.compile(r"\s*(?:and\s+)?[a-z]+ing\b")
 # "... with Hyundai and extended its licence with Ford": a second verb for the second partner
 _AND_THEN = re.compile(r"\band\b|并|同时|还|又|另")
@@ -274,7 +303,10 @@ def _clause_groups(text: str, sentence: Span, unit: _Unit, mentions: list[Mentio
     groups = []
     for half, partner in zip(halves, (others[0].company_id, others[-1].company_id), strict=True):
         dates = [d for d in unit.dates if half.start <= d.start < half.end] or unit.dates
-        part = replace(unit, span=half, cues=lexicon.scan(text[half.start:half.end]), dates=dates, parties=frozenset((hub, partner)))
+        cues = lexicon.scan(text[half.start:half.end])
+        if not cues.kinds and _ELLIPSIS.match(text, half.start):
+            cues = unit.cues  # "signed agreements with Alibaba on X and with Momenta on Y": the verb serves both
+        part = replace(unit, span=half, cues=cues, dates=dates, parties=frozenset((hub, partner)))
         groups.append(_Group(part.parties, [part], True))
     return groups
 
@@ -459,12 +491,20 @@ def _named_outside_descriptions(text: str, span: Span, mentions: list[Mention]) 
             and not any(a <= m.start < b for a, b in covered)}
 
 
+def _body_confirms(news: list[_Unit], group: _Group) -> bool:
+    """A headline that reports an act ("…, and sign Momenta software deal") whose body retells that act
+    with both parties named ("it had signed a contract with Momenta … for Nissan models")."""
+    return any(u.cues.stages for u in news) and any(
+        not u.news and u.parties >= group.parties and u.cues.kinds and u.cues.stages & {"agreement_signed", "established"}
+        for u in group.units)
+
+
 def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
     """The headline and lead name no act: no stage, and at most a bare 'partnership' ("its
     partnership with Leapmotor was not affected") or a supply stated in passing ("which uses
     CATL batteries"); or, in a full article, only the headline states the deal."""
     if full and all(u.title for u in news):
-        return True
+        return not _body_confirms(news, group)
     if any(u.cues.stages or u.cues.launch for u in news):
         return False
     if full and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news):
@@ -472,6 +512,25 @@ def _weak(news: list[_Unit], group: _Group, text: str, full: bool) -> bool:
     if all(u.cues.kinds <= {"strategic_cooperation"} for u in news):
         return True
     return all(_supply_state(u) for u in news) and not any(lexicon.SUPPLY_ACT.search(text, u.span.start, u.span.end) for u in news)
+
+
+# "to buy a stake in the Pony.ai-GAC robotaxi venture", "入股双方的合资公司": the venture is what is bought into.
+_INTO_VENTURE = re.compile(r"(?:入股|增资|投资|收购).{0,16}(?:合资|合营)|(?i:\b(?:stake|holding|invest\w*|buy\w* into|entry into|join\w*)\b"
+                           r"[^.;]{0,40}\b(?:joint )?venture\b)")
+
+
+def _buys_into_venture(acting: list[_Unit], text: str) -> bool:
+    """A company taking a stake in what the others hold together: an investment, not a new venture of all three."""
+    return any(_INTO_VENTURE.search(text, u.span.start, u.span.end) for u in acting)
+
+
+# "长城拟向宝马转让光束汽车25%股权", "transfers a 25% stake in the venture to BMW": one parent's shares change hands.
+_TRANSFER = re.compile(r"转让|(?i:\btransfer(?:s|red|ring)?\b[^.;]{0,40}\b(?:stake|shares|holding)\b)")
+
+
+def _transfers_stake(acting: list[_Unit], text: str) -> bool:
+    """One parent transferring shares of their venture to the other: an investment between them."""
+    return any(_TRANSFER.search(text, u.span.start, u.span.end) for u in acting)
 
 
 _VENTURE_WORD = re.compile(r"合资|合营|(?i:\bjoint[- ]venture)")
@@ -544,11 +603,15 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
     if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):
-        kinds.add("joint_venture")  # the parents acting through their named venture
-    elif "equity_investment" in kinds and any(p < group.parties for u in acting for p in lexicon.venture_parents(text, u.span.start, u.span.end)):
+        if not ("equity_investment" in kinds and _transfers_stake(acting, text)):
+            kinds.add("joint_venture")  # the parents acting through their named venture
+    elif "equity_investment" in kinds and (any(p < group.parties for u in acting for p in lexicon.venture_parents(text, u.span.start, u.span.end))
+                                           or (len(group.parties) >= 3 and _buys_into_venture(acting, text))):
         kinds.discard("joint_venture")  # a third company buying into the parents' venture: an investment
     if not kinds:
         return None
+    if "equity_investment" in kinds and any(lexicon.WHOLE.search(text, u.span.start, u.span.end) for u in acting):
+        kinds.add("acquisition")  # "now fully owns the plant after buying Nissan's 51% stake": the buyer takes all of it
     if {"strategic_explicit", "co_development"} <= kinds:
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         if "co_development" in told and "strategic_explicit" not in told:
@@ -562,6 +625,13 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     kind = {"strategic_explicit": "strategic_cooperation", "partnership_expanded": "strategic_cooperation",
             "licensing_explicit": "licensing"}.get(kind, kind)
     best_stage, best_units = _stage_of(acting, kind)
+    if best_stage == "expanded" and all(_COMMENT.match(text, u.span.start) for u in best_units):
+        # "signed a memorandum on Thursday, deepening a relationship that began last year": the comment after the
+        # comma says what the act means; the main clause's stage is the news
+        main = [u for u in acting if not _COMMENT.match(text, u.span.start)]
+        main_stage, main_units = _stage_of(main, kind)
+        if main_stage is not None:
+            best_stage, best_units = main_stage, main_units
     if best_stage is None and news and detail:
         best_stage, best_units = _stage_of(detail, kind)
     stage = best_stage or "agreement_signed"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .gate import Hits
 
-__all__ = ["alliance_names", "ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS"]
+__all__ = ["alliance_names", "ACT", "SUPPLY_ACT", "VENTURE", "venture_parents", "KINDS", "STAGES", "UnitCues", "scan", "REFERENCE", "LOI", "BACKGROUND", "DISTRIBUTIVE", "HUB_AFTER", "ALSO", "OWNERS", "WHOLE"]
 
 KINDS = ("licensing_explicit", "joint_venture", "acquisition", "equity_investment", "licensing", "strategic_explicit",
          "co_development", "partnership_expanded", "technology_supply", "strategic_cooperation")
@@ -38,7 +38,10 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
     "joint_venture": _rx(r"合资", r"合营", r"共同出资(?:设立|成立|组建)", r"(?i:joint[- ]venture)", r"\bJV\b", r"\bventures?\b",
         # "由宝马与长城各持股50%", "jointly owned by", a capital increase "按原持股比例" by both parents
         r"各持股", r"共同持股", r"各占.{0,6}股", r"(?:按|以)(?:原|各自)?(?:持股|股权|出资)?比例.{0,6}(?:增资|追加投资|出资)", r"同比例增资",
-        r"(?i:\bjointly[- ]owned\b)", r"(?i:\bowned jointly\b)", r"(?i:\bin proportion to their (?:stakes|holdings|shareholdings)\b)"),
+        r"(?i:\bjointly[- ]owned\b)",
+        # "agreed with Dongfeng to set up a new export company", "共同成立一家新公司": a company the two found together
+        r"(?i:\b(?:set(?:s|ting)? up|form(?:s|ed|ing)?|establish(?:es|ed|ing)?|creat(?:e|es|ed|ing)) (?:a|an) (?:new )?(?:[\w-]+ ){0,2}(?:company|firm|entity)\b)",
+        r"共同(?:成立|设立|组建)了?(?:一家)?(?:新)?.{0,8}公司", r"(?i:\bowned jointly\b)", r"(?i:\bin proportion to their (?:stakes|holdings|shareholdings)\b)"),
     "acquisition": _rx(r"收购", r"并购", r"受让", r"合并", r"(?i:\bmerg(?:er|ers|e|es|ed|ing)\b)",
         r"(?i:\b(?:buy|buys|bought|buying|purchase[sd]?|acquire[sd]?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,60}\bfrom\b)", r"(?i:\bacquir(?:e|es|ed|ing)\b)", r"(?i:\bacquisition)", r"(?i:\btakeover\b)", r"(?i:\bbuy(?:s|ing)?[- ]?out\b)"),
     "equity_investment": _rx(
@@ -62,7 +65,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"(?:partnership|cooperation|collaboration|alliance|ties)\b)"),
     "technology_supply": _rx(
         r"搭载", r"采用", r"供应", r"供货", r"配套", r"定点", r"装车", r"上车", r"提供.{0,12}(?:方案|系统|芯片|电池|技术|软件)",
-        r"(?i:\bsuppl(?:y|ies|ied|ier|iers|ying)\b)", r"(?i:\b(?:will|to) use\b)", r"(?i:\buses\b)", r"(?i:\busing\b)", r"使用", r"(?i:\badopt)",
+        r"(?i:\bsuppl(?:y|ies|ied|ier|iers|ying)\b)", r"(?i:\b(?:will|to) use\b)", r"(?i:\buses\b)", r"(?i:\b(?:its|their) use of\b)", r"(?i:\busing\b)", r"使用", r"(?i:\badopt)",
         r"(?i:\b(?:picked|chose|chosen|selected|tapped)\b)", r"(?i:\bpowered by\b)", r"(?i:\bequip)",
         r"(?i:\b(?:picks|selects|taps|chooses)\b)", r"(?i:\bsign(?:s|ed)? (?:up )?for\b)",
         r"(?i:\bsign(?:s|ed)? (?:up )?(?:(?!agreement|deal|memorandum|MoU|pact|partnership|contract|letter)(?:[^.;,]|\.(?=\w))){1,30}?\bfor\b)",
@@ -74,14 +77,16 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
         r"采购", r"获得?.{0,8}订单", r"(?i:\b(?:placed|places|won|wins|secured|secures) (?:an? |the )?(?:\w+ )?orders?\b)", r"(?i:\borders? from\b)"),
     "co_development": _rx(
         r"联合开发", r"共同开发", r"联合打造", r"共同打造", r"合作打造", r"联合研发", r"共同研发", r"联合研究", r"共同研究", r"(?i:\bjoint(?:ly)? research)", r"联手打造", r"合作开发", r"共建", r"联合推出", r"共同推出", r"合作推出",
-        r"(?i:\bco-?develop)", r"(?i:\bdevelop(?:s|ed|ing)?\b[^.;,]{0,50}\bwith\b(?! (?:its|their|the help)))", r"(?i:\bjointly (?:develop|build|design|engineer|create)(?:s|d|ed|ing)?\b)", r"(?i:\bjoint development\b)",
+        r"(?i:\bco-?develop)", r"(?i:\bdevelop(?:s|ed|ing)?\b[^.;,]{0,50}\bwith\b(?! (?:its|their|the help)))", r"(?i:\bjointly (?:develop|build|design|engineer|create)(?:s|d|ed|ing)?\b)", r"(?i:\b(?:developed|built|designed|engineered|created) jointly\b)", r"(?i:\bjoint development\b)",
+        # "极氪为Waymo定制的车型", "a van custom-built for Waymo": a vehicle developed to the partner's order
+        r"为.{1,16}定制", r"(?i:\b(?:custom|purpose)[- ](?:built|designed|developed|made) (?:[\w-]+ ){0,3}for\b)",
         r"(?i:\b(?:develop|create|build|design|make)(?:s|d|ed|ing)?\b(?:[^.;]|(?<=\d)\.(?=\d)){0,40}\btogether\b)"),
     "strategic_cooperation": _rx(
         r"合作", r"携手", r"联手", r"结盟", r"联盟", r"协议", r"签约", r"意向书", r"备忘录", r"代工", r"组装",
         r"(?i:\b(?:built|made|manufactured|produced|assembled) by\b)",
         r"(?i:\bassembl(?:e|es|ing|ed)\b)",
         r"(?i:\bpartner)", r"(?i:\bcooperat)", r"(?i:\bcollaborat)", r"(?i:\balliance)", r"(?i:\bteam(?:s|ed)? up\b)",
-        r"(?i:\btie-?up)", r"(?i:\b(?:project|program|programme) with\b)", r"(?i:\bjoint (?:[\w-]+ ){0,2}(?:project|program|programme|plan|effort)s?\b)", r"(?i:\b(?:talks|negotiating|negotiations|discussions) with\b)", r"(?:展开|开启|启动|进行)了?(?:谈判|磋商|洽谈)", r"就.{0,30}(?:进行)?(?:谈判|磋商)", r"(?i:\bagreement)", r"(?i:\bdeals?\b)", r"(?i:\bpacts?\b)", r"(?i:\bcontract[- ]manufactur)", r"\bMoU\b", r"(?i:\bmemorandum)"),
+        r"(?i:\btie-?up)", r"(?i:\b(?:project|program|programme) with\b)", r"(?i:\bjoint (?:[\w-]+ ){0,2}(?:project|program|programme|plan|effort|service)s?\b)", r"(?i:\b(?:talks|negotiating|negotiations|discussions) with\b)", r"(?:展开|开启|启动|进行)了?(?:谈判|磋商|洽谈)", r"就.{0,30}(?:进行)?(?:谈判|磋商)", r"(?i:\bagreement)", r"(?i:\bdeals?\b)", r"(?i:\bpacts?\b)", r"(?i:\bcontract[- ]manufactur)", r"\bMoU\b", r"(?i:\bmemorandum)", r"(?i:\bletters? of intent\b)"),
 }
 
 _STAGE_RX: dict[str, re.Pattern[str]] = {
@@ -124,7 +129,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
 }
 
 # A product "launch" establishes a venture but starts production of a car: decided per deal.
-_LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|ed)?\b)|推出|发布(?!公告|声明|消息|会|财报|业绩|数据|报告|了公告|的公告)|亮相|首发|正式上市|上市销售|新车上市|开启预售")
+_LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed|ing)?\b|\bunveil(?:s|ed)?\b|\bdebut(?:s|ed)?\b)|推出|发布(?!公告|声明|消息|会|财报|业绩|数据|报告|了公告|的公告)|亮相|首发|正式上市|上市销售|新车上市|开启预售")
 # Signing verbs survive in a talks clause; the noun "agreement" alone does not.
 _SIGN_VERB = re.compile(r"签署|签订|签约|(?i:\bsign(?:s|ed)\b)")
 # Markers before a stage word that push it into the future ("计划成立", "will form", "to set up").
@@ -150,7 +155,7 @@ ALSO = re.compile(r"也|同样|亦|(?i:\balso\b|\bas well\b|\btoo\b)")
 DISTRIBUTIVE = re.compile(r"分别|各自|(?i:\brespectively\b|\beach\b)")
 HUB_AFTER = re.compile(r"分别与|分别和|各自与|(?i:\b(?:separately|each) with\b)")
 # An appositive naming the owners of the object of a deal ("…, jointly owned by Renault and Geely").
-OWNERS = re.compile(r"(?i:\b(?:jointly |wholly )?owned (?:jointly )?by\b|\b(?:set up|formed|founded|established|created) (?:jointly )?by\b|"
+OWNERS = re.compile(r"(?i:\b(?:jointly |wholly )?(?:owned|run|operated|controlled) (?:jointly )?by\b|\b(?:set up|formed|founded|established|created) (?:jointly )?by\b|"
                     r"\ba (?:\w+ )?(?:joint )?venture (?:of|between)\b)|由.{0,20}(?:共同)?(?:持股|持有|出资|成立|组建|控股)")
 # A supply as an act, not a relation stated in passing: a choice, an order, a contract, a future use.
 SUPPLY_ACT = re.compile(r"将|拟|计划|签|选用|选择|定点|订单|合同|协议|首搭|首发|宣布|达成|(?i:\bwill\b|\bto (?:use|supply|provide|deploy|equip|source|buy|adopt|fit|build)\b|"
@@ -235,7 +240,9 @@ class UnitCues:
         return not (self.kinds or self.stages or self.launch)
 
 
-_STAKE = re.compile(r"股份|股权|%|(?i:\bstake)")
+_STAKE = re.compile(r"股份|股权|%|(?i:\bstake|\bminority\b)")
+# "now fully owns the plant after buying Nissan's 51% stake", "全资控股": the buyer takes the whole company.
+WHOLE = re.compile(r"全资|全部股权|(?i:\bfully[- ]own|\bfull (?:control|ownership)\b|\bsole owner\b|\bentire stake\b)")
 
 
 # "Tesla buys cells from CATL": a purchase of products, not of a company.
@@ -246,7 +253,7 @@ _TAKEOVER = re.compile(r"收购|并购|(?i:\bacqui|\btakeover\b|\bbuy-?out\b|\bm
 
 def _acquisition_is_stake(text: str) -> bool:
     """'收购…21%的股份' / 'acquire a 20% stake' is an equity investment, not an acquisition."""
-    return bool(_STAKE.search(text))
+    return bool(_STAKE.search(text)) and not WHOLE.search(text)
 
 
 # Every pattern scan() runs, by name, for the literal prefilter (gate.py).

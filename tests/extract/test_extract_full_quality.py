@@ -6,8 +6,11 @@ are in the README. Round 1: fullA, fullB, nodeal 1-3; round 2: fullC, nodeal 4-5
 round 4: fullE, nodeal 8-9 (first reading in the README and in the comments below). Every item of rounds 1-4 has
 been read for tuning (round 3 of tuning calibrated what a full article applies: its headline names a party and
 reports rather than analyses, a supply or licence states an act; round 4 fixed kinds and a headline that denies),
-so these are in-sample levels (rounded down). Rounds 5 (fullF, nodeal 10-11) and 6 (fullG, nodeal 12-13) have never
-been read: they are asserted at their first readings, the honest estimate for unseen news.
+so these are in-sample levels (rounded down). Rounds 5 (fullF, nodeal 10-11) and 6 (fullG, nodeal 12-13) were asserted
+at their first readings; round 7 of tuning read the misses of fullG and of fullA-F (general fixes: wordings of an
+act, clauses naming a partner after "with", investments in what others hold together), so fullF and fullG are now
+in-sample too; nodeal 10-13 were not read (round 7 changed no no-deal result). Their first readings stay in the
+comments below and in the README.
 """
 from __future__ import annotations
 
@@ -24,13 +27,17 @@ from .conftest import HELDOUT, load_jsonl
 # tuning, round 4 (E, nodeal 8 and 9) by the fourth; their first-reading scores are in the README.
 FULL_SETS = [
     ("full_dev.jsonl", 46, 22, 1.00, 1.00, 0.83, 1.00, 0.95, 0),
-    ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.89, 0.86, 0),
-    ("full_blindB.jsonl", 50, 25, 0.96, 0.89, 1.00, 0.92, 0.96, 0),
+    ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.96, 0.86, 0),
+    ("full_blindB.jsonl", 50, 25, 0.96, 0.92, 1.00, 0.92, 0.96, 0),
     ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.88, 0.96, 0.92, 0),
-    ("full_blindD.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.88, 0.80, 0),
-    ("full_blindE.jsonl", 50, 25, 0.96, 0.85, 0.95, 0.87, 0.95, 0),  # round 4: first reading 0.96 / 0.86, 0.83, 0.88, 0.96
-    ("full_blindF.jsonl", 50, 25, 0.92, 0.92, 0.92, 0.88, 0.92, 0),  # round 5, first reading (never read)
-    ("full_blindG.jsonl", 50, 15, 0.96, 0.84, 0.84, 0.96, 0.90, 0),  # round 6, first reading (never read)
+    ("full_blindD.jsonl", 50, 25, 1.00, 0.92, 1.00, 0.88, 0.84, 0),
+    # round 4: first reading 0.96 / 0.86, 0.83, 0.88, 0.96; round 7 found two more deals, one with another kind
+    ("full_blindE.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.92, 0.96, 0),
+    # round 5: first reading 0.93 / 0.93, 0.92, 0.88, 0.92; round 7 found two more deals, one without its date
+    ("full_blindF.jsonl", 50, 25, 0.93, 1.00, 0.92, 0.88, 0.88, 0),
+    # round 6: first reading 0.97 / 0.84, 0.84, 0.97, 0.91 (its misses were read for round 7); round 7 found five
+    # more deals, two of them with another stage or date than the writers gave
+    ("full_blindG.jsonl", 50, 15, 0.97, 0.94, 0.94, 0.94, 0.86, 0),
 ]
 # name, items, most no-deal items allowed to yield an applied deal
 NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 0),
