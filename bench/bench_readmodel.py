@@ -35,9 +35,10 @@ PG_ADMIN = os.environ.get("ALLIANCES_BENCH_PG", "postgresql://postgres@127.0.0.1
 def _store(url: str):  # type: ignore[no-untyped-def]
     from events.engine import make_engine
     from events.store import EventStore
+    from service.migrations import ensure
 
     store = EventStore(make_engine(url))
-    store.migrate()
+    ensure(store)  # created at head, as the product creates it: the web process below refuses anything else
     return store
 
 
