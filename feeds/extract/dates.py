@@ -60,6 +60,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 # Words right before a date that make it a bound or a future point, not the event date.
 _BOUND_BEFORE = re.compile(r"(?:\b(?:from|since|until|till|through|to|by|starting|before|after|beyond|end of|next|for)\s+(?:the\s+)?|(?:至|到|截至|截止|直至|从|自|明年)\s*)$", re.I)
 _BOUND_AFTER = re.compile(r"^\s*(?:起|开始|前|之前|以前|以来|至今|为止|底前|后到期)")
+# A dateline gives where and when the story was filed, not when the act happened: "本报长沙5月22日电 …",
+# "新华社北京9月30日电（记者…）", "SHANGHAI, April 30 - …", "PARIS, Feb 13 (Reuters) - …".
+_DATELINE_AFTER = re.compile(r"^(?:电(?=\s|（|\(|$)|\s*(?:\([A-Za-z ]+\)\s*)?[-—–]\s)")
+_DATELINE_BEFORE = re.compile(r"(?:^|\n)\s*[A-Z][A-Z.' ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*)?,\s*$")
 _FUTURE_WORDS = ("明年", "下个月", "下月", "下周", "next week", "next month", "next year")
 
 
@@ -218,6 +222,15 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
     return None
 
 
+def _dateline(text: str, start: int, end: int, kind: str) -> bool:
+    """The date of a dateline: Chinese "…5月22日电" followed by a space, English "CITY, Month Day -"."""
+    if not _DATELINE_AFTER.match(text[end:end + 16]):
+        return False
+    if kind in ("ymd", "cn_md", "cn_d"):
+        return text[end] == "电"
+    return kind in ("en_mdy", "en_dmy") and _DATELINE_BEFORE.search(text, max(0, start - 40), start) is not None
+
+
 # Every pattern, by name, for the literal prefilter (gate.py).
 PATTERNS: dict[str, re.Pattern[str]] = {f"date:{kind}": rx for kind, rx in _PATTERNS}
 
@@ -238,7 +251,7 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
     out: list[EventDate] = []
     for s, e, kind, m in hits:
         before = text[max(start, s - 16):s]
-        if _BOUND_BEFORE.search(before) or _BOUND_AFTER.match(text, e, end):
+        if _BOUND_BEFORE.search(before) or _BOUND_AFTER.match(text, e, end) or _dateline(text, s, e, kind):
             continue
         try:
             value = _resolve(kind, m, published, anchor)

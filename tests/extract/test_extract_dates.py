@@ -52,3 +52,28 @@ def test_english_offset_counts_from_the_date_it_follows(one_deal):
 ])
 def test_no_event_date_gives_none(summary, one_deal):
     assert one_deal("", summary, "2024-06-20").date is None
+
+
+def _article_deal(title: str, paragraphs: list[str], published: str):
+    """The single applied deal of a full article (headline, paragraphs)."""
+    from feeds.extract import extract
+    deals = [d for d in extract({"id": "t", "published": published, "title": title, "summary": "",
+                                 "content": "\n\n".join(paragraphs)}) if d.confidence >= 0.6]
+    assert len(deals) == 1, deals
+    return deals[0]
+
+
+_BODY_ZH = "两家公司各持股一半，新公司将在沈阳生产电动车。"
+_BODY_EN = "The two companies will each own half of the new company, which will build electric cars in Shenyang."
+
+
+@pytest.mark.parametrize("lead,published,date", [
+    ("本报沈阳3月12日电 宝马与长城汽车3月10日签署合资协议，成立一家电动车公司。", "2025-03-12", "2025-03-10"),
+    ("新华社北京3月12日电（记者 王一）宝马与长城汽车签署合资协议，成立一家电动车公司。", "2025-03-12", None),
+    ("MUNICH, March 12 - BMW and Great Wall signed a joint venture agreement on Monday.", "2025-03-12", "2025-03-10"),
+    ("MUNICH, March 12 (Reuters) - BMW and Great Wall signed a joint venture agreement.", "2025-03-12", None),
+])
+def test_the_dateline_is_when_the_story_was_filed_not_when_the_act_happened(lead, published, date):
+    body = _BODY_ZH if lead[0] in "本新" else _BODY_EN
+    title = "宝马与长城汽车成立合资公司" if lead[0] in "本新" else "BMW and Great Wall form a joint venture"
+    assert _article_deal(title, [lead, body], published).date == date
