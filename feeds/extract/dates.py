@@ -45,7 +45,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("cn_d", re.compile(r"(?<![\d月年.])(\d{1,2})[日号](?!\d)")),
     ("cn_rel_after", re.compile(_CN_COUNT + r"个?(月|年|周|星期|天|日)[之以]?后")),
     ("cn_weekday", re.compile(r"(上周|上星期|本周|这周|)(?:周|星期)([一二三四五六日天])")),
-    ("cn_same", re.compile(r"同日|同一天|同天")),
+    ("cn_same", re.compile(r"同日|同一天|同天|(?i:\b(?:on )?the same day\b)")),
+    ("next_day", re.compile(r"次日|翌日|第二天|(?i:\bthe (?:next|following) day\b)")),
+    ("day_before", re.compile(r"前一天|前一日|(?i:\bthe (?:day before|previous day)\b|\ba day earlier\b)")),
     ("cn_word", re.compile(r"上个月|上月|本月|这个月|当月|上周|上星期|本周|这周|昨天|昨日|今天|今日|前天|去年|前年|明年|下个月|下月|下周")),
     ("en_mdy", re.compile(_MON + r"\s+" + _DAY_N + r"(?:,?\s+(\d{4}))?\b")),
     ("en_dmy", re.compile(r"\b" + _DAY_N + r"\s+" + _MON + r"(?:,?\s+(\d{4}))?\b")),
@@ -64,6 +66,7 @@ _BOUND_AFTER = re.compile(r"^\s*(?:起|开始|前|之前|以前|以来|至今|�
 # "新华社北京9月30日电（记者…）", "SHANGHAI, April 30 - …", "PARIS, Feb 13 (Reuters) - …".
 _DATELINE_AFTER = re.compile(r"^(?:电(?=\s|（|\(|$)|\s*(?:\([A-Za-z ]+\)\s*)?[-—–]\s)")
 _DATELINE_BEFORE = re.compile(r"(?:^|\n)\s*[A-Z][A-Z.' ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*)?,\s*$")
+_CALENDAR_DAYS = frozenset({"ymd", "cn_md", "en_mdy", "en_dmy"})
 _FUTURE_WORDS = ("明年", "下个月", "下月", "下周", "next week", "next month", "next year")
 
 
@@ -71,6 +74,7 @@ _FUTURE_WORDS = ("明年", "下个月", "下月", "下周", "next week", "next m
 class EventDate:
     start: int
     value: str  # YYYY | YYYY-MM | YYYY-MM-DD
+    calendar: bool = False  # written as a calendar day ("9月29日", "Sept 29"), not counted from another date
 
     @property
     def precision(self) -> str:
@@ -188,8 +192,12 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
             return when.isoformat() if when <= pub else None
         back = (pub.weekday() - target) % 7  # "周四" published on a Thursday is that day
         return (pub - dt.timedelta(days=back)).isoformat()
-    if kind == "cn_same":
-        return anchor
+    if kind in ("cn_same", "next_day", "day_before"):
+        # "同日", "次日", "the day before" count from a day; after a month or a year they name none
+        if anchor is None or len(anchor) != 10:
+            return None
+        step = {"cn_same": 0, "next_day": 1, "day_before": -1}[kind]
+        return (dt.date.fromisoformat(anchor) + dt.timedelta(days=step)).isoformat()
     if kind == "en_weekday":
         if g[0] in ("this", "next"):
             return None
@@ -259,6 +267,6 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
             value = None
         if value is None or value > published.isoformat()[:len(value)]:
             continue  # unresolvable, or after publication: a plan, not the reported event
-        out.append(EventDate(s, value))
+        out.append(EventDate(s, value, kind in _CALENDAR_DAYS))
         anchor = value
     return out

@@ -140,15 +140,43 @@ def _background(text: str, sentence: Span, dates: list[EventDate], published: dt
     return bool(GATE.search(hits, "DESCRIPTION", text, sentence.start, sentence.end)) and not _acts_outside(text, sentence, hits)
 
 
+_RELATIVE = tuple(f"date:{kind}" for kind in ("cn_rel_after", "en_rel_later", "cn_same", "next_day", "day_before"))
+_SEMICOLON = re.compile(r"[；;]\s*$")
+_BREAK = re.compile(r"[。！？!?\n]")
+
+
+def _earlier_dates(text: str, sentence: Span, published: dt.date | None, hits: Hits) -> list[EventDate]:
+    """The dates the text gives before a sentence that needs them: one counting from an earlier date ("次日",
+    "the same day", "六个月后"), or one that goes on after a semicolon. Rare, so read only then."""
+    if published is None or sentence.start == 0:
+        return []
+    if not (_SEMICOLON.search(text, max(0, sentence.start - 4), sentence.start) or any(hits.may(k, sentence.start, sentence.end) for k in _RELATIVE)):
+        return []
+    return find_dates(text, 0, sentence.start, published, None, hits)
+
+
+def _clause_dates(dates: list[EventDate], span: Span) -> list[EventDate]:
+    """The clause's own dates; else the date its sentence gave before it ("东风3月18日分别与两家企业签约：
+    一是与A…；二是与B…": both acts are of that day)."""
+    own = [d for d in dates if span.start <= d.start < span.end]
+    return own or [d for d in dates if d.start < span.start][-1:]
+
+
 def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, mentions: list[Mention],
                          now: dt.date | None, anchor: str | None, published: dt.date | None, hits: Hits
                          ) -> tuple[list[_Group], list[_Unit], str | None]:
     """Groups formed in one sentence, plus its party-poor units that may refer back. `now` is
     the publication date against which old dates mark background (None: no such test)."""
     title = role == discourse.TITLE
+    earlier = _earlier_dates(text, sentence, published, hits)
+    if earlier:
+        anchor = earlier[-1].value
     dates = find_dates(text, sentence.start, sentence.end, published, anchor, hits) if published else []
     if dates:
         anchor = dates[-1].value
+    # "东风3月18日分别签约：一是与A…；二是与B…": after a semicolon the sentence goes on, and so does its date
+    carried = earlier[-1:] if earlier and _SEMICOLON.search(text, max(0, sentence.start - 4), sentence.start) \
+        and not _BREAK.search(text, earlier[-1].start, sentence.start - 1) else []
     if veto(text[sentence.start:sentence.end], hits, sentence.start):
         return [], [], anchor
     if _background(text, sentence, dates, now, role, hits):
@@ -157,8 +185,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     units = []
     for span in _clause_spans(text, sentence, mentions):
         cues = lexicon.scan(text[span.start:span.end], hits, span.start)
-        units.append(_Unit(span, index, title, cues, [d for d in dates if span.start <= d.start < span.end],
-                           _ids(mentions, span), role))
+        units.append(_Unit(span, index, title, cues, _clause_dates(carried + dates, span), _ids(mentions, span), role))
     all_parties = _ids(mentions, sentence)
     # "closed its purchase of 10% of Horse Powertrain, the business jointly owned by Renault and
     # Geely": the appositive names the owners of the object; they join the buyer's deal.
@@ -411,7 +438,17 @@ def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage:
     if date is None:
         date = next((d.value for u in detail if u.cues.stages for d in u.dates
                      if not discourse.past_anchored([d], published)), None)
-    return date
+    return _refined(date, group, stage)
+
+
+def _refined(date: str | None, group: _Group, stage: str) -> str | None:
+    """A month or a week ("9月", "上周", "earlier this month") made precise by the calendar day another sentence
+    about the same act gives within it ("9月29日公告…已完成交割"); not by a weekday, which in "…, the company said
+    on Monday" dates the announcement."""
+    if date is None or len(date) == 10:
+        return date
+    return next((d.value for u in group.units if not u.cues.stages - {stage} for d in u.dates
+                 if d.calendar and d.value.startswith(date + "-")), date)
 
 
 def _venture_product(acting: list[_Unit], group: _Group, text: str) -> bool:

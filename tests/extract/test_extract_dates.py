@@ -77,3 +77,42 @@ def test_the_dateline_is_when_the_story_was_filed_not_when_the_act_happened(lead
     body = _BODY_ZH if lead[0] in "本新" else _BODY_EN
     title = "宝马与长城汽车成立合资公司" if lead[0] in "本新" else "BMW and Great Wall form a joint venture"
     assert _article_deal(title, [lead, body], published).date == date
+
+
+@pytest.mark.parametrize("summary,published,date", [
+    ("宝马与长城汽车3月10日签署合资协议；同日，比亚迪发布新车。", "2025-03-12", "2025-03-10"),
+    ("比亚迪3月10日发布新车，次日宝马与长城汽车签署合资协议。", "2025-03-12", "2025-03-11"),
+    ("比亚迪3月10日发布新车，前一天宝马与长城汽车签署合资协议。", "2025-03-12", "2025-03-09"),
+    ("BYD launched a car on March 10; the next day, BMW and Great Wall signed a joint venture agreement.",
+     "2025-03-12", "2025-03-11"),
+    ("BYD launched a car on March 10; on the same day BMW and Great Wall signed a joint venture agreement.",
+     "2025-03-12", "2025-03-10"),
+    ("比亚迪去年发布新车。次日，宝马与长城汽车签署合资协议。", "2025-03-12", None),
+    ("BYD launched a car last month. The next day, BMW and Great Wall signed a joint venture agreement.", "2025-03-12",
+     None),
+])
+def test_same_next_and_previous_day_count_from_the_day_before_them(summary, published, date, one_deal):
+    assert one_deal("", summary, published).date == date
+
+
+@pytest.mark.parametrize("lead", [
+    "东风3月18日与Momenta签署合资协议，东风还与华为签署深化合作协议。",
+    "东风3月18日与Momenta签署合资协议；东风还与华为签署深化合作协议。",
+])
+def test_a_clause_without_a_date_takes_the_date_its_sentence_gave_before_it(lead):
+    from feeds.extract import extract
+    deals = {d.parties: d.date for d in extract({"id": "t", "published": "2025-03-20", "title": "东风与两家企业签约",
+                                                  "summary": "", "content": lead + "\n\n" + _BODY_ZH})}
+    assert deals[("Dongfeng", "Huawei")] == deals[("Dongfeng", "Momenta")] == "2025-03-18"
+
+
+@pytest.mark.parametrize("paragraphs,date", [
+    (["宝马与长城汽车上周签署合资协议。", "宝马与长城汽车3月6日在沈阳签署了这份合资协议。"], "2025-03-06"),
+    (["BMW and Great Wall signed a joint venture agreement earlier this month.",
+      "BMW and Great Wall signed the joint venture agreement on March 6 in Shenyang."], "2025-03-06"),
+    (["BMW and Great Wall signed a joint venture agreement earlier this month, the companies said on Monday.",
+      _BODY_EN], "2025-03"),
+])
+def test_a_month_or_week_is_made_precise_only_by_a_calendar_day_of_the_same_act(paragraphs, date):
+    title = "宝马与长城汽车签署合资协议" if paragraphs[0][0] == "宝" else "BMW and Great Wall sign a joint venture deal"
+    assert _article_deal(title, paragraphs, "2025-03-12").date == date
