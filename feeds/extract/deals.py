@@ -164,9 +164,10 @@ def _clause_dates(dates: list[EventDate], span: Span) -> list[EventDate]:
 
 def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, mentions: list[Mention],
                          now: dt.date | None, anchor: str | None, published: dt.date | None, hits: Hits
-                         ) -> tuple[list[_Group], list[_Unit], str | None]:
-    """Groups formed in one sentence, plus its party-poor units that may refer back. `now` is
-    the publication date against which old dates mark background (None: no such test)."""
+                         ) -> tuple[list[_Group], list[_Unit], str | None, list[EventDate]]:
+    """Groups formed in one sentence, plus its party-poor units that may refer back, the anchor for the next
+    sentence and the sentence's dates. `now` is the publication date against which old dates mark background
+    (None: no such test)."""
     title = role == discourse.TITLE
     earlier = _earlier_dates(text, sentence, published, hits)
     if earlier:
@@ -178,9 +179,9 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     carried = earlier[-1:] if earlier and _SEMICOLON.search(text, max(0, sentence.start - 4), sentence.start) \
         and not _BREAK.search(text, earlier[-1].start, sentence.start - 1) else []
     if veto(text[sentence.start:sentence.end], hits, sentence.start):
-        return [], [], anchor
+        return [], [], anchor, dates
     if _background(text, sentence, dates, now, role, hits):
-        return [], [], anchor
+        return [], [], anchor, dates
     background = False
     units = []
     for span in _clause_spans(text, sentence, mentions):
@@ -202,7 +203,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
         groups = [_Group(pair, list(shared), False) for pair in hub_pairs]
         for g in groups:
             g.background = background
-        return groups, [], anchor
+        return groups, [], anchor, dates
     unnamed = _ANAPHORIC_SUBJECT.match(text, sentence.start) is not None
     groups = appositive + [g for u in units if len(u.parties) >= 2 and not (unnamed and u.span.start == sentence.start)
                            for g in _clause_groups(text, sentence, u, mentions)]
@@ -214,7 +215,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     for g in groups:
         g.background = background
     if groups and not groups[0].same_clause:
-        return groups, [], anchor
+        return groups, [], anchor, dates
     subject = next((m.company_id for m in mentions if sentence.start <= m.start < sentence.end), None)
     for unit in units:
         if len(unit.parties) >= 2:
@@ -258,7 +259,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
                 loose.append(_Unit(sentence, index, title, sentence_cues, dates, ventures[0], role))
             elif lexicon.REFERENCE.search(text, sentence.start, sentence.end):
                 loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties, role))
-    return groups, loose, anchor
+    return groups, loose, anchor, dates
 
 
 # A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
@@ -721,6 +722,7 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
     loose: list[_Unit] = []
     hedged: list[tuple[str, frozenset[str]]] = []  # (veto, parties named) of denied or hedged sentences
     lead_dates: list[tuple[str, frozenset[str]]] = []  # dates the headline and lead give, with their parties
+    lead_sentences: list[tuple[str, frozenset[str]]] = []  # the dates of each headline and lead sentence read
     anchor = None
     roles = list(_roles(text, regions))
     # a short item (headline and a sentence or two) is all news, however old the date it gives
@@ -735,7 +737,7 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
         inside = _sentence_mentions(text, sentence, inside, hits)
         if not _worth_reading(text, sentence, inside, role, news_parties, hits):
             continue
-        found, refers_back, anchor = _groups_for_sentence(text, index, role, sentence, inside, published if full else None,
+        found, refers_back, anchor, sentence_dates = _groups_for_sentence(text, index, role, sentence, inside, published if full else None,
                                                           anchor, published, hits)
         said = text[sentence.start:sentence.end]
         if GATE.search(hits, "FLAT_DENIAL", text, sentence.start, sentence.end):
@@ -744,6 +746,7 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
             hedged.append(("speculation", _ids(inside, sentence)))
         if role != discourse.BODY:
             lead_dates += [(d.value, g.parties) for g in found for u in g.units for d in u.dates]
+            lead_sentences += [(d.value, _ids(inside, sentence)) for d in sentence_dates]
             news_parties.update(p for g in found for p in g.parties)
         groups.extend(found)
         loose.extend(refers_back)
@@ -760,17 +763,21 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
     merged = _news_first(merged)
     headline = _headline(text, regions, mentions) if full else None
-    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates),
+    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates, lead_sentences, published),
                        published, full, mentions, headline)
                for group in merged)
     return [deal for deal in decided if deal is not None]
 
 
-def _lead_date(group: _Group, lead_dates: list[tuple[str, frozenset[str]]]) -> str | None:
-    """The date the lead gives for this event: only when every dated lead sentence is about it."""
-    if not lead_dates or not all(parties <= group.parties or group.parties <= parties for _, parties in lead_dates):
-        return None
-    return lead_dates[0][0]
+def _lead_date(group: _Group, lead_dates: list[tuple[str, frozenset[str]]], lead_sentences: list[tuple[str, frozenset[str]]],
+               published: dt.date | None) -> str | None:
+    """The date the lead gives for this event: when every dated lead sentence is about it; else the recent date of
+    the first headline or lead sentence naming all its parties, even one read as background for its aside ("GM and
+    Hyundai said on Wednesday they will develop five vehicles, the first products of an alliance begun last year")."""
+    if lead_dates and all(parties <= group.parties or group.parties <= parties for _, parties in lead_dates):
+        return lead_dates[0][0]
+    return next((value for value, named in lead_sentences if group.parties <= named
+                 and not discourse.past_anchored([EventDate(0, value)], published)), None)
 
 
 def _news_first(groups: list[_Group]) -> list[_Group]:

@@ -116,3 +116,20 @@ def test_a_clause_without_a_date_takes_the_date_its_sentence_gave_before_it(lead
 def test_a_month_or_week_is_made_precise_only_by_a_calendar_day_of_the_same_act(paragraphs, date):
     title = "宝马与长城汽车签署合资协议" if paragraphs[0][0] == "宝" else "BMW and Great Wall sign a joint venture deal"
     assert _article_deal(title, paragraphs, "2025-03-12").date == date
+
+
+@pytest.mark.parametrize("title,summary,lead,published,date", [
+    ("GM and Hyundai to co-develop five vehicles for the Americas",
+     "General Motors and Hyundai Motor will jointly develop four cars for South America and an electric van.",
+     "General Motors and Hyundai said on Wednesday that they will jointly develop five vehicles, the first products "
+     "of an alliance the two carmakers began exploring last year.", "2025-08-07", "2025-08-06"),
+    ("上汽与Momenta合资公司正式成立", "", "上汽集团与Momenta合资成立的智驾公司已于2月9日完成工商登记，注册资本10亿元。",
+     "2026-02-11", "2026-02-09"),
+])
+def test_a_lead_sentence_naming_the_parties_dates_the_act_when_no_sentence_of_the_act_does(title, summary, lead,
+                                                                                          published, date):
+    from feeds.extract import extract
+    body = _BODY_ZH if lead[0] == "上" else "The cars will be sold under each company's own brands."
+    deals = extract({"id": "t", "published": published, "title": title, "summary": summary,
+                     "content": lead + "\n\n" + body})
+    assert [d.date for d in deals] == [date]
