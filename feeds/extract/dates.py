@@ -60,12 +60,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 # Words right before a date that make it a bound or a future point, not the event date.
-_BOUND_BEFORE = re.compile(r"(?:\b(?:from|since|until|till|through|to|by|starting|before|after|beyond|end of|next|for)\s+(?:the\s+)?|(?:至|到|截至|截止|直至|从|自|明年)\s*)$", re.I)
+_BOUND_BEFORE = re.compile(r"(?:\b(?:from|since|until|till|through|to|by|starting|before|after|beyond|end of|next|for)\s+(?:the\s+)?|\bby\s+(?:the\s+)?end(?:\s+of)?\s+|(?:至|到|截至|截止|直至|从|自|明年)\s*)$", re.I)
 _BOUND_AFTER = re.compile(r"^\s*(?:起|开始|前|之前|以前|以来|至今|为止|底前|后到期)")
 # A dateline gives where and when the story was filed, not when the act happened: "本报长沙5月22日电 …",
 # "新华社北京9月30日电（记者…）", "SHANGHAI, April 30 - …", "PARIS, Feb 13 (Reuters) - …".
 _DATELINE_AFTER = re.compile(r"^(?:电(?=\s|（|\(|$)|\s*(?:\([A-Za-z ]+\)\s*)?[-—–]\s)")
-_DATELINE_BEFORE = re.compile(r"(?:^|\n)\s*[A-Z][A-Z.' ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*)?,\s*$")
+_DATELINE_BEFORE = re.compile(r"(?:^|\n)\s*[A-Z][A-Z.'/ ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*)?,\s*$")
 _CALENDAR_DAYS = frozenset({"ymd", "cn_md", "en_mdy", "en_dmy"})
 _FUTURE_WORDS = ("明年", "下个月", "下月", "下周", "next week", "next month", "next year")
 

@@ -72,6 +72,7 @@ _BODY_EN = "The two companies will each own half of the new company, which will 
     ("新华社北京3月12日电（记者 王一）宝马与长城汽车签署合资协议，成立一家电动车公司。", "2025-03-12", None),
     ("MUNICH, March 12 - BMW and Great Wall signed a joint venture agreement on Monday.", "2025-03-12", "2025-03-10"),
     ("MUNICH, March 12 (Reuters) - BMW and Great Wall signed a joint venture agreement.", "2025-03-12", None),
+    ("MUNICH/SHENYANG, March 12 - BMW and Great Wall signed a joint venture agreement.", "2025-03-12", None),
 ])
 def test_the_dateline_is_when_the_story_was_filed_not_when_the_act_happened(lead, published, date):
     body = _BODY_ZH if lead[0] in "本新" else _BODY_EN
@@ -133,3 +134,11 @@ def test_a_lead_sentence_naming_the_parties_dates_the_act_when_no_sentence_of_th
     deals = extract({"id": "t", "published": published, "title": title, "summary": summary,
                      "content": lead + "\n\n" + body})
     assert [d.date for d in deals] == [date]
+
+
+@pytest.mark.parametrize("summary,date", [
+    ("BMW and Great Wall completed their joint venture deal at the end of October.", "2025-10"),
+    ("BMW and Great Wall signed a joint venture agreement to build cars by the end of October.", None),
+])
+def test_by_the_end_of_a_month_bounds_a_plan_and_at_the_end_of_dates_an_act(summary, date, one_deal):
+    assert one_deal("", summary, "2025-11-03").date == date
