@@ -66,6 +66,10 @@ _BOUND_AFTER = re.compile(r"^\s*(?:起|开始|前|之前|以前|以来|至今|�
 # "新华社北京9月30日电（记者…）", "SHANGHAI, April 30 - …", "PARIS, Feb 13 (Reuters) - …".
 _DATELINE_AFTER = re.compile(r"^(?:电(?=\s|（|\(|$)|\s*(?:\([A-Za-z ]+\)\s*)?[-—–]\s)")
 _DATELINE_BEFORE = re.compile(r"(?:^|\n)\s*[A-Z][A-Z.'/ ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*)?,\s*$")
+# A date of speech: "GM said in a statement on Monday", "the companies announced on May 6", "1月12日晚间发布公告".
+_SAID_BEFORE = re.compile(r"\b(?:said|says|announced|confirmed|disclosed|told (?:\w+ )?)\s*(?:in an? (?:statement|filing|release)\s+)?$",
+                          re.I)
+_SAID_AFTER = re.compile(r"\s*(?:晚间|晚上|晚|上午|下午)?\s*(?:发布|发出)?(?:公告|宣布|表示|透露|披露|称)")
 _CALENDAR_DAYS = frozenset({"ymd", "cn_md", "en_mdy", "en_dmy"})
 _FUTURE_WORDS = ("明年", "下个月", "下月", "下周", "next week", "next month", "next year")
 
@@ -75,6 +79,7 @@ class EventDate:
     start: int
     value: str  # YYYY | YYYY-MM | YYYY-MM-DD
     calendar: bool = False  # written as a calendar day ("9月29日", "Sept 29"), not counted from another date
+    said: bool = False  # the day something was said or announced ("GM said on Monday", "1月12日晚间发布公告")
 
     @property
     def precision(self) -> str:
@@ -267,6 +272,7 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
             value = None
         if value is None or value > published.isoformat()[:len(value)]:
             continue  # unresolvable, or after publication: a plan, not the reported event
-        out.append(EventDate(s, value, kind in _CALENDAR_DAYS))
+        said = bool(_SAID_BEFORE.search(text, max(start, s - 40), s) or _SAID_AFTER.match(text, e, end))
+        out.append(EventDate(s, value, kind in _CALENDAR_DAYS, said))
         anchor = value
     return out

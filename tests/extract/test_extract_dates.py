@@ -142,3 +142,15 @@ def test_a_lead_sentence_naming_the_parties_dates_the_act_when_no_sentence_of_th
 ])
 def test_by_the_end_of_a_month_bounds_a_plan_and_at_the_end_of_dates_an_act(summary, date, one_deal):
     assert one_deal("", summary, "2025-11-03").date == date
+
+
+@pytest.mark.parametrize("title,lead,published,date", [
+    ("GM sells its stake in Wuling venture to SAIC", "General Motors has sold its stake in its minicar joint venture with "
+     "SAIC Motor, GM said in a statement on Monday. The transaction closed at the end of October.", "2026-11-03", "2026-10"),
+    ("长安完成入股华为旗下公司", "长安汽车1月12日晚间发布公告，长安与华为已于1月10日完成股权交割，长安持股10%。", "2025-01-13",
+     "2025-01-10"),
+    ("长安完成入股华为旗下公司", "长安汽车与华为1月12日晚间发布公告，双方已于1月完成股权交割。", "2025-01-13", "2025-01-12"),
+])
+def test_the_day_an_act_was_announced_gives_way_to_an_earlier_date_of_the_act(title, lead, published, date):
+    body = _BODY_ZH if lead[0] == "长" else _BODY_EN
+    assert _article_deal(title, [lead, body], published).date == date
