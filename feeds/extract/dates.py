@@ -64,7 +64,7 @@ _BOUND_BEFORE = re.compile(r"(?:\b(?:from|since|until|till|through|to|by|startin
 _BOUND_AFTER = re.compile(r"^\s*(?:起|开始|前|之前|以前|以来|至今|为止|底前|后到期)")
 # A dateline gives where and when the story was filed, not when the act happened: "本报长沙5月22日电 …",
 # "新华社北京9月30日电（记者…）", "SHANGHAI, April 30 - …", "PARIS, Feb 13 (Reuters) - …".
-_DATELINE_AFTER = re.compile(r"^(?:电(?=\s|（|\(|$)|\s*(?:\([A-Za-z ]+\)\s*)?[-—–]\s)")
+_DATELINE_AFTER = re.compile(r"(?:电(?=\s|（|\(|$)|\s*(?:\([A-Za-z ]+\)\s*)?[-—–]\s)")
 _DATELINE_BEFORE = re.compile(r"(?:^|\n)\s*[A-Z][A-Z.'/ ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*)?,\s*$")
 # A date of speech: "GM said in a statement on Monday", "the companies announced on May 6", "1月12日晚间发布公告".
 _SAID_BEFORE = re.compile(r"\b(?:said|says|announced|confirmed|disclosed|told (?:\w+ )?)\s*(?:in an? (?:statement|filing|release)\s+)?$",
@@ -237,7 +237,7 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
 
 def _dateline(text: str, start: int, end: int, kind: str) -> bool:
     """The date of a dateline: Chinese "…5月22日电" followed by a space, English "CITY, Month Day -"."""
-    if not _DATELINE_AFTER.match(text[end:end + 16]):
+    if not _DATELINE_AFTER.match(text, end, end + 16):
         return False
     if kind in ("ymd", "cn_md", "cn_d"):
         return text[end] == "电"
@@ -246,6 +246,7 @@ def _dateline(text: str, start: int, end: int, kind: str) -> bool:
 
 # Every pattern, by name, for the literal prefilter (gate.py).
 PATTERNS: dict[str, re.Pattern[str]] = {f"date:{kind}": rx for kind, rx in _PATTERNS}
+_NAMED = [(f"date:{kind}", kind, rx) for kind, rx in _PATTERNS]
 
 
 def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str | None = None,
@@ -253,8 +254,9 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
     """Event dates inside text[start:end], in order; `anchor` seeds relative offsets; `gate`
     (the article's prefilter hits) skips patterns that cannot match."""
     hits: list[tuple[int, int, str, re.Match[str]]] = []
-    for kind, pattern in _PATTERNS:
-        if gate is not None and not gate.may(f"date:{kind}", start, end):
+    live = gate.named_in(start, end) if gate is not None else None
+    for name, kind, pattern in _NAMED:
+        if live is not None and name not in live:
             continue
         for m in pattern.finditer(text, start, end):
             if any(m.start() < e and s < m.end() for s, e, _, _ in hits):

@@ -142,6 +142,7 @@ def _background(text: str, sentence: Span, dates: list[EventDate], published: dt
 
 _RELATIVE = tuple(f"date:{kind}" for kind in ("cn_rel_after", "en_rel_later", "cn_same", "next_day", "day_before"))
 _SEMICOLON = re.compile(r"[；;]\s*$")
+_LOOK_BACK = 800
 _BREAK = re.compile(r"[。！？!?\n]")
 
 
@@ -150,9 +151,14 @@ def _earlier_dates(text: str, sentence: Span, published: dt.date | None, hits: H
     "the same day", "六个月后"), or one that goes on after a semicolon. Rare, so read only then."""
     if published is None or sentence.start == 0:
         return []
-    if not (_SEMICOLON.search(text, max(0, sentence.start - 4), sentence.start) or any(hits.may(k, sentence.start, sentence.end) for k in _RELATIVE)):
+    live = hits.named_in(sentence.start, sentence.end)
+    if live is None or any(k in live for k in _RELATIVE):
+        # the paragraph before is far enough back for "次日" or "the same day" to count from
+        return find_dates(text, max(0, sentence.start - _LOOK_BACK), sentence.start, published, None, hits)
+    if not _SEMICOLON.search(text, max(0, sentence.start - 4), sentence.start):
         return []
-    return find_dates(text, 0, sentence.start, published, None, hits)
+    chain = max(text.rfind(stop, 0, sentence.start) for stop in "。！？!?.\n") + 1  # where the sentence began
+    return find_dates(text, chain, sentence.start, published, None, hits)
 
 
 def _clause_dates(dates: list[EventDate], span: Span) -> list[EventDate]:
