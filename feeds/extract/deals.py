@@ -449,13 +449,13 @@ def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage:
 
 
 def _acted(date: str | None, group: _Group, published: dt.date | None) -> str | None:
-    """The day the act was announced gives way to an earlier date another sentence gives for the act itself
-    ("GM said on Monday … The transaction closed at the end of October", "1月12日晚间公告，已于1月10日完成交割");
+    """The day the act was announced gives way to an earlier date a lead clause or a sentence of an act gives
+    ("GM said on Monday … The transaction closed at the end of October", "1月12日晚间公告，公司已于1月10日完成…交割");
     not to a month that holds the announcement ("9月29日公告…已于9月完成交割")."""
     dates = [d for u in group.units for d in u.dates]
     if date is None or not any(d.said and d.value == date for d in dates) or any(not d.said and d.value == date for d in dates):
         return date
-    return next((d.value for u in group.units if u.cues.stages for d in u.dates
+    return next((d.value for u in group.units if u.cues.stages or u.news for d in u.dates
                  if not d.said and d.value < date and not date.startswith(d.value)
                  and not discourse.past_anchored([d], published)), date)
 

@@ -150,6 +150,9 @@ def test_by_the_end_of_a_month_bounds_a_plan_and_at_the_end_of_dates_an_act(summ
     ("长安完成入股华为旗下公司", "长安汽车1月12日晚间发布公告，长安与华为已于1月10日完成股权交割，长安持股10%。", "2025-01-13",
      "2025-01-10"),
     ("长安完成入股华为旗下公司", "长安汽车与华为1月12日晚间发布公告，双方已于1月完成股权交割。", "2025-01-13", "2025-01-12"),
+    ("GM exits minicar venture with SAIC", "General Motors has exited its minicar joint venture with SAIC Motor, GM said "
+     "in a statement on Monday, with the sale of its stake to SAIC taking effect on October 30.", "2025-11-03",
+     "2025-10-30"),
 ])
 def test_the_day_an_act_was_announced_gives_way_to_an_earlier_date_of_the_act(title, lead, published, date):
     body = _BODY_ZH if lead[0] == "长" else _BODY_EN

@@ -31,7 +31,7 @@ FULL_SETS = [
     ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.89, 0.89, 0),  # date 0.86 before the round-7 date fixes
     ("full_blindB.jsonl", 50, 25, 0.96, 0.89, 1.00, 0.92, 0.96, 0),
     ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.88, 0.96, 0.96, 0),  # date 0.92 before the round-7 date fixes
-    ("full_blindD.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.88, 0.88, 0),  # date 0.80 before the round-7 date fixes
+    ("full_blindD.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.88, 0.92, 0),  # date 0.80 before the round-7 date fixes
     ("full_blindE.jsonl", 50, 25, 0.96, 0.85, 0.95, 0.87, 0.95, 0),  # round 4: first reading 0.96 / 0.86, 0.83, 0.88, 0.96
     ("full_blindF.jsonl", 50, 25, 0.92, 0.92, 0.92, 0.88, 0.96, 0),  # round 5, first reading; date 0.92 then
     ("full_blindG.jsonl", 50, 15, 0.96, 0.84, 0.84, 0.96, 0.96, 0),  # round 6, first reading; date 0.90 then
