@@ -45,9 +45,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("cn_d", re.compile(r"(?<![\d月年.])(\d{1,2})[日号](?!\d)")),
     ("cn_rel_after", re.compile(_CN_COUNT + r"个?(月|年|周|星期|天|日)[之以]?后")),
     ("cn_weekday", re.compile(r"(上周|上星期|本周|这周|)(?:周|星期)([一二三四五六日天])")),
-    ("cn_same", re.compile(r"同日|同一天|同天|(?i:\b(?:on )?the same day\b)")),
-    ("next_day", re.compile(r"次日|翌日|第二天|(?i:\bthe (?:next|following) day\b)")),
-    ("day_before", re.compile(r"前一天|前一日|(?i:\bthe (?:day before|previous day)\b|\ba day earlier\b)")),
+    # (each English alternative spelled out whole, so the prefilter keys on the phrase, not on "the")
+    ("cn_same", re.compile(r"同日|同一天|同天|(?i:\bthe same day\b)")),
+    ("next_day", re.compile(r"次日|翌日|第二天|(?i:\bthe next day\b|\bthe following day\b)")),
+    ("day_before", re.compile(r"前一天|前一日|(?i:\bthe day before\b|\bthe previous day\b|\ba day earlier\b)")),
     ("cn_word", re.compile(r"上个月|上月|本月|这个月|当月|上周|上星期|本周|这周|昨天|昨日|今天|今日|前天|去年|前年|明年|下个月|下月|下周")),
     ("en_mdy", re.compile(_MON + r"\s+" + _DAY_N + r"(?:,?\s+(\d{4}))?\b")),
     ("en_dmy", re.compile(r"\b" + _DAY_N + r"\s+" + _MON + r"(?:,?\s+(\d{4}))?\b")),

@@ -152,7 +152,7 @@ def _earlier_dates(text: str, sentence: Span, published: dt.date | None, hits: H
     if published is None or sentence.start == 0:
         return []
     live = hits.named_in(sentence.start, sentence.end)
-    if live is None or any(k in live for k in _RELATIVE):
+    if any((live is None or k in live) and dates_module.PATTERNS[k].search(text, sentence.start, sentence.end) for k in _RELATIVE):
         # the paragraph before is far enough back for "次日" or "the same day" to count from
         return find_dates(text, max(0, sentence.start - _LOOK_BACK), sentence.start, published, None, hits)
     if not _SEMICOLON.search(text, max(0, sentence.start - 4), sentence.start):
