@@ -45,7 +45,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("cn_d", re.compile(r"(?<![\d月年.])(\d{1,2})[日号](?!\d)")),
     ("cn_rel_after", re.compile(_CN_COUNT + r"个?(月|年|周|星期|天|日)[之以]?后")),
     ("cn_weekday", re.compile(r"(上周|上星期|本周|这周|)(?:周|星期)([一二三四五六日天])")),
-    ("cn_same", re.compile(r"同日|同一天|同天")),
+    # (each English alternative spelled out whole, so the prefilter keys on the phrase, not on "the")
+    ("cn_same", re.compile(r"同日|同一天|同天|(?i:\bthe same day\b)")),
+    ("next_day", re.compile(r"次日|翌日|第二天|(?i:\bthe next day\b|\bthe following day\b)")),
+    ("day_before", re.compile(r"前一天|前一日|(?i:\bthe day before\b|\bthe previous day\b|\ba day earlier\b)")),
     ("cn_word", re.compile(r"上个月|上月|本月|这个月|当月|上周|上星期|本周|这周|昨天|昨日|今天|今日|前天|去年|前年|明年|下个月|下月|下周")),
     ("en_mdy", re.compile(_MON + r"\s+" + _DAY_N + r"(?:,?\s+(\d{4}))?\b")),
     ("en_dmy", re.compile(r"\b" + _DAY_N + r"\s+" + _MON + r"(?:,?\s+(\d{4}))?\b")),
@@ -58,8 +61,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 # Words right before a date that make it a bound or a future point, not the event date.
-_BOUND_BEFORE = re.compile(r"(?:\b(?:from|since|until|till|through|to|by|starting|before|after|beyond|end of|next|for)\s+(?:the\s+)?|(?:至|到|截至|截止|直至|从|自|明年)\s*)$", re.I)
+_BOUND_BEFORE = re.compile(r"(?:\b(?:from|since|until|till|through|to|by|starting|before|after|beyond|end of|next|for)\s+(?:the\s+)?|\bby\s+(?:the\s+)?end(?:\s+of)?\s+|(?:至|到|截至|截止|直至|从|自|明年)\s*)$", re.I)
 _BOUND_AFTER = re.compile(r"^\s*(?:起|开始|前|之前|以前|以来|至今|为止|底前|后到期)")
+# A dateline gives where and when the story was filed, not when the act happened: "本报长沙5月22日电 …",
+# "新华社北京9月30日电（记者…）", "SHANGHAI, April 30 - …", "PARIS, Feb 13 (Reuters) - …".
+_DATELINE_AFTER = re.compile(r"(?:电(?=\s|（|\(|$)|\s*(?:\([A-Za-z ]+\)\s*)?[-—–]\s)")
+_DATELINE_BEFORE = re.compile(r"(?:^|\n)\s*[A-Z][A-Z.'/ ]*[A-Z.](?:,\s*[A-Z][A-Za-z.' ]*)?,\s*$")
+# A date of speech: "GM said in a statement on Monday", "the companies announced on May 6", "1月12日晚间发布公告".
+_SAID_BEFORE = re.compile(r"\b(?:said|says|announced|confirmed|disclosed|told (?:\w+ )?)\s*(?:in an? (?:statement|filing|release)\s+)?$",
+                          re.I)
+_SAID_AFTER = re.compile(r"\s*(?:晚间|晚上|晚|上午|下午)?\s*(?:发布|发出)?(?:公告|宣布|表示|透露|披露|称)")
+_CALENDAR_DAYS = frozenset({"ymd", "cn_md", "en_mdy", "en_dmy"})
 _FUTURE_WORDS = ("明年", "下个月", "下月", "下周", "next week", "next month", "next year")
 
 
@@ -67,6 +79,8 @@ _FUTURE_WORDS = ("明年", "下个月", "下月", "下周", "next week", "next m
 class EventDate:
     start: int
     value: str  # YYYY | YYYY-MM | YYYY-MM-DD
+    calendar: bool = False  # written as a calendar day ("9月29日", "Sept 29"), not counted from another date
+    said: bool = False  # the day something was said or announced ("GM said on Monday", "1月12日晚间发布公告")
 
     @property
     def precision(self) -> str:
@@ -184,8 +198,12 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
             return when.isoformat() if when <= pub else None
         back = (pub.weekday() - target) % 7  # "周四" published on a Thursday is that day
         return (pub - dt.timedelta(days=back)).isoformat()
-    if kind == "cn_same":
-        return anchor
+    if kind in ("cn_same", "next_day", "day_before"):
+        # "同日", "次日", "the day before" count from a day; after a month or a year they name none
+        if anchor is None or len(anchor) != 10:
+            return None
+        step = {"cn_same": 0, "next_day": 1, "day_before": -1}[kind]
+        return (dt.date.fromisoformat(anchor) + dt.timedelta(days=step)).isoformat()
     if kind == "en_weekday":
         if g[0] in ("this", "next"):
             return None
@@ -218,8 +236,18 @@ def _resolve(kind: str, m: re.Match[str], pub: dt.date, anchor: str | None) -> s
     return None
 
 
+def _dateline(text: str, start: int, end: int, kind: str) -> bool:
+    """The date of a dateline: Chinese "…5月22日电" followed by a space, English "CITY, Month Day -"."""
+    if not _DATELINE_AFTER.match(text, end, end + 16):
+        return False
+    if kind in ("ymd", "cn_md", "cn_d"):
+        return text[end] == "电"
+    return kind in ("en_mdy", "en_dmy") and _DATELINE_BEFORE.search(text, max(0, start - 40), start) is not None
+
+
 # Every pattern, by name, for the literal prefilter (gate.py).
 PATTERNS: dict[str, re.Pattern[str]] = {f"date:{kind}": rx for kind, rx in _PATTERNS}
+_NAMED = [(f"date:{kind}", kind, rx) for kind, rx in _PATTERNS]
 
 
 def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str | None = None,
@@ -227,8 +255,9 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
     """Event dates inside text[start:end], in order; `anchor` seeds relative offsets; `gate`
     (the article's prefilter hits) skips patterns that cannot match."""
     hits: list[tuple[int, int, str, re.Match[str]]] = []
-    for kind, pattern in _PATTERNS:
-        if gate is not None and not gate.may(f"date:{kind}", start, end):
+    live = gate.named_in(start, end) if gate is not None else None
+    for name, kind, pattern in _NAMED:
+        if live is not None and name not in live:
             continue
         for m in pattern.finditer(text, start, end):
             if any(m.start() < e and s < m.end() for s, e, _, _ in hits):
@@ -238,7 +267,7 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
     out: list[EventDate] = []
     for s, e, kind, m in hits:
         before = text[max(start, s - 16):s]
-        if _BOUND_BEFORE.search(before) or _BOUND_AFTER.match(text, e, end):
+        if _BOUND_BEFORE.search(before) or _BOUND_AFTER.match(text, e, end) or _dateline(text, s, e, kind):
             continue
         try:
             value = _resolve(kind, m, published, anchor)
@@ -246,6 +275,7 @@ def find_dates(text: str, start: int, end: int, published: dt.date, anchor: str 
             value = None
         if value is None or value > published.isoformat()[:len(value)]:
             continue  # unresolvable, or after publication: a plan, not the reported event
-        out.append(EventDate(s, value))
+        said = bool(_SAID_BEFORE.search(text, max(start, s - 40), s) or _SAID_AFTER.match(text, e, end))
+        out.append(EventDate(s, value, kind in _CALENDAR_DAYS, said))
         anchor = value
     return out

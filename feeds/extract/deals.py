@@ -140,25 +140,59 @@ def _background(text: str, sentence: Span, dates: list[EventDate], published: dt
     return bool(GATE.search(hits, "DESCRIPTION", text, sentence.start, sentence.end)) and not _acts_outside(text, sentence, hits)
 
 
+_RELATIVE = tuple(f"date:{kind}" for kind in ("cn_rel_after", "en_rel_later", "cn_same", "next_day", "day_before"))
+_SEMICOLON = re.compile(r"[；;]\s*$")
+_LOOK_BACK = 800
+_BREAK = re.compile(r"[。！？!?\n]")
+
+
+def _earlier_dates(text: str, sentence: Span, published: dt.date | None, hits: Hits) -> list[EventDate]:
+    """The dates the text gives before a sentence that needs them: one counting from an earlier date ("次日",
+    "the same day", "六个月后"), or one that goes on after a semicolon. Rare, so read only then."""
+    if published is None or sentence.start == 0:
+        return []
+    live = hits.named_in(sentence.start, sentence.end)
+    if any((live is None or k in live) and dates_module.PATTERNS[k].search(text, sentence.start, sentence.end) for k in _RELATIVE):
+        # the paragraph before is far enough back for "次日" or "the same day" to count from
+        return find_dates(text, max(0, sentence.start - _LOOK_BACK), sentence.start, published, None, hits)
+    if not _SEMICOLON.search(text, max(0, sentence.start - 4), sentence.start):
+        return []
+    chain = max(text.rfind(stop, 0, sentence.start) for stop in "。！？!?.\n") + 1  # where the sentence began
+    return find_dates(text, chain, sentence.start, published, None, hits)
+
+
+def _clause_dates(dates: list[EventDate], span: Span) -> list[EventDate]:
+    """The clause's own dates; else the date its sentence gave before it ("东风3月18日分别与两家企业签约：
+    一是与A…；二是与B…": both acts are of that day)."""
+    own = [d for d in dates if span.start <= d.start < span.end]
+    return own or [d for d in dates if d.start < span.start][-1:]
+
+
 def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, mentions: list[Mention],
                          now: dt.date | None, anchor: str | None, published: dt.date | None, hits: Hits
-                         ) -> tuple[list[_Group], list[_Unit], str | None]:
-    """Groups formed in one sentence, plus its party-poor units that may refer back. `now` is
-    the publication date against which old dates mark background (None: no such test)."""
+                         ) -> tuple[list[_Group], list[_Unit], str | None, list[EventDate]]:
+    """Groups formed in one sentence, plus its party-poor units that may refer back, the anchor for the next
+    sentence and the sentence's dates. `now` is the publication date against which old dates mark background
+    (None: no such test)."""
     title = role == discourse.TITLE
+    earlier = _earlier_dates(text, sentence, published, hits)
+    if earlier:
+        anchor = earlier[-1].value
     dates = find_dates(text, sentence.start, sentence.end, published, anchor, hits) if published else []
     if dates:
         anchor = dates[-1].value
+    # "东风3月18日分别签约：一是与A…；二是与B…": after a semicolon the sentence goes on, and so does its date
+    carried = earlier[-1:] if earlier and _SEMICOLON.search(text, max(0, sentence.start - 4), sentence.start) \
+        and not _BREAK.search(text, earlier[-1].start, sentence.start - 1) else []
     if veto(text[sentence.start:sentence.end], hits, sentence.start):
-        return [], [], anchor
+        return [], [], anchor, dates
     if _background(text, sentence, dates, now, role, hits):
-        return [], [], anchor
+        return [], [], anchor, dates
     background = False
     units = []
     for span in _clause_spans(text, sentence, mentions):
         cues = lexicon.scan(text[span.start:span.end], hits, span.start)
-        units.append(_Unit(span, index, title, cues, [d for d in dates if span.start <= d.start < span.end],
-                           _ids(mentions, span), role))
+        units.append(_Unit(span, index, title, cues, _clause_dates(carried + dates, span), _ids(mentions, span), role))
     all_parties = _ids(mentions, sentence)
     # "closed its purchase of 10% of Horse Powertrain, the business jointly owned by Renault and
     # Geely": the appositive names the owners of the object; they join the buyer's deal.
@@ -175,7 +209,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
         groups = [_Group(pair, list(shared), False) for pair in hub_pairs]
         for g in groups:
             g.background = background
-        return groups, [], anchor
+        return groups, [], anchor, dates
     unnamed = _ANAPHORIC_SUBJECT.match(text, sentence.start) is not None
     groups = appositive + [g for u in units if len(u.parties) >= 2 and not (unnamed and u.span.start == sentence.start)
                            for g in _clause_groups(text, sentence, u, mentions)]
@@ -190,7 +224,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
     for g in groups:
         g.background = background
     if groups and not groups[0].same_clause:
-        return groups, [], anchor
+        return groups, [], anchor, dates
     subject = next((m.company_id for m in mentions if sentence.start <= m.start < sentence.end), None)
     taken = {id(unit) for unit, _ in partnered}
     for unit in units:
@@ -235,7 +269,7 @@ def _groups_for_sentence(text: str, index: int, role: str, sentence: Span, menti
                 loose.append(_Unit(sentence, index, title, sentence_cues, dates, ventures[0], role))
             elif lexicon.REFERENCE.search(text, sentence.start, sentence.end):
                 loose.append(_Unit(sentence, index, title, sentence_cues, dates, all_parties, role))
-    return groups, loose, anchor
+    return groups, loose, anchor, dates
 
 
 # "东风与华为签署协议，同时与宁德时代成立合资公司", "…: one with Huawei …, the other with CATL": a clause opening on
@@ -443,7 +477,29 @@ def _date_of(group: _Group, acting: list[_Unit], best_units: list[_Unit], stage:
     if date is None:
         date = next((d.value for u in detail if u.cues.stages for d in u.dates
                      if not discourse.past_anchored([d], published)), None)
-    return date
+    return _refined(_acted(date, group, published), group, stage)
+
+
+def _acted(date: str | None, group: _Group, published: dt.date | None) -> str | None:
+    """The day the act was announced gives way to an earlier date a lead clause or a sentence of an act gives
+    ("GM said on Monday … The transaction closed at the end of October", "1月12日晚间公告，公司已于1月10日完成…交割");
+    not to a month that holds the announcement ("9月29日公告…已于9月完成交割")."""
+    dates = [d for u in group.units for d in u.dates]
+    if date is None or not any(d.said and d.value == date for d in dates) or any(not d.said and d.value == date for d in dates):
+        return date
+    return next((d.value for u in group.units if u.cues.stages or u.news for d in u.dates
+                 if not d.said and d.value < date and not date.startswith(d.value)
+                 and not discourse.past_anchored([d], published)), date)
+
+
+def _refined(date: str | None, group: _Group, stage: str) -> str | None:
+    """A month or a week ("9月", "上周", "earlier this month") made precise by the calendar day another sentence
+    about the same act gives within it ("9月29日公告…已完成交割"); not by a weekday, which in "…, the company said
+    on Monday" dates the announcement."""
+    if date is None or len(date) == 10:
+        return date
+    return next((d.value for u in group.units if not u.cues.stages - {stage} for d in u.dates
+                 if d.calendar and d.value.startswith(date + "-")), date)
 
 
 def _venture_product(acting: list[_Unit], group: _Group, text: str) -> bool:
@@ -754,6 +810,7 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
     loose: list[_Unit] = []
     hedged: list[tuple[str, frozenset[str]]] = []  # (veto, parties named) of denied or hedged sentences
     lead_dates: list[tuple[str, frozenset[str]]] = []  # dates the headline and lead give, with their parties
+    lead_sentences: list[tuple[str, frozenset[str]]] = []  # the dates of each headline and lead sentence read
     anchor = None
     roles = list(_roles(text, regions))
     # a short item (headline and a sentence or two) is all news, however old the date it gives
@@ -768,7 +825,7 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
         inside = _sentence_mentions(text, sentence, inside, hits)
         if not _worth_reading(text, sentence, inside, role, news_parties, hits):
             continue
-        found, refers_back, anchor = _groups_for_sentence(text, index, role, sentence, inside, published if full else None,
+        found, refers_back, anchor, sentence_dates = _groups_for_sentence(text, index, role, sentence, inside, published if full else None,
                                                           anchor, published, hits)
         said = text[sentence.start:sentence.end]
         if GATE.search(hits, "FLAT_DENIAL", text, sentence.start, sentence.end):
@@ -777,6 +834,7 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
             hedged.append(("speculation", _ids(inside, sentence)))
         if role != discourse.BODY:
             lead_dates += [(d.value, g.parties) for g in found for u in g.units for d in u.dates]
+            lead_sentences += [(d.value, _ids(inside, sentence)) for d in sentence_dates]
             news_parties.update(p for g in found for p in g.parties)
         groups.extend(found)
         loose.extend(refers_back)
@@ -793,17 +851,21 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
     merged = _news_first(merged)
     headline = _headline(text, regions, mentions) if full else None
-    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates),
+    decided = (_decide(group, matcher.names, raw, text, _sectors(registry), ventures, _lead_date(group, lead_dates, lead_sentences, published),
                        published, full, mentions, headline)
                for group in merged)
     return [deal for deal in decided if deal is not None]
 
 
-def _lead_date(group: _Group, lead_dates: list[tuple[str, frozenset[str]]]) -> str | None:
-    """The date the lead gives for this event: only when every dated lead sentence is about it."""
-    if not lead_dates or not all(parties <= group.parties or group.parties <= parties for _, parties in lead_dates):
-        return None
-    return lead_dates[0][0]
+def _lead_date(group: _Group, lead_dates: list[tuple[str, frozenset[str]]], lead_sentences: list[tuple[str, frozenset[str]]],
+               published: dt.date | None) -> str | None:
+    """The date the lead gives for this event: when every dated lead sentence is about it; else the recent date of
+    the first headline or lead sentence naming all its parties, even one read as background for its aside ("GM and
+    Hyundai said on Wednesday they will develop five vehicles, the first products of an alliance begun last year")."""
+    if lead_dates and all(parties <= group.parties or group.parties <= parties for _, parties in lead_dates):
+        return lead_dates[0][0]
+    return next((value for value, named in lead_sentences if group.parties <= named
+                 and not discourse.past_anchored([EventDate(0, value)], published)), None)
 
 
 def _news_first(groups: list[_Group]) -> list[_Group]:

@@ -77,8 +77,8 @@ def layout(item: dict[str, Any]) -> tuple[str, list[Region]]:
 
 # A headline that asks, explains, looks back or interviews: the article analyses, it does not report an act
 # ("…合作走到了哪一步", "专访余凯：…", "Explainer: why…", "车展观察：…"). Its deals wait for a person.
-ANALYSIS = re.compile(r"[？?]|为什么|为何|怎么|如何|哪一步|下一站|猜想|专访|对话[^，,。]{1,12}[：:]|观察[：:]|盘点|复盘|解读|一文(?:看懂|读懂)|这两年|这些年|背后|"
-                      r"(?i:\binterview\b|\banalysis\b|\bexplainer\b|\bopinion\b|\bcommentary\b|\bwhy\b|\bhow\b|\bcould\b|\bwould\b)")
+ANALYSIS = re.compile(r"[？?]|为什么|为何|怎么|如何|哪一步|下一站|猜想|专访|对话[^，,。]{1,12}[：:]|观察[：:]|盘点|复盘|解读|一文(?:看懂|读懂)|这两年|这些年|背后|再看|回看|回望|"
+                      r"(?i:\binterview\b|\blooks? back\b|\bweighs?\b|\bmulls?\b|\banalysis\b|\bexplainer\b|\bopinion\b|\bcommentary\b|\bwhy\b|\bhow\b|\bcould\b|\bwould\b)")
 
 
 # Sentences recalling earlier history ("此前，吉利曾与沃尔沃合作", "In 2023 VW bought...").

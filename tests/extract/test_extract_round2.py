@@ -2,6 +2,8 @@
 business is not an act of its partnership, and a few discourse cues. Texts are our own."""
 from __future__ import annotations
 
+import pytest
+
 from feeds.extract import Deal, extract
 
 FILLER = "\n\nAnalysts expect a busy year for the industry.\n\nThe market grew in the first half."
@@ -95,6 +97,17 @@ def test_a_company_named_as_the_party_of_a_similar_other_deal_is_not_a_partner()
 
 def test_a_full_article_under_an_analysing_headline_sends_its_deals_to_review():
     deals = _article("小鹏与大众合作这两年：从入股到架构，走到了哪一步", "2025年6月20日，大众汽车与小鹏汽车签署电子电气架构技术合作协议。")
+    assert deals and _applied(deals) == []
+
+
+@pytest.mark.parametrize("title,lead", [
+    ("一年后再看宝马与长城的合资", "2024年3月，宝马与长城汽车宣布终止合资谈判。"),
+    ("Mitsubishi weighs its options after BMW and Great Wall end their talks",
+     "BMW and Great Wall called off their joint venture talks last month."),
+    ("Industry looks back at the BMW and Great Wall venture", "BMW and Great Wall ended their joint venture last month."),
+])
+def test_a_headline_that_looks_back_or_weighs_options_sends_the_recalled_deal_to_review(title, lead):
+    deals = _article(title, lead, published="2025-03-20")
     assert deals and _applied(deals) == []
 
 
