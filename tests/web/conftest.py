@@ -556,8 +556,12 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.server.task_dispatcher.shutdown(timeout=10)  # let running tasks (live streams) end before the
-        self.server.close()  # trigger they wake the loop with is closed
+        from waitress import wasyncore
+
+        self.server.task_dispatcher.shutdown(timeout=10)  # let running tasks (live streams) end first
+        # Sockets are closed by the loop's own thread, between two select() calls: closing them from here raced
+        # a select() under way ("Bad file descriptor" in the server thread). An empty map ends the loop.
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
         self.thread.join(timeout=5)
 
 
