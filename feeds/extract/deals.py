@@ -684,7 +684,6 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) 
             runs[-1].append(i)
         else:
             runs.append([i])
-    joint = GATE.search(hits, "JOINT", text, sentence.start, sentence.end) or GATE.search(hits, "DISTRIBUTIVE", text, sentence.start, sentence.end)
     for run in runs:
         first, last = mentions[run[0]], mentions[run[-1]]
         named = {mentions[i].company_id for i in run}
@@ -693,9 +692,14 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) 
         if discourse.ENUM_BEFORE.search(before[-14:]) \
                 or (len(named) >= 2 and discourse.OBJECTS_BEFORE.search(before)) \
                 or discourse.ENUM_AFTER.match(text[last.end:min(sentence.end, last.end + 6)]) \
-                or (len(named) >= 3 and not joint and not subject):
+                or (len(named) >= 3 and not subject and not _joint(text, sentence, hits)):
             dropped.update(run)
     return dropped
+
+
+def _joint(text: str, sentence: Span, hits: Hits) -> bool:
+    """Companies acting together ("共同", "jointly", "分别"); asked only of a run of three names or more."""
+    return bool(GATE.search(hits, "JOINT", text, sentence.start, sentence.end) or GATE.search(hits, "DISTRIBUTIVE", text, sentence.start, sentence.end))
 
 
 def _sentence_mentions(text: str, sentence: Span, inside: list[Mention], hits: Hits) -> list[Mention]:
@@ -721,8 +725,13 @@ def _roles(text: str, regions: list[discourse.Region]) -> Iterator[tuple[Span, s
 
 def _names_or_reference(text: str, sentence: Span, inside: list[Mention], hits: Hits) -> bool:
     """Two companies, or a word that refers back to them."""
-    return len({m.company_id for m in inside}) >= 2 or bool(GATE.search(hits, "REFERENCE", text, sentence.start, sentence.end)
-                                                            or GATE.search(hits, "VENTURE", text, sentence.start, sentence.end))
+    if len({m.company_id for m in inside}) >= 2:
+        return True
+    key = ("refers", sentence.start, sentence.end)  # asked again after listed names are dropped
+    if key not in hits.memo:
+        hits.memo[key] = bool(GATE.search(hits, "REFERENCE", text, sentence.start, sentence.end)
+                              or GATE.search(hits, "VENTURE", text, sentence.start, sentence.end))
+    return bool(hits.memo[key])
 
 
 def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str, news_parties: set[str], hits: Hits) -> bool:

@@ -42,6 +42,10 @@ def _is_word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch == "_")
 
 
+# The same test as a set lookup, for the per-match loop of `Matcher.find`.
+_WORD_CHARS = frozenset(ch for ch in map(chr, range(128)) if _is_word_char(ch))
+
+
 class Matcher:
     """Built once per registry; `find` is a pure function of the (normalised) text."""
 
@@ -70,24 +74,23 @@ class Matcher:
 
     def find(self, text: str) -> list[Mention]:
         """Mentions in `text` (already normalised), longest match first, then leftmost."""
-        found: list[tuple[int, int, str, str]] = []
+        found: list[tuple[int, int, int, str, str]] = []  # (-length, start, end, company, key): sorts longest, then leftmost
         n = len(text)
-        for end_idx, (length, cid, key, word_start, word_end) in self._automaton.iter(text):
-            start = end_idx - length + 1
-            end = end_idx + 1
+        for last, (length, cid, key, word_start, word_end) in self._automaton.iter(text):
+            start = last - length + 1
             # a name that starts or ends with a letter must not sit inside a longer word
-            if word_start and start > 0 and _is_word_char(text[start - 1]):
+            if word_start and start > 0 and text[start - 1] in _WORD_CHARS:
                 continue
-            if word_end and end < n and _is_word_char(text[end]):
+            if word_end and last + 1 < n and text[last + 1] in _WORD_CHARS:
                 continue
-            found.append((start, end, cid, key))
+            found.append((-length, start, last + 1, cid, key))
         if not found:
             return []
-        found.sort(key=lambda m: (m[0] - m[1], m[0]))
+        found.sort()
         taken = bytearray(n)  # 1 where a longer (or earlier) match already stands
         chosen: list[Mention] = []
-        for start, end, cid, key in found:
-            if 1 in taken[start:end]:
+        for _, start, end, cid, key in found:
+            if taken.find(1, start, end) >= 0:
                 continue
             taken[start:end] = b"\x01" * (end - start)
             if cid:

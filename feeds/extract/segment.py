@@ -23,15 +23,17 @@ class Span:
 
 
 def _split(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[Span]:
+    """The non-blank pieces between matches (blank ones are skipped before a Span is made)."""
     spans: list[Span] = []
     pos = start
     for match in pattern.finditer(text, start, end):
-        if match.start() > pos:
-            spans.append(Span(pos, match.start()))
+        cut = match.start()
+        if cut > pos and not text[pos:cut].isspace():
+            spans.append(Span(pos, cut))
         pos = match.end()
-    if pos < end:
+    if pos < end and not text[pos:end].isspace():
         spans.append(Span(pos, end))
-    return [s for s in spans if text[s.start:s.end].strip()]
+    return spans
 
 
 # A full stop after these words ("Nio Inc. said") does not end the sentence.
