@@ -19,6 +19,8 @@ from typing import Any
 
 import ahocorasick
 
+from .units import key_units, units
+
 # The regex parser is private but stable since Python 3.11 (the project's floor); typed as Any on purpose.
 sre_parse: Any = importlib.import_module("re._parser")
 
@@ -268,7 +270,7 @@ class Gate:
         self._automaton = ahocorasick.Automaton()
         for word, ids in owners.items():
             names = tuple(dict.fromkeys(self.part_name[p] for p in ids))
-            self._automaton.add_word(word, (len(word), tuple(ids), names))
+            self._automaton.add_word(key_units(word), (len(word), tuple(ids), names))
         self._empty = not owners
         if owners:
             self._automaton.make_automaton()
@@ -283,7 +285,8 @@ class Gate:
             return Hits(self, everything=True)
         occurrences: list[tuple[int, tuple[int, ...], tuple[str, ...]]] = []
         if not self._empty:
-            occurrences = [(end - length + 1, ids, names) for end, (length, ids, names) in self._automaton.iter(lowered)]
+            occurrences = [((end >> 1) - length + 1, ids, names) for end, (length, ids, names) in self._automaton.iter(units(lowered))
+                           if end & 1]  # an even end straddles two characters (see units.py)
         return Hits(self, occurrences=occurrences)
 
     def search(self, hits: Hits, name: str, text: str, start: int, end: int) -> re.Match[str] | None:

@@ -21,6 +21,7 @@ import ahocorasick
 from feeds.registry import Registry
 
 from .normalize import normalize
+from .units import key_units, units
 
 __all__ = ["Mention", "Matcher", "matcher_for", "find_mentions"]
 
@@ -62,12 +63,12 @@ class Matcher:
                 if surface == company.name and surface.islower() and surface.isascii():
                     continue
                 key = normalize(surface.strip())
-                if len(key) < 2 or key in automaton:
+                if len(key) < 2 or key_units(key) in automaton:
                     continue  # first owner wins; one-letter keys would be noise
-                automaton.add_word(key, (len(key), company.id, key, _is_word_char(key[0]), _is_word_char(key[-1])))
+                automaton.add_word(key_units(key), (len(key), company.id, key, _is_word_char(key[0]), _is_word_char(key[-1])))
         for phrase in _BLOCKERS:
             key = normalize(phrase)
-            automaton.add_word(key, (len(key), "", key, _is_word_char(key[0]), _is_word_char(key[-1])))
+            automaton.add_word(key_units(key), (len(key), "", key, _is_word_char(key[0]), _is_word_char(key[-1])))
         automaton.make_automaton()
         self._automaton = automaton
         self.names = names
@@ -76,7 +77,10 @@ class Matcher:
         """Mentions in `text` (already normalised), longest match first, then leftmost."""
         found: list[tuple[int, int, int, str, str]] = []  # (-length, start, end, company, key): sorts longest, then leftmost
         n = len(text)
-        for last, (length, cid, key, word_start, word_end) in self._automaton.iter(text):
+        for last_unit, (length, cid, key, word_start, word_end) in self._automaton.iter(units(text)):
+            if not last_unit & 1:
+                continue  # straddles two characters (see units.py)
+            last = last_unit >> 1
             start = last - length + 1
             # a name that starts or ends with a letter must not sit inside a longer word
             if word_start and start > 0 and text[start - 1] in _WORD_CHARS:
