@@ -33,11 +33,15 @@ from .segment import Span, clauses, sentences
 __all__ = ["extract"]
 
 _STAGE_RANK = {s: i for i, s in enumerate(lexicon.STAGES)}
+# "..., following a similar deal at Ford", "a separate agreement with Honda": the company of another deal.
+_OTHER_DEAL_BEFORE = re.compile(r"(?i:\b(?:similar|separate|comparable|the same kind of|parallel|rival|competing) (?:[\w-]+ ){0,2}"
+                                r"(?:deals?|agreements?|pacts?|contracts?|arrangements?) (?:at|with|by|for|struck by|signed by|reached (?:at|with|by)) $)")
 # One literal prefilter for every pattern run per sentence or clause (see gate.py).
 GATE = Gate({**lexicon.PATTERNS, **hedges.PATTERNS, **dates_module.PATTERNS,
              "ACT": lexicon.ACT, "REFERENCE": lexicon.REFERENCE, "VENTURE": lexicon.VENTURE,
              "BACKGROUND": discourse.BACKGROUND, "DESCRIPTION": discourse.DESCRIPTION, "JOINT": discourse.JOINT,
-             "DISTRIBUTIVE": lexicon.DISTRIBUTIVE, "FLAT_DENIAL": FLAT_DENIAL, "OWNERS": lexicon.OWNERS})
+             "DISTRIBUTIVE": lexicon.DISTRIBUTIVE, "FLAT_DENIAL": FLAT_DENIAL, "OWNERS": lexicon.OWNERS,
+             "SINCE_YEAR": discourse.SINCE_YEAR, "OTHER_DEAL_BEFORE": _OTHER_DEAL_BEFORE})
 _KIND_RANK = {k: i for i, k in enumerate(lexicon.KINDS)}
 
 
@@ -135,7 +139,8 @@ def _background(text: str, sentence: Span, dates: list[EventDate], published: dt
     news = role != discourse.BODY
     hits = hits or GATE.hits(text)
     if GATE.search(hits, "BACKGROUND", text, sentence.start, sentence.end) or discourse.past_anchored(dates, published, news) \
-            or discourse.since_earlier_year(text, sentence.start, sentence.end, published):
+            or (hits.may("SINCE_YEAR", sentence.start, sentence.end)
+                and discourse.since_earlier_year(text, sentence.start, sentence.end, published)):
         return True
     return bool(GATE.search(hits, "DESCRIPTION", text, sentence.start, sentence.end)) and not _acts_outside(text, sentence, hits)
 
@@ -374,14 +379,9 @@ _FOR_BEFORE = re.compile(r"(?i:\bfor (?:its |their |the )?(?:[\w-]+ ){0,2})$|(?:
 _MODEL_AFTER = re.compile(r"(?i:\s*(?:[\w-]+ )?(?:models?|vehicles|cars|SUVs?|sedans?)\b)|(?:品牌)?(?:旗下)?(?:多款|新款)?车型")
 
 
-# "..., following a similar deal at Ford", "a separate agreement with Honda": the company of another deal.
-_OTHER_DEAL_BEFORE = re.compile(r"(?i:\b(?:similar|separate|comparable|the same kind of|parallel|rival|competing) (?:[\w-]+ ){0,2}"
-                                r"(?:deals?|agreements?|pacts?|contracts?|arrangements?) (?:at|with|by|for|struck by|signed by|reached (?:at|with|by)) $)")
-
-
-def _customer_models(text: str, sentence: Span, mentions: list[Mention]) -> list[Mention]:
+def _customer_models(text: str, sentence: Span, mentions: list[Mention], hits: Hits) -> list[Mention]:
     inside = [m for m in mentions if sentence.start <= m.start < sentence.end]
-    dropped = [m for m in inside if _OTHER_DEAL_BEFORE.search(text, max(sentence.start, m.start - 60), m.start)]
+    dropped = [m for m in inside if GATE.search(hits, "OTHER_DEAL_BEFORE", text, max(sentence.start, m.start - 60), m.start)]
     for m in inside:
         if _MODEL_AFTER.match(text, m.end) and _FOR_BEFORE.search(text, max(sentence.start, m.start - 30), m.start) \
                 and len({x.company_id for x in inside if x.company_id != m.company_id}) >= 2:
@@ -661,7 +661,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):
         if not ("equity_investment" in kinds and _transfers_stake(acting, text)):
             kinds.add("joint_venture")  # the parents acting through their named venture
-    elif "equity_investment" in kinds and (any(p < group.parties for u in acting for p in lexicon.venture_parents(text, u.span.start, u.span.end))
+    elif "equity_investment" in kinds and ((ventures and any(p < group.parties for u in acting for p in lexicon.venture_parents(text, u.span.start, u.span.end)))
                                            or (len(group.parties) >= 3 and _buys_into_venture(acting, text))):
         kinds.discard("joint_venture")  # a third company buying into the parents' venture: an investment
     if not kinds:
@@ -701,8 +701,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     confidence += 0.05 if any(not u.title for u in group.units) else 0.0
     if not news:
         confidence = min(confidence, 0.5)  # the body alone: background until a person says otherwise
-    elif _weak(news, group, text, full) or _venture_product(acting, group, text) \
-            or (full and _venture_business(news, group, text, mentions or [])) or _unreported(group, kind, best_stage, headline, text):
+    elif _weak(news, group, text, full) or (ventures and _venture_product(acting, group, text)) \
+            or (full and ventures and _venture_business(news, group, text, mentions or [])) or _unreported(group, kind, best_stage, headline, text):
         confidence = min(confidence, 0.55)
     ordered = sorted(best_units or acting, key=lambda u: u.title)
     evidence = ordered[0].span
@@ -740,7 +740,6 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) 
             runs[-1].append(i)
         else:
             runs.append([i])
-    joint = GATE.search(hits, "JOINT", text, sentence.start, sentence.end) or GATE.search(hits, "DISTRIBUTIVE", text, sentence.start, sentence.end)
     for run in runs:
         first, last = mentions[run[0]], mentions[run[-1]]
         named = {mentions[i].company_id for i in run}
@@ -749,16 +748,21 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) 
         if discourse.ENUM_BEFORE.search(before[-14:]) \
                 or (len(named) >= 2 and discourse.OBJECTS_BEFORE.search(before)) \
                 or discourse.ENUM_AFTER.match(text[last.end:min(sentence.end, last.end + 6)]) \
-                or (len(named) >= 3 and not joint and not subject):
+                or (len(named) >= 3 and not subject and not _joint(text, sentence, hits)):
             dropped.update(run)
     return dropped
+
+
+def _joint(text: str, sentence: Span, hits: Hits) -> bool:
+    """Companies acting together ("共同", "jointly", "分别"); asked only of a run of three names or more."""
+    return bool(GATE.search(hits, "JOINT", text, sentence.start, sentence.end) or GATE.search(hits, "DISTRIBUTIVE", text, sentence.start, sentence.end))
 
 
 def _sentence_mentions(text: str, sentence: Span, inside: list[Mention], hits: Hits) -> list[Mention]:
     """The sentence's mentions, without customers named through their models and listed names."""
     if len(inside) < 2:
         return inside
-    dropped = set(_customer_models(text, sentence, inside))
+    dropped = set(_customer_models(text, sentence, inside, hits))
     listed = _enumerated(text, sentence, inside, hits)
     if not dropped and not listed:
         return inside
@@ -777,8 +781,13 @@ def _roles(text: str, regions: list[discourse.Region]) -> Iterator[tuple[Span, s
 
 def _names_or_reference(text: str, sentence: Span, inside: list[Mention], hits: Hits) -> bool:
     """Two companies, or a word that refers back to them."""
-    return len({m.company_id for m in inside}) >= 2 or bool(GATE.search(hits, "REFERENCE", text, sentence.start, sentence.end)
-                                                            or GATE.search(hits, "VENTURE", text, sentence.start, sentence.end))
+    if len({m.company_id for m in inside}) >= 2:
+        return True
+    key = ("refers", sentence.start, sentence.end)  # asked again after listed names are dropped
+    if key not in hits.memo:
+        hits.memo[key] = bool(GATE.search(hits, "REFERENCE", text, sentence.start, sentence.end)
+                              or GATE.search(hits, "VENTURE", text, sentence.start, sentence.end))
+    return bool(hits.memo[key])
 
 
 def _worth_reading(text: str, sentence: Span, inside: list[Mention], role: str, news_parties: set[str], hits: Hits) -> bool:

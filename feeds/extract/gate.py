@@ -14,10 +14,12 @@ from __future__ import annotations
 import importlib
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import ahocorasick
+
+from .units import key_units, units
 
 # The regex parser is private but stable since Python 3.11 (the project's floor); typed as Any on purpose.
 sre_parse: Any = importlib.import_module("re._parser")
@@ -150,20 +152,27 @@ class Hits:
         self._owners = [occ[1] for occ in occurrences]
         self._names = [occ[2] for occ in occurrences]
         self._spans: dict[tuple[int, int], dict[str, list[re.Pattern[str]]]] = {}
-        self._by_name: dict[str, list[int]] = {}  # per pattern name, where any of its triggers occurs
+        self._by_name: dict[str, list[int]] | None = None  # per pattern name, where any of its triggers occurs
         self.memo: dict[tuple[Any, ...], object] = {}  # per-article results callers choose to keep (a sentence's veto)
+
+    def _index(self) -> dict[str, list[int]]:
+        """Trigger positions by pattern name: built on the first search, then one bisection per question."""
+        by_name: dict[str, list[int]] = {}
+        for pos, names in zip(self._positions, self._names, strict=True):
+            for n in names:
+                if n in by_name:
+                    by_name[n].append(pos)
+                else:
+                    by_name[n] = [pos]
+        self._by_name = by_name
+        return by_name
 
     def _somewhere(self, name: str, start: int, end: int) -> bool:
         """A trigger of `name` lies in [start, end): one bisection, no per-span work."""
-        if not self._by_name and self._positions:
-            by_name = self._by_name
-            for pos, names in zip(self._positions, self._names, strict=True):
-                for n in names:
-                    if n in by_name:
-                        by_name[n].append(pos)
-                    else:
-                        by_name[n] = [pos]
-        found = self._by_name.get(name, ())
+        by_name = self._by_name
+        found = (self._index() if by_name is None else by_name).get(name)
+        if not found:
+            return False
         i = bisect_left(found, start)
         return i < len(found) and found[i] < end
 
@@ -174,32 +183,51 @@ class Hits:
         if self._all:
             return None
         cached = self._spans.get((start, end))
-        if cached is not None:
-            return cached
+        if cached is None:
+            cached = self._spans[(start, end)] = self._collect(start, end)
+        return cached
+
+    def _collect(self, start: int, end: int) -> dict[str, list[re.Pattern[str]]]:
         out: dict[str, list[re.Pattern[str]]] = {}
-        self._spans[(start, end)] = out
         seen: set[int] = set()
         names, parts = self._gate.part_name, self._gate.part_rx
-        for ids in self._owners[bisect_left(self._positions, start):bisect_left(self._positions, end)]:
+        positions = self._positions
+        for ids in self._owners[bisect_left(positions, start):bisect_left(positions, end)]:
             for part in ids:
                 if part not in seen:
                     seen.add(part)
-                    out.setdefault(names[part], []).append(parts[part])
+                    name = names[part]
+                    if name in out:
+                        out[name].append(parts[part])
+                    else:
+                        out[name] = [parts[part]]
         return out
 
     def may(self, name: str, start: int, end: int) -> bool:
-        """Whether pattern `name` can match inside text[start:end]."""
-        live = self.named_in(start, end)
-        return live is None or name in live
+        """Whether pattern `name` can match inside text[start:end]. (Asked per date pattern per
+        sentence, so the span's cached answer is read first, without further calls.)"""
+        live = self._spans.get((start, end))
+        if live is None:
+            if self._all:
+                return True
+            live = self._spans[(start, end)] = self._collect(start, end)
+        return name in live
 
     def search(self, name: str, text: str, start: int = 0, end: int | None = None, offset: int = 0) -> re.Match[str] | None:
         """A match of pattern `name` in text[start:end] (not necessarily the leftmost), or None.
         `offset` places `text` in the article the hits were found in."""
         end = len(text) if end is None else end
-        if not self._all and not self._somewhere(name, start + offset, end + offset):
+        parts: Sequence[re.Pattern[str]]
+        if self._all:
+            parts = self._gate.parts_of[name]
+        elif not self._somewhere(name, start + offset, end + offset):
             return None
-        live = self.named_in(start + offset, end + offset)
-        for rx in (self._gate.patterns_parts(name) if live is None else live.get(name, ())):
+        else:
+            live = self._spans.get((start + offset, end + offset))
+            if live is None:
+                live = self._spans[(start + offset, end + offset)] = self._collect(start + offset, end + offset)
+            parts = live.get(name, ())
+        for rx in parts:
             m = rx.search(text, start, end)
             if m:
                 return m
@@ -238,16 +266,17 @@ class Gate:
                         owners.setdefault(w, []).append(n)
                 n += 1
         self.always = frozenset(always)
+        self.parts_of: dict[str, tuple[re.Pattern[str], ...]] = {name: tuple(rx for _, rx in parts) for name, parts in self.parts.items()}
         self._automaton = ahocorasick.Automaton()
         for word, ids in owners.items():
             names = tuple(dict.fromkeys(self.part_name[p] for p in ids))
-            self._automaton.add_word(word, (len(word), tuple(ids), names))
+            self._automaton.add_word(key_units(word), (len(word), tuple(ids), names))
         self._empty = not owners
         if owners:
             self._automaton.make_automaton()
 
     def patterns_parts(self, name: str) -> list[re.Pattern[str]]:
-        return [rx for _, rx in self.parts[name]]
+        return list(self.parts_of[name])
 
     def hits(self, text: str) -> Hits:
         """All trigger positions in `text` (matched lower-cased; same length as text)."""
@@ -256,7 +285,8 @@ class Gate:
             return Hits(self, everything=True)
         occurrences: list[tuple[int, tuple[int, ...], tuple[str, ...]]] = []
         if not self._empty:
-            occurrences = [(end - length + 1, ids, names) for end, (length, ids, names) in self._automaton.iter(lowered)]
+            occurrences = [((end >> 1) - length + 1, ids, names) for end, (length, ids, names) in self._automaton.iter(units(lowered))
+                           if end & 1]  # an even end straddles two characters (see units.py)
         return Hits(self, occurrences=occurrences)
 
     def search(self, hits: Hits, name: str, text: str, start: int, end: int) -> re.Match[str] | None:

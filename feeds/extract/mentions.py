@@ -21,6 +21,7 @@ import ahocorasick
 from feeds.registry import Registry
 
 from .normalize import normalize
+from .units import key_units, units
 
 __all__ = ["Mention", "Matcher", "matcher_for", "find_mentions"]
 
@@ -42,6 +43,10 @@ def _is_word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch == "_")
 
 
+# The same test as a set lookup, for the per-match loop of `Matcher.find`.
+_WORD_CHARS = frozenset(ch for ch in map(chr, range(128)) if _is_word_char(ch))
+
+
 class Matcher:
     """Built once per registry; `find` is a pure function of the (normalised) text."""
 
@@ -58,36 +63,38 @@ class Matcher:
                 if surface == company.name and surface.islower() and surface.isascii():
                     continue
                 key = normalize(surface.strip())
-                if len(key) < 2 or key in automaton:
+                if len(key) < 2 or key_units(key) in automaton:
                     continue  # first owner wins; one-letter keys would be noise
-                automaton.add_word(key, (len(key), company.id, key, _is_word_char(key[0]), _is_word_char(key[-1])))
+                automaton.add_word(key_units(key), (len(key), company.id, key, _is_word_char(key[0]), _is_word_char(key[-1])))
         for phrase in _BLOCKERS:
             key = normalize(phrase)
-            automaton.add_word(key, (len(key), "", key, _is_word_char(key[0]), _is_word_char(key[-1])))
+            automaton.add_word(key_units(key), (len(key), "", key, _is_word_char(key[0]), _is_word_char(key[-1])))
         automaton.make_automaton()
         self._automaton = automaton
         self.names = names
 
     def find(self, text: str) -> list[Mention]:
         """Mentions in `text` (already normalised), longest match first, then leftmost."""
-        found: list[tuple[int, int, str, str]] = []
+        found: list[tuple[int, int, int, str, str]] = []  # (-length, start, end, company, key): sorts longest, then leftmost
         n = len(text)
-        for end_idx, (length, cid, key, word_start, word_end) in self._automaton.iter(text):
-            start = end_idx - length + 1
-            end = end_idx + 1
+        for last_unit, (length, cid, key, word_start, word_end) in self._automaton.iter(units(text)):
+            if not last_unit & 1:
+                continue  # straddles two characters (see units.py)
+            last = last_unit >> 1
+            start = last - length + 1
             # a name that starts or ends with a letter must not sit inside a longer word
-            if word_start and start > 0 and _is_word_char(text[start - 1]):
+            if word_start and start > 0 and text[start - 1] in _WORD_CHARS:
                 continue
-            if word_end and end < n and _is_word_char(text[end]):
+            if word_end and last + 1 < n and text[last + 1] in _WORD_CHARS:
                 continue
-            found.append((start, end, cid, key))
+            found.append((-length, start, last + 1, cid, key))
         if not found:
             return []
-        found.sort(key=lambda m: (m[0] - m[1], m[0]))
+        found.sort()
         taken = bytearray(n)  # 1 where a longer (or earlier) match already stands
         chosen: list[Mention] = []
-        for start, end, cid, key in found:
-            if 1 in taken[start:end]:
+        for _, start, end, cid, key in found:
+            if taken.find(1, start, end) >= 0:
                 continue
             taken[start:end] = b"\x01" * (end - start)
             if cid:
