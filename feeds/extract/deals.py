@@ -636,8 +636,9 @@ def _unreported(group: _Group, kind: str, stage: str | None, headline: Headline 
         return True
     news = [u for u in group.units if u.news]
     launch_only = not any(u.cues.stages for u in group.units)  # "production" from a model's launch word
+    # the act in a clause about the deal, not in one about the car ("极氪7X上市，提供三款配置，电池来自宁德时代")
     return (stage is None or launch_only) and kind in _STATED_AS_STATE and not any(
-        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news)
+        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news if u.parties or u.cues.kinds)
 
 
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
