@@ -521,10 +521,18 @@ def _venture_business(acting: list[_Unit], group: _Group, text: str, mentions: l
     founding. The parents act themselves when a sentence names both outside the venture's name and
     the description of who owns it ("长安与宁德时代终止合资项目")."""
     if not any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting) \
+            and not _owners_only(acting, group, text, mentions) \
             or any(u.cues.stages & {"established", "talks", "agreement_signed"} for u in acting) \
             or any(_FIRST.search(text, u.span.start, u.span.end) for u in acting):
         return False
     return not any(group.parties <= _named_outside_descriptions(text, u.span, mentions) for u in acting)
+
+
+def _owners_only(acting: list[_Unit], group: _Group, text: str, mentions: list[Mention]) -> bool:
+    """A named venture acting while the parties appear only in the description of who owns it ("Horse Powertrain, owned
+    by Renault and Geely with Aramco as a minority shareholder, opened a line"): the venture's business."""
+    return any(lexicon.VENTURE.search(text, u.span.start, u.span.end) for u in acting) \
+        and not any(group.parties & _named_outside_descriptions(text, u.span, mentions) for u in acting)
 
 
 _CLAUSE_END = re.compile(r"[,，;；。]")
@@ -731,6 +739,10 @@ def _sectors(registry: Registry) -> dict[str, str]:
 _LIST_GAP = re.compile(r"\s*(?:,|，|、|and|&|与|和|及|以及|or)\s*(?:the\s+)?")
 
 
+# "比亚迪、理想、奇瑞等多家车企": a list that ends in 等 after names the registry does not hold is still examples.
+_ETC_AFTER = re.compile(r"(?:、[^、，,。；;\s]{1,8}){1,4}等")
+
+
 def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) -> set[int]:
     """Indexes of mentions that only list companies: examples, rivals, rankings ("rivals such as
     A and B", "比亚迪、理想等品牌"), or three or more names in a row with nothing joint about them."""
@@ -750,6 +762,7 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) 
         if discourse.ENUM_BEFORE.search(before[-14:]) \
                 or (len(named) >= 2 and discourse.OBJECTS_BEFORE.search(before)) \
                 or discourse.ENUM_AFTER.match(text[last.end:min(sentence.end, last.end + 6)]) \
+                or _ETC_AFTER.match(text, last.end, sentence.end) \
                 or (len(named) >= 3 and not joint and not subject):
             dropped.update(run)
     return dropped
