@@ -47,7 +47,7 @@ VETOES: dict[str, re.Pattern[str]] = {
         # league tables: "供应商百强榜", "位居榜首", "ranks fourth on a list of the top 100 suppliers"
         r"销量|交付量|排名|榜单|强榜|排行榜|榜首|(?:位列|位居|升至|降至|跌至)第[一二三四五六七八九十\d]|价格战|降价|下调.{0,8}售价|市场份额|同比增长|同比下滑|出口量|"
         r"(?i:\boutsell|\boutsold|\bovertak|\bbest-selling\b|\btop-selling\b|\btop seller\b|\bsold more\b|\bdelivered more\b|"
-        r"\bdeliveries\b|\bmarket share\b|\btop (?:\d+|ten|twenty|fifty|hundred) (?:[\w-]+ ){0,2}(?:suppliers|list)\b||\bprice war\b|\bprice cuts?\b|\bbeat\b[^.;]{0,20}\bforecasts?\b|\branking|"
+        r"\bdeliveries\b|\bmarket share\b|\btop (?:\d+|ten|twenty|fifty|hundred) (?:[\w-]+ ){0,2}(?:suppliers|list)\b|\bprice war\b|\bprice cuts?\b|\bbeat\b[^.;]{0,20}\bforecasts?\b|\branking|"
         # sales and export figures, price moves
         r"\b(?:sold|delivered|exported|shipped|registered)\s+(?:a record\s+|more than\s+|over\s+|about\s+|nearly\s+|almost\s+|some\s+|just\s+)?[\d,.]+|"
         r"\bsales (?:of [^.;]{0,30})?(?:rose|fell|jumped|dropped|grew|declined|slumped|surged|climbed|slipped|were|was|hit|reached)\b|"
