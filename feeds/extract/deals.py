@@ -681,6 +681,13 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         if "co_development" in told and "strategic_explicit" not in told:
             kinds.discard("strategic_explicit")  # "签署备忘录，将联合开发车型": the headline names what they do together
+    if "technology_supply" in kinds and kinds & {"strategic_explicit", "partnership_expanded"}:
+        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        signed = any("agreement_signed" in u.cues.stages for u in acting if u.title)
+        if signed and "technology_supply" in told and not told & {"strategic_explicit", "partnership_expanded", "co_development"}:
+            # "A与B签约 B的系统将搭载A全系新车": the headline names a signing and a supply ("GM widens its use of
+            # Nvidia technology" is an expansion of the partnership)
+            kinds -= {"strategic_explicit", "partnership_expanded"}
     loi = any(u.cues.loi for u in acting)
     kind = min(kinds, key=_KIND_RANK.__getitem__)
     if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):

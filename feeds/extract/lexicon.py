@@ -45,7 +45,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
     "acquisition": _rx(r"收购", r"并购", r"受让", r"合并", r"(?i:\bmerg(?:er|ers|e|es|ed|ing)\b)",
         r"(?i:\b(?:buy|buys|bought|buying|purchase[sd]?|acquire[sd]?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,60}\bfrom\b)", r"(?i:\bacquir(?:e|es|ed|ing)\b)", r"(?i:\bacquisition)", r"(?i:\btakeover\b)", r"(?i:\bbuy(?:s|ing)?[- ]?out\b)"),
     "equity_investment": _rx(
-        r"入股", r"股权", r"股份", r"共同投资", r"联合投资", r"出资", r"持股", r"增持", r"注资", r"战略投资", r"参股", r"领投", r"跟投", r"融资",
+        r"入股", r"股权", r"股份(?!(?:有限)?公司)", r"共同投资", r"联合投资", r"出资", r"持股", r"增持", r"注资", r"战略投资", r"参股", r"领投", r"跟投", r"融资",
         r"(?i:\bfunding round\b)", r"(?i:\bled (?:a|the|its) (?:[^.;]|(?<=\d)\.(?=\d)){0,30}\bround\b)", r"(?i:\bSeries [A-F]\b)", r"投资\d", r"(?:将|拟)?投资约?\d",
         r"(?i:\bstakes?\b)", r"(?i:\bholding in\b)", r"(?i:\bshareholder)", r"(?i:\bequity\b)", r"(?i:\bshare sale\b)", r"(?i:\bnew shares\b)",
         r"(?i:\binvest(?:s|ed|ing|ment)?\b(?:[^.;]|(?<=\d)\.(?=\d)){0,60}\bin\b)",

@@ -70,3 +70,25 @@ def test_a_supplier_signing_a_supply_deal_with_a_carmaker_is_still_applied():
     deals = _article("CATL signs battery supply deal with Geely",
                      "CATL signed an agreement on Thursday to supply batteries to Geely for its new models.")
     assert _applied(deals) == [("CATL", "Geely")]
+
+
+def _kinds(deals: list[Deal]) -> list[str]:
+    return [d.kind for d in deals if d.confidence >= 0.6]
+
+
+def test_a_joint_stock_company_suffix_is_no_equity_cue():
+    deals = _article("长安与地平线签署战略合作协议", "重庆长安汽车股份有限公司与地平线6月18日签署战略合作协议，双方将在智驾领域开展合作。",
+                     FILLER_ZH)
+    assert _kinds(deals) == ["strategic_cooperation"]
+
+
+def test_a_headline_naming_a_signing_and_a_supply_makes_a_supply_deal():
+    deals = _article("长安与地平线签约 征程芯片将搭载长安新车",
+                     "长安汽车6月18日与地平线签署深化合作协议，长安后续新车将搭载地平线征程芯片。", FILLER_ZH)
+    assert _kinds(deals) == ["technology_supply"]
+
+
+def test_a_headline_widening_the_use_of_a_technology_stays_a_partnership():
+    deals = _article("Geely widens its use of Nvidia technology",
+                     "Geely said on Thursday it would use more Nvidia chips in its cars, deepening a years-long partnership.")
+    assert "technology_supply" not in _kinds(deals)
