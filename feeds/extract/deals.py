@@ -288,11 +288,16 @@ def _partner_clauses(text: str, sentence: Span, units: list[_Unit], mentions: li
             continue
         opening = _WITH_PARTNER.match(text, unit.span.start)
         first = next((m for m in mentions if unit.span.start <= m.start < unit.span.end), None)
-        if opening and first is not None and opening.end() == first.start:
+        if opening and first is not None and opening.end() == first.start \
+                or unit.cues.stages and _SUBJECT_GOES_ON.match(text, unit.span.start):
             found.append((unit, unit.parties | {subject}))
     return found
 
 
+# "…, and has agreed to expand its WeRide partnership", "…, and separately expanded its partnership with Baidu": a clause
+# with no subject of its own whose verb goes on from the sentence's subject.
+_SUBJECT_GOES_ON = re.compile(r"\s*(?i:and|while)\s+(?:(?:has|have|had|also|separately|later|then|will|would)\s+)*"
+                              r"(?i:[a-z]+ed|signed|agreed|struck|won|took|made|set up)\b")
 # A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
 # "分别与Momenta和华为签署协议，前者聚焦智驾，后者将共同开发新车": a clause about one partner of a shared sentence
 # says nothing of the other's kind of deal.
@@ -665,7 +670,9 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if any(not u.shared and len(u.parties) >= 2 for u in acting):
         acting = [u for u in acting if not u.shared]  # a sentence of its own says more
     kinds: set[str] = set().union(*(u.cues.kinds for u in acting if not (u.shared and _RESPECTIVE.match(text, u.span.start))))
-    if news and kinds <= {"strategic_cooperation"}:
+    if news and kinds <= {"strategic_cooperation"} and any("expanded" in u.cues.stages for u in acting if u.cues.kinds):
+        kinds.add("partnership_expanded")  # "deepens its WeRide tie-up": the news is the partnership growing
+    elif news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
     if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):
         if not ("equity_investment" in kinds and _transfers_stake(acting, text)):

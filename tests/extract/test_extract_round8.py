@@ -92,3 +92,28 @@ def test_a_headline_widening_the_use_of_a_technology_stays_a_partnership():
     deals = _article("Geely widens its use of Nvidia technology",
                      "Geely said on Thursday it would use more Nvidia chips in its cars, deepening a years-long partnership.")
     assert "technology_supply" not in _kinds(deals)
+
+
+def _pairs(deals: list[Deal]) -> list[tuple[tuple[str, ...], str]]:
+    return sorted((d.parties, d.stage) for d in deals if d.confidence >= 0.6)
+
+
+def test_a_clause_going_on_from_the_subject_pairs_its_partner_with_the_subject():
+    deals = _article("Lyft signs with Baidu, widens Mobileye partnership",
+                     "Lyft signed an agreement with Baidu on Tuesday to offer robotaxis in Germany, "
+                     "and separately expanded its partnership with Mobileye to three more cities.")
+    assert _pairs(deals) == [(("Baidu", "Lyft"), "agreement_signed"), (("Lyft", "Mobileye"), "expanded")]
+
+
+def test_a_clause_with_a_subject_of_its_own_is_not_paired_with_the_first_subject():
+    deals = _article("Lyft signs with Baidu as Mobileye expands in Europe",
+                     "Lyft signed an agreement with Baidu on Tuesday to offer robotaxis in Germany, "
+                     "and Mobileye expanded its testing to three more cities.")
+    assert _pairs(deals) == [(("Baidu", "Lyft"), "agreement_signed")]
+
+
+def test_a_headline_deepening_a_partnership_keeps_its_kind_over_an_investment_in_the_body():
+    deals = _article("Lyft deepens tie-up with WeRide",
+                     "Lyft said on Tuesday it had agreed to expand its WeRide partnership to ten more cities.",
+                     "\n\nLyft also said it would make an additional investment in WeRide.")
+    assert [(d.kind, d.stage) for d in deals if d.confidence >= 0.6] == [("strategic_cooperation", "expanded")]
