@@ -103,7 +103,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\b(?:sold|sells?|selling|divest(?:s|ed)?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,30}\bstake\b)"),
     "production": _rx(
         r"下线", r"投产", r"量产(?!合作|协议|项目|定点|车|版|阶段|规模|能力)", r"开始生产", r"正式生产", r"开工生产", r"(?:开启|开始|正式|启动)交付", r"首批.{0,12}交付",
-        r"(?i:\b(?:began|begin|begins|start(?:s|ed)?) (?:deliver|offering|operat))", r"(?i:\bfirst deliveries\b)",
+        r"(?i:\b(?:began|begun|begin|begins|start(?:s|ed)?) (?:deliver|offering|operat|shipping|supplying))", r"(?:开始|正式)供货", r"(?i:\bfirst deliveries\b)",
         r"(?i:\broll(?:s|ed|ing)? off\b)", r"(?i:\boff (?:the|its|a) (?:\w+ )?line\b)", r"(?i:\broll(?:s|ed)? out of (?:the|its) (?:\w+ )?(?:plant|factory|line)\b)",
         r"(?i:\b(?:leaves?|left|leaving) (?:the|its) (?:\w+ )?(?:assembly|production) lines?\b)",
         r"(?i:\b(?:start|began|begin|commenc)\w* (?:to )?(?:build|assembl|produc|manufactur|mak)\w*\b)", r"(?i:\bproduction (?:start|began|begin|commenc))",

@@ -117,3 +117,14 @@ def test_a_headline_deepening_a_partnership_keeps_its_kind_over_an_investment_in
                      "Lyft said on Tuesday it had agreed to expand its WeRide partnership to ten more cities.",
                      "\n\nLyft also said it would make an additional investment in WeRide.")
     assert [(d.kind, d.stage) for d in deals if d.confidence >= 0.6] == [("strategic_cooperation", "expanded")]
+
+
+def test_a_carmaker_that_has_begun_supplying_its_partner_reports_production():
+    deals = _article("Mazda begins supplying co-developed van to Toyota",
+                     "Mazda has begun supplying Toyota with a van the two companies developed together, the partners said on Monday.")
+    assert [(d.kind, d.stage) for d in deals if d.confidence >= 0.6] == [("co_development", "production")]
+
+
+def test_a_supplier_that_has_started_deliveries_reports_production_in_chinese():
+    from feeds.extract.lexicon import scan
+    assert "production" in scan("宁德时代已开始供货").stages
