@@ -133,7 +133,7 @@ _LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed|ing)?\b|\bunveil(?:s|ed)?\b|\bdebut(
 # Signing verbs survive in a talks clause; the noun "agreement" alone does not.
 _SIGN_VERB = re.compile(r"签署|签订|签约|(?i:\bsign(?:s|ed)\b)")
 # Markers before a stage word that push it into the future ("计划成立", "will form", "to set up").
-_FUTURE = re.compile(r"(?:将|计划|拟|预计|准备|打算|有望|将于|明年|年内|(?i:\bwill\b|\bplans?\b|\bplanned\b|\bto\b|\bwould\b|\bexpect\w*|\baims?\b|\bintends?\b|\bset to\b))[^。，,.;]{0,10}$")
+_FUTURE = re.compile(r"(?:将|计划|拟|预计|准备|打算|有望|将于|明年|年内|探讨|探索|研究|商讨|(?i:\bexplor\w*|\bstudy(?:ing)?\b|\bwill\b|\bplans?\b|\bplanned\b|\bto\b|\bwould\b|\bexpect\w*|\baims?\b|\bintends?\b|\bset to\b))[^。，,.;]{0,10}$")
 # A stage as the purpose of another act ("成立合资公司，推进Robotaxi量产", "将专注于…的规模化量产",
 # "a venture aimed at mass production"): the goal, not the stage reached.
 _PURPOSE = re.compile(r"(?:推进|推动|专注于|致力于|旨在|以期|助力|加速|目标是)[^。，,;；]{0,30}$|"

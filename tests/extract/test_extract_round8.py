@@ -128,3 +128,9 @@ def test_a_carmaker_that_has_begun_supplying_its_partner_reports_production():
 def test_a_supplier_that_has_started_deliveries_reports_production_in_chinese():
     from feeds.extract.lexicon import scan
     assert "production" in scan("宁德时代已开始供货").stages
+
+
+def test_a_venture_only_to_be_explored_is_not_established():
+    from feeds.extract.lexicon import scan
+    assert "established" not in scan("双方将展开合作，并探讨成立联合工作组").stages
+
