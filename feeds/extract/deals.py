@@ -695,6 +695,10 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
             # "A与B签约 B的系统将搭载A全系新车": the headline names a signing and a supply ("GM widens its use of
             # Nvidia technology" is an expansion of the partnership)
             kinds -= {"strategic_explicit", "partnership_expanded"}
+    if {"joint_venture", "co_development"} <= kinds:
+        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        if "co_development" in told and "joint_venture" not in told:
+            kinds.discard("joint_venture")  # "A B联合开发的车型下线": the headline names what they do together
     loi = any(u.cues.loi for u in acting)
     kind = min(kinds, key=_KIND_RANK.__getitem__)
     if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):

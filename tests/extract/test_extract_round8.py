@@ -134,3 +134,9 @@ def test_a_venture_only_to_be_explored_is_not_established():
     from feeds.extract.lexicon import scan
     assert "established" not in scan("双方将展开合作，并探讨成立联合工作组").stages
 
+
+
+def test_a_headline_naming_joint_development_keeps_that_kind_over_the_venture_that_made_it():
+    deals = _article("长安福特联合开发第二款车型下线",
+                     "由长安与福特合资成立的公司开发的新款纯电轿车6月18日在重庆下线，长安与福特联合开发的这款车将于7月上市。", FILLER_ZH)
+    assert _kinds(deals) == ["co_development"]
