@@ -533,10 +533,15 @@ def _venture_business(acting: list[_Unit], group: _Group, text: str, mentions: l
     return not any(group.parties <= _named_outside_descriptions(text, u.span, mentions) for u in acting)
 
 
+_VENTURE_NAMED = re.compile(r"合资|合营|(?i:\bventures?\b)")
+
+
 def _owners_only(acting: list[_Unit], group: _Group, text: str, mentions: list[Mention]) -> bool:
-    """A named venture acting while the parties appear only in the description of who owns it ("Horse Powertrain, owned
-    by Renault and Geely with Aramco as a minority shareholder, opened a line"): the venture's business."""
-    return any(lexicon.VENTURE.search(text, u.span.start, u.span.end) for u in acting) \
+    """A venture acting while the parties appear only in the description of who owns it ("Horse Powertrain, owned by
+    Renault and Geely with Aramco as a minority shareholder, opened a line", "X, the battery venture of A and B, has
+    started producing cells at its second plant"): the venture's business."""
+    return any(lexicon.VENTURE.search(text, u.span.start, u.span.end) or _VENTURE_NAMED.search(text, u.span.start, u.span.end)
+               for u in acting) \
         and not any(group.parties & _named_outside_descriptions(text, u.span, mentions) for u in acting)
 
 

@@ -47,7 +47,7 @@ NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), 
                 ("nodeal_blind4.jsonl", 100, 0), ("nodeal_blind5.jsonl", 100, 0),
                 ("nodeal_blind6.jsonl", 100, 0), ("nodeal_blind7.jsonl", 100, 0),
                 ("nodeal_blind8.jsonl", 100, 0), ("nodeal_blind9.jsonl", 100, 0),  # round 4: 4 at first reading
-                ("nodeal_blind10.jsonl", 100, 0), ("nodeal_blind11.jsonl", 100, 4),  # round 5, first reading
+                ("nodeal_blind10.jsonl", 100, 0), ("nodeal_blind11.jsonl", 100, 3),  # round 5: 0 and 4 at first reading
                 ("nodeal_blind12.jsonl", 100, 0), ("nodeal_blind13.jsonl", 100, 0),  # round 6: 1 and 0 at first reading
                 ("nodeal_blind14.jsonl", 100, 0), ("nodeal_blind15.jsonl", 100, 0),  # round 7: 0 and 2 at first reading
                 ("nodeal_blind16.jsonl", 100, 1), ("nodeal_blind17.jsonl", 100, 0)]  # round 8: 2 and 3 at first reading
@@ -81,7 +81,7 @@ def test_all_no_deal_full_articles_together_stay_at_their_measured_rate():
     for tuning): none yields an applied deal (in-sample). Unseen: round 5 (225) 4 at its first reading (1.8%), round 6
     (215, written by two new writers and scored once with the round-5 extractor) 1 (0.47%), round 7 (250, scored once
     with main f36ed51) 2 (0.8%), round 8 (250, scored once with main 0b541e0) 6 (2.4%): 13 of 940 at first reading,
-    1.4%. Today: 5 of 1,875 (nodeal 11's four and nodeal 16's one; the rest were read and fixed in tuning rounds 7-8)."""
+    1.4%. Today: 4 of 1,875 (nodeal 11's three and nodeal 16's one; the rest were read and fixed in tuning rounds 7-8)."""
     false = total = 0
     halves = ["full_blindA.jsonl", "full_blindB.jsonl", "full_blindC.jsonl", "full_blindD.jsonl", "full_blindE.jsonl",
               "full_blindF.jsonl", "full_blindG.jsonl", "full_blindH.jsonl", "full_blindI.jsonl", "full_blindJ.jsonl",
@@ -90,7 +90,7 @@ def test_all_no_deal_full_articles_together_stay_at_their_measured_rate():
         _, applied = _applied(name)
         false += applied["no_deal_items_with_applied_deal"]
         total += applied["no_deal_items"]
-    assert total == 1875 and false <= 5
+    assert total == 1875 and false <= 4
 
 
 def test_applied_scores_count_only_confident_deals_and_no_deal_items():

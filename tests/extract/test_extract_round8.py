@@ -140,3 +140,10 @@ def test_a_headline_naming_joint_development_keeps_that_kind_over_the_venture_th
     deals = _article("长安福特联合开发第二款车型下线",
                      "由长安与福特合资成立的公司开发的新款纯电轿车6月18日在重庆下线，长安与福特联合开发的这款车将于7月上市。", FILLER_ZH)
     assert _kinds(deals) == ["co_development"]
+
+
+def test_a_venture_described_by_its_owners_starting_a_second_plant_is_its_own_business():
+    deals = _article("Honda's battery plant in Ohio starts cell production",
+                     "Cellwerk, the battery venture of Honda and LG Energy Solution, has started producing cells "
+                     "at its second plant in Ohio, the company said.")
+    assert _applied(deals) == []
