@@ -293,11 +293,16 @@ def _partner_clauses(text: str, sentence: Span, units: list[_Unit], mentions: li
             continue
         opening = _WITH_PARTNER.match(text, unit.span.start)
         first = next((m for m in mentions if unit.span.start <= m.start < unit.span.end), None)
-        if opening and first is not None and opening.end() == first.start:
+        if opening and first is not None and opening.end() == first.start \
+                or unit.cues.stages and _SUBJECT_GOES_ON.match(text, unit.span.start):
             found.append((unit, unit.parties | {subject}))
     return found
 
 
+# "…, and has agreed to expand its WeRide partnership", "…, and separately expanded its partnership with Baidu": a clause
+# with no subject of its own whose verb goes on from the sentence's subject.
+_SUBJECT_GOES_ON = re.compile(r"\s*(?i:and|while)\s+(?:(?:has|have|had|also|separately|later|then|will|would)\s+)*"
+                              r"(?i:[a-z]+ed|signed|agreed|struck|won|took|made|set up)\b")
 # A sentence whose subject is a company referred to, not named ("The Chinese robotaxi firm …", "该公司…").
 # "分别与Momenta和华为签署协议，前者聚焦智驾，后者将共同开发新车": a clause about one partner of a shared sentence
 # says nothing of the other's kind of deal.
@@ -521,10 +526,23 @@ def _venture_business(acting: list[_Unit], group: _Group, text: str, mentions: l
     founding. The parents act themselves when a sentence names both outside the venture's name and
     the description of who owns it ("长安与宁德时代终止合资项目")."""
     if not any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting) \
+            and not _owners_only(acting, group, text, mentions) \
             or any(u.cues.stages & {"established", "talks", "agreement_signed"} for u in acting) \
             or any(_FIRST.search(text, u.span.start, u.span.end) for u in acting):
         return False
     return not any(group.parties <= _named_outside_descriptions(text, u.span, mentions) for u in acting)
+
+
+_VENTURE_NAMED = re.compile(r"合资|合营|(?i:\bventures?\b)")
+
+
+def _owners_only(acting: list[_Unit], group: _Group, text: str, mentions: list[Mention]) -> bool:
+    """A venture acting while the parties appear only in the description of who owns it ("Horse Powertrain, owned by
+    Renault and Geely with Aramco as a minority shareholder, opened a line", "X, the battery venture of A and B, has
+    started producing cells at its second plant"): the venture's business."""
+    return any(lexicon.VENTURE.search(text, u.span.start, u.span.end) or _VENTURE_NAMED.search(text, u.span.start, u.span.end)
+               for u in acting) \
+        and not any(group.parties & _named_outside_descriptions(text, u.span, mentions) for u in acting)
 
 
 _CLAUSE_END = re.compile(r"[,，;；。]")
@@ -636,8 +654,9 @@ def _unreported(group: _Group, kind: str, stage: str | None, headline: Headline 
         return True
     news = [u for u in group.units if u.news]
     launch_only = not any(u.cues.stages for u in group.units)  # "production" from a model's launch word
+    # the act in a clause about the deal, not in one about the car ("极氪7X上市，提供三款配置，电池来自宁德时代")
     return (stage is None or launch_only) and kind in _STATED_AS_STATE and not any(
-        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news)
+        _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news if u.parties or u.cues.kinds)
 
 
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
@@ -656,7 +675,9 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if any(not u.shared and len(u.parties) >= 2 for u in acting):
         acting = [u for u in acting if not u.shared]  # a sentence of its own says more
     kinds: set[str] = set().union(*(u.cues.kinds for u in acting if not (u.shared and _RESPECTIVE.match(text, u.span.start))))
-    if news and kinds <= {"strategic_cooperation"}:
+    if news and kinds <= {"strategic_cooperation"} and any("expanded" in u.cues.stages for u in acting if u.cues.kinds):
+        kinds.add("partnership_expanded")  # "deepens its WeRide tie-up": the news is the partnership growing
+    elif news and kinds <= {"strategic_cooperation"}:
         kinds |= set().union(*(u.cues.kinds for u in detail)) if detail else set()
     if ventures and any(group.parties in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting):
         if not ("equity_investment" in kinds and _transfers_stake(acting, text)):
@@ -672,6 +693,17 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         if "co_development" in told and "strategic_explicit" not in told:
             kinds.discard("strategic_explicit")  # "签署备忘录，将联合开发车型": the headline names what they do together
+    if "technology_supply" in kinds and kinds & {"strategic_explicit", "partnership_expanded"}:
+        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        signed = any("agreement_signed" in u.cues.stages for u in acting if u.title)
+        if signed and "technology_supply" in told and not told & {"strategic_explicit", "partnership_expanded", "co_development"}:
+            # "A与B签约 B的系统将搭载A全系新车": the headline names a signing and a supply ("GM widens its use of
+            # Nvidia technology" is an expansion of the partnership)
+            kinds -= {"strategic_explicit", "partnership_expanded"}
+    if {"joint_venture", "co_development"} <= kinds:
+        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        if "co_development" in told and "joint_venture" not in told:
+            kinds.discard("joint_venture")  # "A B联合开发的车型下线": the headline names what they do together
     loi = any(u.cues.loi for u in acting)
     kind = min(kinds, key=_KIND_RANK.__getitem__)
     if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):
@@ -730,6 +762,10 @@ def _sectors(registry: Registry) -> dict[str, str]:
 _LIST_GAP = re.compile(r"\s*(?:,|，|、|and|&|与|和|及|以及|or)\s*(?:the\s+)?")
 
 
+# "比亚迪、理想、奇瑞等多家车企": a list that ends in 等 after names the registry does not hold is still examples.
+_ETC_AFTER = re.compile(r"(?:、[^、，,。；;\s]{1,8}){1,4}等")
+
+
 def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) -> set[int]:
     """Indexes of mentions that only list companies: examples, rivals, rankings ("rivals such as
     A and B", "比亚迪、理想等品牌"), or three or more names in a row with nothing joint about them."""
@@ -748,6 +784,7 @@ def _enumerated(text: str, sentence: Span, mentions: list[Mention], hits: Hits) 
         if discourse.ENUM_BEFORE.search(before[-14:]) \
                 or (len(named) >= 2 and discourse.OBJECTS_BEFORE.search(before)) \
                 or discourse.ENUM_AFTER.match(text[last.end:min(sentence.end, last.end + 6)]) \
+                or _ETC_AFTER.match(text, last.end, sentence.end) \
                 or (len(named) >= 3 and not subject and not _joint(text, sentence, hits)):
             dropped.update(run)
     return dropped
@@ -856,7 +893,8 @@ def extract(item: dict[str, Any], registry: Registry | None = None) -> list[Deal
         if not any(u.news for u in target.units):
             unit = replace(unit, role=discourse.BODY)  # a lead sentence without names does not make background news
         target.units.append(unit)
-    ventures = hits.search("VENTURE", text, 0, len(text)) is not None
+    # a venture's name, or "venture"/合资 in a description of owners: only then can an act be a venture's own business
+    ventures = hits.search("VENTURE", text, 0, len(text)) is not None or _VENTURE_NAMED.search(text) is not None
     merged = [g for g in _merge(groups) if not _cancelled(g, hedged)]
     merged = _news_first(merged)
     headline = _headline(text, regions, mentions) if full else None

@@ -44,9 +44,10 @@ VETOES: dict[str, re.Pattern[str]] = {
         r"\b(?:picks?|picked|taps?|tapped|selects?|selected|chooses?|chose|hires?|hired)\b[^.;]{0,20}\b(?:CEO|chief|president|chairman|boss|head of)\b|"
         r"\bsteps? down\b|\bresign|\bjoin(?:s|ed|ing)? (?:\w+ ){0,3}from\b|\bformer (?:\w+ ){0,2}(?:executive|chief|head|CEO|boss|president|engineer|designer|manager)\b|\bpoach|\bjoins? [^.;]{0,30}\bas (?:its |the )?(?:chief|president|CEO|head)\b)"),
     "ranking": re.compile(
-        r"销量|交付量|排名|榜单|价格战|降价|下调.{0,8}售价|市场份额|同比增长|同比下滑|出口量|"
+        # league tables: "供应商百强榜", "位居榜首", "ranks fourth on a list of the top 100 suppliers"
+        r"销量|交付量|排名|榜单|强榜|排行榜|榜首|(?:位列|位居|升至|降至|跌至)第[一二三四五六七八九十\d]|价格战|降价|下调.{0,8}售价|市场份额|同比增长|同比下滑|出口量|"
         r"(?i:\boutsell|\boutsold|\bovertak|\bbest-selling\b|\btop-selling\b|\btop seller\b|\bsold more\b|\bdelivered more\b|"
-        r"\bdeliveries\b|\bmarket share\b|\bprice war\b|\bprice cuts?\b|\bbeat\b[^.;]{0,20}\bforecasts?\b|\branking|"
+        r"\bdeliveries\b|\bmarket share\b|\btop (?:\d+|ten|twenty|fifty|hundred) (?:[\w-]+ ){0,2}(?:suppliers|list)\b|\bprice war\b|\bprice cuts?\b|\bbeat\b[^.;]{0,20}\bforecasts?\b|\branking|"
         # sales and export figures, price moves
         r"\b(?:sold|delivered|exported|shipped|registered)\s+(?:a record\s+|more than\s+|over\s+|about\s+|nearly\s+|almost\s+|some\s+|just\s+)?[\d,.]+|"
         r"\bsales (?:of [^.;]{0,30})?(?:rose|fell|jumped|dropped|grew|declined|slumped|surged|climbed|slipped|were|was|hit|reached)\b|"
@@ -55,9 +56,15 @@ VETOES: dict[str, re.Pattern[str]] = {
         r"\b(?:profits?|revenues?|earnings|net income|net loss|operating income|margins?) (?:[\w-]+ ){0,2}(?:rose|fell|jumped|dropped|grew|declined|slumped|surged|climbed|slipped|widened|narrowed|doubled|tripled)\b)|"
         r"(?:营收|净利润|利润|营业收入|毛利率)(?:同比)?(?:增长|下滑|下降|上涨|大增|翻倍)|"
         r"(?:出口|交付|销售|卖出|售出)(?:了|汽车|新车|整车)?(?:超过|约|近)?[\d.]+万?辆|(?:交付|销售|出口)(?:新车)?[\d.]+|降价|优惠"),
+    # a holding said to stay as it is ("持股比例维持不变", "its stake is unchanged"): no act between the two
+    "unchanged": re.compile(
+        r"(?:持股|股权|股份|股比|资本关系)[^，。；,;]{0,6}?(?:不变|没有(?:任何)?变化|无变化|未变|未发生变化|不会改变|不会变化)|"
+        r"(?i:\b(?:stake|holding|shareholding|ownership|capital ties?)\b[^.;]{0,30}\b(?:unchanged|intact)\b|"
+        r"\bno change (?:to|in) (?:its |their |the )?(?:[\w-]+ )?(?:stake|holding|shareholding|ownership)\b)"),
     # stock moves: "shares rose 6%", "股价上涨"
     "market": re.compile(
-        r"股价|市值|港股|美股|A股|涨停|跌停|收盘|收涨|收跌|跌幅|涨幅|下挫|(?:跌|涨)(?:超|逾|约)?\d|(?i:\bshares? (?:of [^.;]{0,30})?(?:rose|fell|jumped|dropped|gained|slid|surged|climbed|tumbled|sank|were|closed|traded|rallied)\b|"
+        r"股价|市值|港股|美股|A股|涨停|跌停|收盘|收涨|收跌|跌幅|涨幅|下挫|(?:跌|涨)(?:超|逾|约)?\d|(?i:\bshares? (?:of (?:[^.;]|\.\w){0,30})?(?:rose|fell|jumped|dropped|gained|slid|surged|climbed|tumbled|sank|were|closed|traded|rallied|"
+        r"(?:jump|rise|fall|drop|gain|slide|surge|climb|tumble|sink|rall(?:y|ie)|soar|plunge|slump)s?|soared|plunged|slumped)\b|"
         r"\bstock (?:rose|fell|jumped|dropped|gained|slid|surged|climbed|tumbled|sank|price)\b|\bmarket (?:value|capitali[sz]ation)\b|\bpremarket\b)"),
 }
 

@@ -45,7 +45,7 @@ _KIND_RX: dict[str, re.Pattern[str]] = {
     "acquisition": _rx(r"收购", r"并购", r"受让", r"合并", r"(?i:\bmerg(?:er|ers|e|es|ed|ing)\b)",
         r"(?i:\b(?:buy|buys|bought|buying|purchase[sd]?|acquire[sd]?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,60}\bfrom\b)", r"(?i:\bacquir(?:e|es|ed|ing)\b)", r"(?i:\bacquisition)", r"(?i:\btakeover\b)", r"(?i:\bbuy(?:s|ing)?[- ]?out\b)"),
     "equity_investment": _rx(
-        r"入股", r"股权", r"股份", r"共同投资", r"联合投资", r"出资", r"持股", r"增持", r"注资", r"战略投资", r"参股", r"领投", r"跟投", r"融资",
+        r"入股", r"股权", r"股份(?!(?:有限)?公司)", r"共同投资", r"联合投资", r"出资", r"持股", r"增持", r"注资", r"战略投资", r"参股", r"领投", r"跟投", r"融资",
         r"(?i:\bfunding round\b)", r"(?i:\bled (?:a|the|its) (?:[^.;]|(?<=\d)\.(?=\d)){0,30}\bround\b)", r"(?i:\bSeries [A-F]\b)", r"投资\d", r"(?:将|拟)?投资约?\d",
         r"(?i:\bstakes?\b)", r"(?i:\bholding in\b)", r"(?i:\bshareholder)", r"(?i:\bequity\b)", r"(?i:\bshare sale\b)", r"(?i:\bnew shares\b)",
         r"(?i:\binvest(?:s|ed|ing|ment)?\b(?:[^.;]|(?<=\d)\.(?=\d)){0,60}\bin\b)",
@@ -103,7 +103,7 @@ _STAGE_RX: dict[str, re.Pattern[str]] = {
         r"(?i:\b(?:sold|sells?|selling|divest(?:s|ed)?)\b(?:[^.;]|(?<=\d)\.(?=\d)){0,30}\bstake\b)"),
     "production": _rx(
         r"下线", r"投产", r"量产(?!合作|协议|项目|定点|车|版|阶段|规模|能力)", r"开始生产", r"正式生产", r"开工生产", r"(?:开启|开始|正式|启动)交付", r"首批.{0,12}交付",
-        r"(?i:\b(?:began|begin|begins|start(?:s|ed)?) (?:deliver|offering|operat))", r"(?i:\bfirst deliveries\b)",
+        r"(?i:\b(?:began|begun|begin|begins|start(?:s|ed)?) (?:deliver|offering|operat|shipping|supplying))", r"(?:开始|正式)供货", r"(?i:\bfirst deliveries\b)",
         r"(?i:\broll(?:s|ed|ing)? off\b)", r"(?i:\boff (?:the|its|a) (?:\w+ )?line\b)", r"(?i:\broll(?:s|ed)? out of (?:the|its) (?:\w+ )?(?:plant|factory|line)\b)",
         r"(?i:\b(?:leaves?|left|leaving) (?:the|its) (?:\w+ )?(?:assembly|production) lines?\b)",
         r"(?i:\b(?:start|began|begin|commenc)\w* (?:to )?(?:build|assembl|produc|manufactur|mak)\w*\b)", r"(?i:\bproduction (?:start|began|begin|commenc))",
@@ -133,7 +133,7 @@ _LAUNCH = re.compile(r"(?i:\blaunch(?:es|ed|ing)?\b|\bunveil(?:s|ed)?\b|\bdebut(
 # Signing verbs survive in a talks clause; the noun "agreement" alone does not.
 _SIGN_VERB = re.compile(r"签署|签订|签约|(?i:\bsign(?:s|ed)\b)")
 # Markers before a stage word that push it into the future ("计划成立", "will form", "to set up").
-_FUTURE = re.compile(r"(?:将|计划|拟|预计|准备|打算|有望|将于|明年|年内|(?i:\bwill\b|\bplans?\b|\bplanned\b|\bto\b|\bwould\b|\bexpect\w*|\baims?\b|\bintends?\b|\bset to\b))[^。，,.;]{0,10}$")
+_FUTURE = re.compile(r"(?:将|计划|拟|预计|准备|打算|有望|将于|明年|年内|探讨|探索|研究|商讨|(?i:\bexplor\w*|\bstudy(?:ing)?\b|\bwill\b|\bplans?\b|\bplanned\b|\bto\b|\bwould\b|\bexpect\w*|\baims?\b|\bintends?\b|\bset to\b))[^。，,.;]{0,10}$")
 # A stage as the purpose of another act ("成立合资公司，推进Robotaxi量产", "将专注于…的规模化量产",
 # "a venture aimed at mass production"): the goal, not the stage reached.
 _PURPOSE = re.compile(r"(?:推进|推动|专注于|致力于|旨在|以期|助力|加速|目标是)[^。，,;；]{0,30}$|"
