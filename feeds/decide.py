@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -222,11 +223,17 @@ def queued(c: Claim, article_id: str | None) -> NewEvent:
     return NewEvent(ev, c.valid, f"claim:{c.key}:queued")
 
 
-def _names(article: Mapping[str, Any]) -> list[tuple[str, frozenset[str]]]:
+def _names(article: Mapping[str, Any]) -> tuple[tuple[str, frozenset[str]], ...]:
+    return _names_in(" ".join(str(article.get(k) or "") for k in ("title", "summary", "content")))
+
+
+@lru_cache(maxsize=1024)
+def _names_in(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Asked twice per article (the party sets to look up, then the name events): answered once."""
     from .extract import alliance_names  # imported where it runs, like the rest of extraction
     from .extract.normalize import normalize
 
-    return alliance_names(normalize(" ".join(str(article.get(k) or "") for k in ("title", "summary", "content"))))
+    return tuple(alliance_names(normalize(text)))
 
 
 def party_sets(deals: Iterable[Deal], article: Mapping[str, Any]) -> set[frozenset[str]]:

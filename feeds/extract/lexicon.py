@@ -222,6 +222,9 @@ _ALLIANCE_NAME = re.compile(r"(?<![A-Za-z])(?:" + "|".join(re.escape(n) for n in
 
 def alliance_names(text: str) -> list[tuple[str, frozenset[str]]]:
     """(name as the table spells it, parties' ids) for each alliance name in `text`, first seen first."""
+    low = text.lower()
+    if not any(name in low for name in _NAME_OF):  # most articles name none: plain substring tests are ~10x cheaper
+        return []
     seen = dict.fromkeys(_NAME_OF[m.group(0).lower()] for m in _ALLIANCE_NAME.finditer(text))
     return list(seen)
 
