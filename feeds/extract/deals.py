@@ -659,6 +659,14 @@ def _unreported(group: _Group, kind: str, stage: str | None, headline: Headline 
         _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news if u.parties or u.cues.kinds)
 
 
+def _signs_deeper_partnership(told: list[_Unit]) -> bool:
+    """A headline signing an agreement that deepens a partnership and naming joint work as its aim: the deal
+    is the partnership (most writers label "签署深化合作协议，将共同打造新品牌" a strategic cooperation, while
+    "扩大合作，将联合开发新电池" without a signing, or a first signing "签约，将打造新品牌", stay joint work)."""
+    kinds: set[str] = set().union(*(u.cues.kinds for u in told))
+    return {"partnership_expanded", "co_development"} <= kinds and any("agreement_signed" in u.cues.stages for u in told)
+
+
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
             ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None,
             full: bool = False, mentions: list[Mention] | None = None, headline: Headline | None = None) -> Deal | None:
@@ -693,6 +701,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         if "co_development" in told and "strategic_explicit" not in told:
             kinds.discard("strategic_explicit")  # "签署备忘录，将联合开发车型": the headline names what they do together
+    if _signs_deeper_partnership([u for u in acting if u.title]):
+        kinds.discard("co_development")  # "签署深化合作协议，共同打造新品牌": the act is the signing, the rest its aim
     if "technology_supply" in kinds and kinds & {"strategic_explicit", "partnership_expanded"}:
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         signed = any("agreement_signed" in u.cues.stages for u in acting if u.title)

@@ -1,0 +1,41 @@
+"""Round-9 general fixes of deal kinds (issue 13), found reading the kind errors of every full set after round 9
+(fullL, fullM): where writers draw the line between a partnership, joint work, a supply and a takeover. One
+behaviour each; texts are our own."""
+from __future__ import annotations
+
+from feeds.extract import Deal, extract
+
+FILLER = "\n\nAnalysts expect a busy year for the industry.\n\nThe market grew in the first half."
+FILLER_ZH = "\n\n分析人士预计行业今年将保持增长。\n\n上半年市场整体回暖。"
+
+
+def _article(title: str, lead: str, body: str = FILLER, published: str = "2025-06-20") -> list[Deal]:
+    return extract({"id": "t", "published": published, "title": title, "summary": lead, "content": lead + body})
+
+
+def _kinds(deals: list[Deal]) -> dict[tuple[str, ...], str]:
+    return {d.parties: d.kind for d in deals}
+
+
+def test_signing_a_deeper_partnership_to_build_a_brand_is_a_partnership_in_chinese():
+    deals = _article("长安与百度签署深化合作协议 双方将联合打造全新智能品牌",
+                     "长安汽车与百度周二签署深化合作协议，双方将联合打造一个全新的智能汽车品牌。", FILLER_ZH)
+    assert _kinds(deals) == {("Baidu", "Changan"): "strategic_cooperation"}
+
+
+def test_signing_a_deeper_partnership_to_develop_cars_is_a_partnership_in_english():
+    deals = _article("Toyota and Baidu sign agreement to deepen their partnership and jointly develop new models",
+                     "Toyota and Baidu signed an agreement on Tuesday to deepen their partnership and will jointly develop new models.")
+    assert _kinds(deals) == {("Baidu", "Toyota"): "strategic_cooperation"}
+
+
+def test_widening_a_partnership_to_develop_a_battery_without_a_signing_stays_joint_work():
+    deals = _article("蔚来与国轩高科扩大合作 将联合开发新一代电池",
+                     "蔚来与国轩高科宣布扩大合作，双方将联合开发新一代电池。", FILLER_ZH)
+    assert _kinds(deals) == {("Gotion", "NIO"): "co_development"}
+
+
+def test_a_first_signing_to_build_a_brand_stays_joint_work():
+    deals = _article("长安与百度签约 将联合打造全新智能品牌",
+                     "长安汽车与百度周二签约，双方将联合打造一个全新的智能汽车品牌。", FILLER_ZH)
+    assert _kinds(deals) == {("Baidu", "Changan"): "co_development"}
