@@ -697,6 +697,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         return None
     if "equity_investment" in kinds and any(lexicon.WHOLE.search(text, u.span.start, u.span.end) for u in acting):
         kinds.add("acquisition")  # "now fully owns the plant after buying Nissan's 51% stake": the buyer takes all of it
+    if {"acquisition", "equity_investment", "joint_venture"} <= kinds:
+        kinds.discard("joint_venture")  # "acquires its partner's 50% stake in their venture, taking full control": a takeover
     if {"strategic_explicit", "co_development"} <= kinds:
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         if "co_development" in told and "strategic_explicit" not in told:

@@ -39,3 +39,15 @@ def test_a_first_signing_to_build_a_brand_stays_joint_work():
     deals = _article("长安与百度签约 将联合打造全新智能品牌",
                      "长安汽车与百度周二签约，双方将联合打造一个全新的智能汽车品牌。", FILLER_ZH)
     assert _kinds(deals) == {("Baidu", "Changan"): "co_development"}
+
+
+def test_buying_the_partners_whole_share_of_their_venture_is_an_acquisition_in_english():
+    deals = _article("Ford to take full control of Valencia venture from Geely",
+                     "Ford has agreed to acquire Geely's 50% stake in their joint venture in Valencia, giving it full control of the plant.")
+    assert _kinds(deals) == {("Ford", "Geely"): "acquisition"}
+
+
+def test_buying_the_partners_whole_share_of_their_venture_is_an_acquisition_in_chinese():
+    deals = _article("长安收购福特所持合资公司全部股权",
+                     "长安汽车周三宣布收购福特所持双方合资公司50%的股权，交易完成后将持有该公司全部股权。", FILLER_ZH)
+    assert _kinds(deals) == {("Changan", "Ford"): "acquisition"}
