@@ -659,6 +659,21 @@ def _unreported(group: _Group, kind: str, stage: str | None, headline: Headline 
         _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news if u.parties or u.cues.kinds)
 
 
+# "talks that come a year after their plan to merge fell apart", "在合并谈判破裂一年后": a clause dating the news
+# from an earlier act that failed; its deal words name that act
+_AFTER_FAILURE = re.compile(r"(?i:\bafter\b[^.;]{0,60}\b(?:fell apart|fell through|collapsed|broke down|(?:was|were) (?:called off|scrapped|abandoned))\b)"
+                            r"|(?:告吹|破裂|终止|失败|搁浅)(?:了)?(?:[一两半数几]\S{0,3})?(?:之|以)?后")
+
+
+def _past_failure_read_out(unit: _Unit, text: str) -> _Unit:
+    """A unit dating the news from an earlier deal that failed keeps only its bare cooperation word: the
+    merger or venture it names, and that deal's end, are the past, not this article's act."""
+    if not _AFTER_FAILURE.search(text, unit.span.start, unit.span.end):
+        return unit
+    cues = replace(unit.cues, kinds=unit.cues.kinds & {"strategic_cooperation"}, stages=frozenset())
+    return replace(unit, cues=cues)
+
+
 def _signs_deeper_partnership(told: list[_Unit]) -> bool:
     """A headline signing an agreement that deepens a partnership and naming joint work as its aim: the deal
     is the partnership (most writers label "签署深化合作协议，将共同打造新品牌" a strategic cooperation, while
@@ -682,6 +697,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         return None
     if any(not u.shared and len(u.parties) >= 2 for u in acting):
         acting = [u for u in acting if not u.shared]  # a sentence of its own says more
+    acting = [_past_failure_read_out(u, text) for u in acting]
     kinds: set[str] = set().union(*(u.cues.kinds for u in acting if not (u.shared and _RESPECTIVE.match(text, u.span.start))))
     if news and kinds <= {"strategic_cooperation"} and any("expanded" in u.cues.stages for u in acting if u.cues.kinds):
         kinds.add("partnership_expanded")  # "deepens its WeRide tie-up": the news is the partnership growing

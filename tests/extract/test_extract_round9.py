@@ -51,3 +51,16 @@ def test_buying_the_partners_whole_share_of_their_venture_is_an_acquisition_in_c
     deals = _article("长安收购福特所持合资公司全部股权",
                      "长安汽车周三宣布收购福特所持双方合资公司50%的股权，交易完成后将持有该公司全部股权。", FILLER_ZH)
     assert _kinds(deals) == {("Changan", "Ford"): "acquisition"}
+
+
+def test_a_failed_merger_that_dates_new_talks_is_not_their_kind_in_english():
+    deals = _article("Toyota and Suzuki open talks on sharing plants in India",
+                     "Toyota and Suzuki said on Monday they had begun talks on sharing plants in India, "
+                     "a step toward cooperation that comes a year after their plan to merge fell apart.")
+    assert [(d.parties, d.kind, d.stage) for d in deals] == [(("Suzuki", "Toyota"), "strategic_cooperation", "talks")]
+
+
+def test_a_failed_merger_that_dates_new_talks_is_not_their_kind_in_chinese():
+    deals = _article("丰田与铃木就共享印度工厂展开谈判",
+                     "丰田与铃木周一表示已就共享印度工厂展开谈判，这是双方合并计划告吹一年后的又一次合作尝试。", FILLER_ZH)
+    assert [(d.parties, d.kind, d.stage) for d in deals] == [(("Suzuki", "Toyota"), "strategic_cooperation", "talks")]
