@@ -674,6 +674,16 @@ def _past_failure_read_out(unit: _Unit, text: str) -> _Unit:
     return replace(unit, cues=cues)
 
 
+def _parents_develop_jointly(group: _Group, acting: list[_Unit], text: str) -> bool:
+    """The lead names both parents, each by its own name, as developing the product together, and no clause
+    calls their tie a venture: a venture-like name in the headline ("上汽奥迪首款车下线") only labels that joint
+    work. A lead where the venture itself acts ("奇瑞捷豹路虎工厂举行下线仪式，双方合作打造的…") stays a venture."""
+    if any("joint_venture" in u.cues.kinds for u in acting):
+        return False
+    return any(u.news and not u.title and "co_development" in u.cues.kinds and group.parties <= u.parties
+               and group.parties not in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting)
+
+
 def _signs_deeper_partnership(told: list[_Unit]) -> bool:
     """A headline signing an agreement that deepens a partnership and naming joint work as its aim: the deal
     is the partnership (most writers label "签署深化合作协议，将共同打造新品牌" a strategic cooperation, while
@@ -732,6 +742,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         if "co_development" in told and "joint_venture" not in told:
             kinds.discard("joint_venture")  # "A B联合开发的车型下线": the headline names what they do together
+        elif _parents_develop_jointly(group, acting, text):
+            kinds.discard("joint_venture")  # "上汽奥迪首款车下线" led by "上汽与奥迪联合开发的车型": the name only labels the joint work
     loi = any(u.cues.loi for u in acting)
     kind = min(kinds, key=_KIND_RANK.__getitem__)
     if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):

@@ -34,15 +34,15 @@ FULL_SETS = [
     ("full_dev.jsonl", 46, 22, 1.00, 1.00, 0.83, 1.00, 0.95, 0),
     ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.93, 0.96, 0.89, 0),
     ("full_blindB.jsonl", 50, 25, 0.96, 0.92, 1.00, 0.92, 0.96, 0),
-    ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.92, 0.96, 0.96, 0),
+    ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.96, 0.96, 0.96, 0),
     ("full_blindD.jsonl", 50, 25, 1.00, 0.92, 1.00, 0.88, 0.92, 0),
     ("full_blindE.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.92, 0.96, 0),  # round 4, first reading 0.96 / 0.86, 0.83, 0.88, 0.96
     ("full_blindF.jsonl", 50, 25, 0.96, 1.00, 0.96, 0.89, 0.92, 0),  # round 5, first reading 0.93 / 0.93, 0.92, 0.88, 0.92
     ("full_blindG.jsonl", 50, 15, 0.97, 0.94, 0.94, 0.94, 0.97, 0),  # round 6, first reading 0.97 / 0.84, 0.84, 0.97, 0.91
     ("full_blindH.jsonl", 50, 25, 1.00, 1.00, 1.00, 0.85, 0.96, 0),  # round 7, first reading 1.00 / 1.00, 0.93, 0.89, 0.82
-    ("full_blindI.jsonl", 50, 25, 1.00, 1.00, 0.92, 0.88, 1.00, 0),  # round 7, first reading 1.00 / 1.00, 0.85, 0.89, 0.67
+    ("full_blindI.jsonl", 50, 25, 1.00, 1.00, 0.96, 0.88, 1.00, 0),  # round 7, first reading 1.00 / 1.00, 0.85, 0.89, 0.67
     ("full_blindJ.jsonl", 50, 25, 0.92, 0.85, 0.91, 0.91, 0.82, 0),  # round 8, first reading 0.91 / 0.78, 0.76, 0.90, 0.81
-    ("full_blindK.jsonl", 50, 25, 0.96, 1.00, 0.89, 0.92, 0.89, 0),  # round 8, first reading 0.93 / 0.96, 0.89, 0.89, 0.89, 1 no-deal
+    ("full_blindK.jsonl", 50, 25, 0.96, 1.00, 0.92, 0.92, 0.89, 0),  # round 8, first reading 0.93 / 0.96, 0.89, 0.89, 0.89, 1 no-deal
     ("full_blindL.jsonl", 50, 25, 0.96, 0.92, 0.88, 0.92, 0.92, 0),  # round 9, first reading (never read)
     ("full_blindM.jsonl", 50, 25, 0.96, 0.92, 0.88, 0.92, 0.92, 0),  # round 9, first reading (never read)
 ]

@@ -64,3 +64,20 @@ def test_a_failed_merger_that_dates_new_talks_is_not_their_kind_in_chinese():
     deals = _article("丰田与铃木就共享印度工厂展开谈判",
                      "丰田与铃木周一表示已就共享印度工厂展开谈判，这是双方合并计划告吹一年后的又一次合作尝试。", FILLER_ZH)
     assert [(d.parties, d.kind, d.stage) for d in deals] == [(("Suzuki", "Toyota"), "strategic_cooperation", "talks")]
+
+
+def test_a_model_the_parents_develop_jointly_under_a_venture_like_name_is_joint_work_in_chinese():
+    deals = _article("长安福特首款纯电车型在重庆下线", "长安汽车与福特联合开发的首款纯电车型周二在重庆工厂正式下线。", FILLER_ZH)
+    assert _kinds(deals) == {("Changan", "Ford"): "co_development"}
+
+
+def test_a_model_the_parents_develop_jointly_under_a_venture_like_name_is_joint_work_in_english():
+    deals = _article("Changan Ford's first electric model rolls off the line",
+                     "The first electric model jointly developed by Changan and Ford rolled off the line in Chongqing on Tuesday.")
+    assert _kinds(deals) == {("Changan", "Ford"): "co_development"}
+
+
+def test_a_model_of_a_venture_called_one_stays_a_venture_deal():
+    deals = _article("长安福特首款纯电车型在重庆下线",
+                     "长安与福特的合资公司长安福特周二宣布，双方联合开发的首款纯电车型在重庆工厂正式下线。", FILLER_ZH)
+    assert _kinds(deals) == {("Changan", "Ford"): "joint_venture"}
