@@ -684,6 +684,21 @@ def _parents_develop_jointly(group: _Group, acting: list[_Unit], text: str) -> b
                and group.parties not in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting)
 
 
+# "签署合作备忘录 探索联合开发", "sign memorandum to explore joint development": the work is only explored
+_EXPLORED = re.compile(r"探索|探讨|(?i:\bexplor(?:e|es|ing)\b)")
+
+
+def _headline_acts(acting: list[_Unit], text: str) -> set[str]:
+    """The kinds the headline names, less joint work or a supply it says the parties only explore: a signing
+    "to explore" them is a partnership, as the lead's "战略合作备忘录" says."""
+    told: set[str] = set()
+    for u in acting:
+        if u.title:
+            explored = _EXPLORED.search(text, u.span.start, u.span.end)
+            told |= u.cues.kinds - {"co_development", "technology_supply"} if explored else u.cues.kinds
+    return told
+
+
 def _signs_deeper_partnership(told: list[_Unit]) -> bool:
     """A headline signing an agreement that deepens a partnership and naming joint work as its aim: the deal
     is the partnership (most writers label "签署深化合作协议，将共同打造新品牌" a strategic cooperation, while
@@ -726,13 +741,13 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
     if {"acquisition", "equity_investment", "joint_venture"} <= kinds:
         kinds.discard("joint_venture")  # "acquires its partner's 50% stake in their venture, taking full control": a takeover
     if {"strategic_explicit", "co_development"} <= kinds:
-        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        told = _headline_acts(acting, text)
         if "co_development" in told and "strategic_explicit" not in told:
             kinds.discard("strategic_explicit")  # "签署备忘录，将联合开发车型": the headline names what they do together
     if _signs_deeper_partnership([u for u in acting if u.title]):
         kinds.discard("co_development")  # "签署深化合作协议，共同打造新品牌": the act is the signing, the rest its aim
     if "technology_supply" in kinds and kinds & {"strategic_explicit", "partnership_expanded"}:
-        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        told = _headline_acts(acting, text)
         signed = any("agreement_signed" in u.cues.stages for u in acting if u.title)
         if signed and "technology_supply" in told and not told & {"strategic_explicit", "partnership_expanded", "co_development"}:
             # "A与B签约 B的系统将搭载A全系新车": the headline names a signing and a supply ("GM widens its use of

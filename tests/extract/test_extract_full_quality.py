@@ -42,9 +42,9 @@ FULL_SETS = [
     ("full_blindH.jsonl", 50, 25, 1.00, 1.00, 1.00, 0.85, 0.96, 0),  # round 7, first reading 1.00 / 1.00, 0.93, 0.89, 0.82
     ("full_blindI.jsonl", 50, 25, 1.00, 1.00, 0.96, 0.88, 1.00, 0),  # round 7, first reading 1.00 / 1.00, 0.85, 0.89, 0.67
     ("full_blindJ.jsonl", 50, 25, 0.92, 0.85, 0.91, 0.91, 0.82, 0),  # round 8, first reading 0.91 / 0.78, 0.76, 0.90, 0.81
-    ("full_blindK.jsonl", 50, 25, 0.96, 1.00, 0.92, 0.92, 0.89, 0),  # round 8, first reading 0.93 / 0.96, 0.89, 0.89, 0.89, 1 no-deal
-    ("full_blindL.jsonl", 50, 25, 0.96, 0.92, 0.88, 0.92, 0.92, 0),  # round 9, first reading (never read)
-    ("full_blindM.jsonl", 50, 25, 0.96, 0.92, 0.88, 0.92, 0.92, 0),  # round 9, first reading (never read)
+    ("full_blindK.jsonl", 50, 25, 0.96, 1.00, 0.96, 0.92, 0.89, 0),  # round 8, first reading 0.93 / 0.96, 0.89, 0.89, 0.89, 1 no-deal
+    ("full_blindL.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.92, 0.92, 0),  # round 9, first reading (never read)
+    ("full_blindM.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.92, 0.92, 0),  # round 9, first reading (never read)
 ]
 # name, items, most no-deal items allowed to yield an applied deal
 NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 0),

@@ -81,3 +81,21 @@ def test_a_model_of_a_venture_called_one_stays_a_venture_deal():
     deals = _article("长安福特首款纯电车型在重庆下线",
                      "长安与福特的合资公司长安福特周二宣布，双方联合开发的首款纯电车型在重庆工厂正式下线。", FILLER_ZH)
     assert _kinds(deals) == {("Changan", "Ford"): "joint_venture"}
+
+
+def test_a_strategic_memorandum_exploring_joint_development_is_a_partnership_in_chinese():
+    deals = _article("长安与百度签署合作备忘录 探索智驾联合开发",
+                     "长安汽车与百度周二签署战略合作备忘录，双方将围绕智能驾驶展开合作。", FILLER_ZH)
+    assert _kinds(deals) == {("Baidu", "Changan"): "strategic_cooperation"}
+
+
+def test_a_strategic_memorandum_exploring_a_supply_is_a_partnership_in_english():
+    deals = _article("Toyota and Baidu sign memorandum to explore using Baidu's AI models in cars",
+                     "Toyota and Baidu signed a strategic cooperation memorandum on Tuesday covering AI in the cockpit.")
+    assert _kinds(deals) == {("Baidu", "Toyota"): "strategic_cooperation"}
+
+
+def test_a_memorandum_to_develop_jointly_without_exploring_stays_joint_work():
+    deals = _article("长安与百度签署合作备忘录 将联合开发智驾系统",
+                     "长安汽车与百度周二签署战略合作备忘录，双方将联合开发智能驾驶系统。", FILLER_ZH)
+    assert _kinds(deals) == {("Baidu", "Changan"): "co_development"}
