@@ -738,8 +738,10 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         return None
     if "equity_investment" in kinds and any(lexicon.WHOLE.search(text, u.span.start, u.span.end) for u in acting):
         kinds.add("acquisition")  # "now fully owns the plant after buying Nissan's 51% stake": the buyer takes all of it
-    if {"acquisition", "equity_investment", "joint_venture"} <= kinds:
-        kinds.discard("joint_venture")  # "acquires its partner's 50% stake in their venture, taking full control": a takeover
+    if {"acquisition", "equity_investment", "joint_venture"} <= kinds and not any("ended" in u.cues.stages for u in acting):
+        # "acquires its partner's 50% stake in their venture, taking full control": a takeover ("quits the venture,
+        # handing its entire stake to GAC" is the venture ending)
+        kinds.discard("joint_venture")
     if {"strategic_explicit", "co_development"} <= kinds:
         told = _headline_acts(acting, text)
         if "co_development" in told and "strategic_explicit" not in told:

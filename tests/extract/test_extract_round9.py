@@ -99,3 +99,9 @@ def test_a_memorandum_to_develop_jointly_without_exploring_stays_joint_work():
     deals = _article("长安与百度签署合作备忘录 将联合开发智驾系统",
                      "长安汽车与百度周二签署战略合作备忘录，双方将联合开发智能驾驶系统。", FILLER_ZH)
     assert _kinds(deals) == {("Baidu", "Changan"): "co_development"}
+
+
+def test_a_partner_handing_its_whole_stake_back_ends_the_venture():
+    deals = _article("Ford quits Changan venture",
+                     "Ford said on Friday it has handed its entire stake in Changan Ford to Changan, ending a venture that lasted two decades.")
+    assert [(d.kind, d.stage) for d in deals] == [("joint_venture", "ended")]
