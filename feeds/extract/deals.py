@@ -659,6 +659,54 @@ def _unreported(group: _Group, kind: str, stage: str | None, headline: Headline 
         _SUPPLIER_ACTS.search(text, u.span.start, u.span.end) for u in news if u.parties or u.cues.kinds)
 
 
+# "talks that come a year after their plan to merge fell apart", "在合并谈判破裂一年后": a clause dating the news
+# from an earlier act that failed; its deal words name that act
+_AFTER_FAILURE = re.compile(r"(?i:\bafter\b[^.;]{0,60}\b(?:fell apart|fell through|collapsed|broke down|(?:was|were) (?:called off|scrapped|abandoned))\b)"
+                            r"|(?:告吹|破裂|终止|失败|搁浅)(?:了)?(?:[一两半数几]\S{0,3})?(?:之|以)?后")
+
+
+def _past_failure_read_out(unit: _Unit, text: str) -> _Unit:
+    """A unit dating the news from an earlier deal that failed keeps only its bare cooperation word: the
+    merger or venture it names, and that deal's end, are the past, not this article's act."""
+    if not _AFTER_FAILURE.search(text, unit.span.start, unit.span.end):
+        return unit
+    cues = replace(unit.cues, kinds=unit.cues.kinds & {"strategic_cooperation"}, stages=frozenset())
+    return replace(unit, cues=cues)
+
+
+def _parents_develop_jointly(group: _Group, acting: list[_Unit], text: str) -> bool:
+    """The lead names both parents, each by its own name, as developing the product together, and no clause
+    calls their tie a venture: a venture-like name in the headline ("上汽奥迪首款车下线") only labels that joint
+    work. A lead where the venture itself acts ("奇瑞捷豹路虎工厂举行下线仪式，双方合作打造的…") stays a venture."""
+    if any("joint_venture" in u.cues.kinds for u in acting):
+        return False
+    return any(u.news and not u.title and "co_development" in u.cues.kinds and group.parties <= u.parties
+               and group.parties not in lexicon.venture_parents(text, u.span.start, u.span.end) for u in acting)
+
+
+# "签署合作备忘录 探索联合开发", "sign memorandum to explore joint development": the work is only explored
+_EXPLORED = re.compile(r"探索|探讨|(?i:\bexplor(?:e|es|ing)\b)")
+
+
+def _headline_acts(acting: list[_Unit], text: str) -> set[str]:
+    """The kinds the headline names, less joint work or a supply it says the parties only explore: a signing
+    "to explore" them is a partnership, as the lead's "战略合作备忘录" says."""
+    told: set[str] = set()
+    for u in acting:
+        if u.title:
+            explored = _EXPLORED.search(text, u.span.start, u.span.end)
+            told |= u.cues.kinds - {"co_development", "technology_supply"} if explored else u.cues.kinds
+    return told
+
+
+def _signs_deeper_partnership(told: list[_Unit]) -> bool:
+    """A headline signing an agreement that deepens a partnership and naming joint work as its aim: the deal
+    is the partnership (most writers label "签署深化合作协议，将共同打造新品牌" a strategic cooperation, while
+    "扩大合作，将联合开发新电池" without a signing, or a first signing "签约，将打造新品牌", stay joint work)."""
+    kinds: set[str] = set().union(*(u.cues.kinds for u in told))
+    return {"partnership_expanded", "co_development"} <= kinds and any("agreement_signed" in u.cues.stages for u in told)
+
+
 def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: dict[str, str],
             ventures: bool = True, lead_date: str | None = None, published: dt.date | None = None,
             full: bool = False, mentions: list[Mention] | None = None, headline: Headline | None = None) -> Deal | None:
@@ -674,6 +722,7 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         return None
     if any(not u.shared and len(u.parties) >= 2 for u in acting):
         acting = [u for u in acting if not u.shared]  # a sentence of its own says more
+    acting = [_past_failure_read_out(u, text) for u in acting]
     kinds: set[str] = set().union(*(u.cues.kinds for u in acting if not (u.shared and _RESPECTIVE.match(text, u.span.start))))
     if news and kinds <= {"strategic_cooperation"} and any("expanded" in u.cues.stages for u in acting if u.cues.kinds):
         kinds.add("partnership_expanded")  # "deepens its WeRide tie-up": the news is the partnership growing
@@ -689,12 +738,18 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         return None
     if "equity_investment" in kinds and any(lexicon.WHOLE.search(text, u.span.start, u.span.end) for u in acting):
         kinds.add("acquisition")  # "now fully owns the plant after buying Nissan's 51% stake": the buyer takes all of it
+    if {"acquisition", "equity_investment", "joint_venture"} <= kinds and not any("ended" in u.cues.stages for u in acting):
+        # "acquires its partner's 50% stake in their venture, taking full control": a takeover ("quits the venture,
+        # handing its entire stake to GAC" is the venture ending)
+        kinds.discard("joint_venture")
     if {"strategic_explicit", "co_development"} <= kinds:
-        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        told = _headline_acts(acting, text)
         if "co_development" in told and "strategic_explicit" not in told:
             kinds.discard("strategic_explicit")  # "签署备忘录，将联合开发车型": the headline names what they do together
+    if _signs_deeper_partnership([u for u in acting if u.title]):
+        kinds.discard("co_development")  # "签署深化合作协议，共同打造新品牌": the act is the signing, the rest its aim
     if "technology_supply" in kinds and kinds & {"strategic_explicit", "partnership_expanded"}:
-        told = set().union(*(u.cues.kinds for u in acting if u.title))
+        told = _headline_acts(acting, text)
         signed = any("agreement_signed" in u.cues.stages for u in acting if u.title)
         if signed and "technology_supply" in told and not told & {"strategic_explicit", "partnership_expanded", "co_development"}:
             # "A与B签约 B的系统将搭载A全系新车": the headline names a signing and a supply ("GM widens its use of
@@ -704,6 +759,8 @@ def _decide(group: _Group, names: dict[str, str], raw: str, text: str, sectors: 
         told = set().union(*(u.cues.kinds for u in acting if u.title))
         if "co_development" in told and "joint_venture" not in told:
             kinds.discard("joint_venture")  # "A B联合开发的车型下线": the headline names what they do together
+        elif _parents_develop_jointly(group, acting, text):
+            kinds.discard("joint_venture")  # "上汽奥迪首款车下线" led by "上汽与奥迪联合开发的车型": the name only labels the joint work
     loi = any(u.cues.loi for u in acting)
     kind = min(kinds, key=_KIND_RANK.__getitem__)
     if kind == "strategic_cooperation" and _supplies_carmaker(group, sectors, text):

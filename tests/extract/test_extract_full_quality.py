@@ -14,8 +14,8 @@ extractor of main f36ed51 and then read for the date rules (dateline, same/next 
 calendar day refining a month, announced vs acted) and for nodeal 15's two applied items (a headline that looks
 back). Round 8 (fullJ, fullK, nodeal 16-17) was scored once (first reading in the README and the comments below), then
 read by tuning round 8 for its no-deal false positives. Round 9 (fullL, fullM, nodeal 18-19), written by four new writers
-while round 8 was tuned, was scored once with main a544eb8 and has not been read: asserted at its first reading. The
-rows give the levels of today's extractor, their comments the first readings.
+while round 8 was tuned, was scored once with main a544eb8 and asserted at its first reading; tuning round 9 then read the kind errors of
+every full set (the headline's act decides the kind), so fullL and fullM are in-sample too. The rows give the levels of today's extractor, their comments the first readings.
 """
 from __future__ import annotations
 
@@ -32,19 +32,19 @@ from .conftest import HELDOUT, load_jsonl
 # tuning, round 4 (E, nodeal 8 and 9) by the fourth; their first-reading scores are in the README.
 FULL_SETS = [
     ("full_dev.jsonl", 46, 22, 1.00, 1.00, 0.83, 1.00, 0.95, 0),
-    ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.89, 0.96, 0.89, 0),
+    ("full_blindA.jsonl", 50, 25, 1.00, 1.00, 0.93, 0.96, 0.89, 0),
     ("full_blindB.jsonl", 50, 25, 0.96, 0.92, 1.00, 0.92, 0.96, 0),
-    ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.88, 0.96, 0.96, 0),
+    ("full_blindC.jsonl", 50, 25, 0.96, 0.96, 0.96, 0.96, 0.96, 0),
     ("full_blindD.jsonl", 50, 25, 1.00, 0.92, 1.00, 0.88, 0.92, 0),
     ("full_blindE.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.92, 0.96, 0),  # round 4, first reading 0.96 / 0.86, 0.83, 0.88, 0.96
-    ("full_blindF.jsonl", 50, 25, 0.96, 1.00, 0.92, 0.89, 0.92, 0),  # round 5, first reading 0.93 / 0.93, 0.92, 0.88, 0.92
+    ("full_blindF.jsonl", 50, 25, 0.96, 1.00, 0.96, 0.89, 0.92, 0),  # round 5, first reading 0.93 / 0.93, 0.92, 0.88, 0.92
     ("full_blindG.jsonl", 50, 15, 0.97, 0.94, 0.94, 0.94, 0.97, 0),  # round 6, first reading 0.97 / 0.84, 0.84, 0.97, 0.91
-    ("full_blindH.jsonl", 50, 25, 1.00, 1.00, 0.96, 0.85, 0.96, 0),  # round 7, first reading 1.00 / 1.00, 0.93, 0.89, 0.82
-    ("full_blindI.jsonl", 50, 25, 1.00, 1.00, 0.88, 0.88, 1.00, 0),  # round 7, first reading 1.00 / 1.00, 0.85, 0.89, 0.67
+    ("full_blindH.jsonl", 50, 25, 1.00, 1.00, 1.00, 0.85, 0.96, 0),  # round 7, first reading 1.00 / 1.00, 0.93, 0.89, 0.82
+    ("full_blindI.jsonl", 50, 25, 1.00, 1.00, 0.96, 0.88, 1.00, 0),  # round 7, first reading 1.00 / 1.00, 0.85, 0.89, 0.67
     ("full_blindJ.jsonl", 50, 25, 0.92, 0.85, 0.91, 0.91, 0.82, 0),  # round 8, first reading 0.91 / 0.78, 0.76, 0.90, 0.81
-    ("full_blindK.jsonl", 50, 25, 0.96, 1.00, 0.89, 0.92, 0.89, 0),  # round 8, first reading 0.93 / 0.96, 0.89, 0.89, 0.89, 1 no-deal
-    ("full_blindL.jsonl", 50, 25, 0.96, 0.92, 0.80, 0.88, 0.92, 0),  # round 9, first reading (never read)
-    ("full_blindM.jsonl", 50, 25, 0.96, 0.92, 0.80, 0.88, 0.92, 0),  # round 9, first reading (never read)
+    ("full_blindK.jsonl", 50, 25, 0.96, 1.00, 0.96, 0.92, 0.89, 0),  # round 8, first reading 0.93 / 0.96, 0.89, 0.89, 0.89, 1 no-deal
+    ("full_blindL.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.92, 0.92, 0),  # round 9, first reading 0.96 / 0.93, 0.80, 0.88, 0.92
+    ("full_blindM.jsonl", 50, 25, 0.96, 0.92, 0.92, 0.92, 0.92, 0),  # round 9, first reading 0.96 / 0.93, 0.80, 0.88, 0.92
 ]
 # name, items, most no-deal items allowed to yield an applied deal
 NO_DEAL_SETS = [("nodeal_blind1.jsonl", 70, 0), ("nodeal_blind2.jsonl", 70, 0), ("nodeal_blind3.jsonl", 70, 0),
