@@ -175,6 +175,15 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def compiled() -> None:
+    """Byte-compile our packages first, as `pip install .` does for an installed copy (reader is measured as pip
+    installed it): from an editable checkout under PYTHONDONTWRITEBYTECODE every run would compile ~80 modules."""
+    import compileall
+
+    for package in ("events", "feeds", "notify", "service", "web"):
+        compileall.compile_dir(str(HERE.parent / package), quiet=1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--feeds", type=int, default=300)
@@ -184,6 +193,7 @@ def main() -> None:
     ap.add_argument("--no-reader", action="store_true", help="skip reader (no venv, no PyPI)")
     args = ap.parse_args()
 
+    compiled()
     server, port = start_server(args.feeds, args.items)
     urls = [f"http://127.0.0.1:{port}/f/{n}.xml" for n in range(args.feeds)]
     size = sum(len(feed_bytes(n, args.items)) for n in range(args.feeds))
