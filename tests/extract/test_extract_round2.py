@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.extract import Deal, extract
-
-FILLER = "\n\nAnalysts expect a busy year for the industry.\n\nThe market grew in the first half."
-
-
-def _article(title: str, lead: str, published: str = "2025-06-20", body: str = FILLER) -> list[Deal]:
-    return extract({"id": "t", "published": published, "title": title, "summary": lead, "content": lead + body})
-
-
-def _applied(deals: list[Deal]) -> list[tuple[tuple[str, ...], str, str]]:
-    return [(d.parties, d.kind, d.stage) for d in deals if d.confidence >= 0.6]
+from .articles import FILLER
+from .articles import applied as _applied
+from .articles import article as _article
 
 
 def test_a_full_article_naming_a_kind_of_deal_but_no_act_sends_it_to_review():

@@ -3,17 +3,8 @@ carries a part, a venture described by its owner's possessive, and the kind deci
 partners do together. Texts are our own."""
 from __future__ import annotations
 
-from feeds.extract import Deal, extract
-
-FILLER = "\n\nAnalysts expect a busy year for the industry.\n\nThe market grew in the first half."
-
-
-def _article(title: str, lead: str, published: str = "2025-06-20", body: str = FILLER) -> list[Deal]:
-    return extract({"id": "t", "published": published, "title": title, "summary": lead, "content": lead + body})
-
-
-def _applied(deals: list[Deal]) -> list[tuple[tuple[str, ...], str, str]]:
-    return [(d.parties, d.kind, d.stage) for d in deals if d.confidence >= 0.6]
+from .articles import applied as _applied
+from .articles import article as _article
 
 
 def test_a_headline_that_denies_sends_the_articles_deals_to_review():

@@ -3,18 +3,9 @@ earlier full sets: wordings of a deal the extractor did not know, companies a cl
 and investments in what others hold together. One behaviour each; texts are our own."""
 from __future__ import annotations
 
-from feeds.extract import Deal, extract
-
-FILLER = "\n\nAnalysts expect a busy year for the industry.\n\nThe market grew in the first half."
-FILLER_ZH = "\n\n分析人士预计行业今年将保持增长。\n\n上半年市场整体回暖。"
-
-
-def _article(title: str, lead: str, published: str = "2025-06-20", body: str = FILLER) -> list[Deal]:
-    return extract({"id": "t", "published": published, "title": title, "summary": lead, "content": lead + body})
-
-
-def _applied(deals: list[Deal]) -> list[tuple[tuple[str, ...], str, str]]:
-    return [(d.parties, d.kind, d.stage) for d in deals if d.confidence >= 0.6]
+from .articles import FILLER_ZH
+from .articles import applied as _applied
+from .articles import article as _article
 
 
 def test_a_signed_letter_of_intent_is_a_cooperation_deal():

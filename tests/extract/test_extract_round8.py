@@ -4,15 +4,11 @@ a supplier's act in a clause about the car, lists ending in 等, and a venture a
 described. One behaviour each; texts are our own."""
 from __future__ import annotations
 
-from feeds.extract import Deal, extract
+from feeds.extract import Deal
 from feeds.extract.hedges import veto
 
-FILLER = "\n\nAnalysts expect a busy year for the industry.\n\nThe market grew in the first half."
-FILLER_ZH = "\n\n分析人士预计行业今年将保持增长。\n\n上半年市场整体回暖。"
-
-
-def _article(title: str, lead: str, body: str = FILLER, published: str = "2025-06-20") -> list[Deal]:
-    return extract({"id": "t", "published": published, "title": title, "summary": lead, "content": lead + body})
+from .articles import FILLER_ZH
+from .articles import article as _article
 
 
 def _applied(deals: list[Deal]) -> list[tuple[str, ...]]:
@@ -133,7 +129,6 @@ def test_a_supplier_that_has_started_deliveries_reports_production_in_chinese():
 def test_a_venture_only_to_be_explored_is_not_established():
     from feeds.extract.lexicon import scan
     assert "established" not in scan("双方将展开合作，并探讨成立联合工作组").stages
-
 
 
 def test_a_headline_naming_joint_development_keeps_that_kind_over_the_venture_that_made_it():
