@@ -30,13 +30,8 @@ def _dump(value: Any) -> None:
 
 
 def _status(f: FeedInfo) -> str:
-    if f.disabled:
-        return "gone"
-    if f.paused:
-        return "paused"
-    if f.failures_in_row:
-        return f"failing:{f.failures_in_row}"
-    return "ok" if f.last_success_at else "new"
+    """The feed's own status word, with the count of failures in a row when failing."""
+    return f"failing:{f.failures_in_row}" if f.status == "failing" else f.status
 
 
 def _row(f: FeedInfo) -> str:
