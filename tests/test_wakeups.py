@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +68,9 @@ def test_the_listener_refuses_sqlite(tmp_path: Path) -> None:
     t.close()
 
 
-def test_another_process_append_wakes_the_catch_up_job_long_before_its_fallback(pg_url: str, tmp_path: Path) -> None:
-    """The worker's projections follow an append made elsewhere at once, though its slow poll is an hour."""
+@pytest.fixture
+def woken(pg_url: str, tmp_path: Path) -> Iterator[tuple[Tracker, Tracker]]:
+    """A worker whose slow polls are an hour away, listening and idle after its first runs; and another process."""
     worker = open_tracker(pg_url, tmp_path / "w", ALLIANCES_WAKE_FALLBACK_SECONDS="3600",
                           ALLIANCES_POLL_TICK_SECONDS="3600")
     other = open_tracker(pg_url, tmp_path / "o")
@@ -77,33 +78,30 @@ def test_another_process_append_wakes_the_catch_up_job_long_before_its_fallback(
     try:
         assert handle.listener is not None and handle.listener.listening.wait(10)
         wait_for(lambda: not _running(handle))  # the jobs' first runs (at start-up) are over
-        other.store.append([NewEvent(AliasAdded("byd", "Build Your Dreams Co"))])
-        head = other.store.tail()
-        wait_for(lambda: all(p == head for p in worker.projector.checkpoints().values()))
+        yield worker, other
     finally:
         handle.stop()
         worker.close()
         other.close()
 
 
-def test_new_articles_elsewhere_wake_the_ingest_job(pg_url: str, tmp_path: Path) -> None:
+def test_another_process_append_wakes_the_catch_up_job_long_before_its_fallback(
+        woken: tuple[Tracker, Tracker]) -> None:
+    """The worker's projections follow an append made elsewhere at once, though its slow poll is an hour."""
+    worker, other = woken
+    other.store.append([NewEvent(AliasAdded("byd", "Build Your Dreams Co"))])
+    head = other.store.tail()
+    wait_for(lambda: all(p == head for p in worker.projector.checkpoints().values()))
+
+
+def test_new_articles_elsewhere_wake_the_ingest_job(woken: tuple[Tracker, Tracker]) -> None:
     from tests.feeds.test_claims import archived
 
-    worker = open_tracker(pg_url, tmp_path / "w", ALLIANCES_WAKE_FALLBACK_SECONDS="3600",
-                          ALLIANCES_POLL_TICK_SECONDS="3600")
-    other = open_tracker(pg_url, tmp_path / "o")
-    handle = start_background(worker)
-    try:
-        assert handle.listener is not None and handle.listener.listening.wait(10)
-        wait_for(lambda: not _running(handle))
-        archived(other, 3)
-        wait_for(lambda: worker.archive.backlog() == 0)
-        with worker.store.engine.connect() as conn:
-            assert conn.execute(HEALTH.select()).all() == []  # nothing was polled: the ingest job alone woke
-    finally:
-        handle.stop()
-        worker.close()
-        other.close()
+    worker, other = woken
+    archived(other, 3)
+    wait_for(lambda: worker.archive.backlog() == 0)
+    with worker.store.engine.connect() as conn:
+        assert conn.execute(HEALTH.select()).all() == []  # nothing was polled: the ingest job alone woke
 
 
 def _running(handle: Any) -> bool:
