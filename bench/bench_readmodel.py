@@ -7,7 +7,8 @@ Usage: python bench/bench_readmodel.py [--db sqlite|postgres] [--events 1000000]
 3. starts a fresh Python process that answers "alliances as of D" (the full `state --json` rows of every
    alliance) for random dates, then "known at T" and both: first answer and p50/p95;
 4. starts a fresh web process (the Flask app, no pollers) and loads `/`, `/?as_of=`, `/api/alliances?as_of=`,
-   then reports its peak RSS.
+   `/network`, `/changes` (WEB_PAGES), each body read to its end, then reports its RSS after each page and its
+   peak RSS (`--web URL` runs only this step against a database kept by an earlier run).
 Targets (issue 8): rebuild >= 150,000 events/s (SQLite); first as-of answer within 1 s and p50 <= 20 ms on
 SQLite and PostgreSQL; the web process under 150 MB RSS.
 """
@@ -132,8 +133,23 @@ def probe(url: str, queries: int) -> None:
     print(f"probe process peak RSS: {_peak_rss():.0f} MB")
 
 
+WEB_PAGES = (
+    "/",
+    "/?as_of=2020-06-30",
+    "/api/alliances?as_of=2019-01-01",
+    "/?as_of=2023-03-31&sort=updated",
+    "/network?as_of=2021-12-31",
+    "/changes?from=2020-01-01&to=2021-01-01",
+    "/",
+)
+
+
 def web(url: str) -> None:
-    """A fresh web process (no pollers): a few pages with and without time travel, then its peak RSS."""
+    """A fresh web process (no pollers): a few pages with and without time travel, then its peak RSS.
+
+    Each body is read to its end a chunk at a time, as the server writes a streamed page to its socket
+    (a page's transients count; the test client's own copy of a whole body does not)."""
+    print(f"web process: after start {_rss()}", flush=True)
     from service.bootstrap import build as build_tracker
     from service.config import Settings
     from service.webapp import web_app
@@ -141,24 +157,30 @@ def web(url: str) -> None:
     with tempfile.TemporaryDirectory() as d:
         tracker = build_tracker(Settings.from_env({"ALLIANCES_DATABASE_URL": url, "ALLIANCES_DATA_DIR": d}))
         client = web_app(tracker, testing=True).test_client()
-        t0 = time.perf_counter()
-        assert client.get("/").status_code == 200
-        first = time.perf_counter() - t0
-        for path in (
-            "/?as_of=2020-06-30",
-            "/api/alliances?as_of=2019-01-01",
-            "/?as_of=2023-03-31&sort=updated",
-            "/network?as_of=2021-12-31",
-            "/changes?from=2020-01-01&to=2021-01-01",
-            "/",
-        ):
-            assert client.get(path).status_code == 200, path
-        rss = _peak_rss()
+        print(f"web process: imports and wiring {_rss()}", flush=True)
+        first = 0.0
+        for path in WEB_PAGES:
+            t0, c0 = time.perf_counter(), time.process_time()
+            resp = client.get(path)
+            assert resp.status_code == 200, path
+            size = sum(len(chunk) for chunk in resp.iter_encoded())
+            resp.close()
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            first = first or wall
+            print(f"  {path:42} {size / 1e6:5.2f} MB body, {wall * 1000:5.0f} ms (CPU {cpu * 1000:4.0f} ms);"
+                  f" {_rss()}", flush=True)
         print(
             f"web process: first '/' in {first * 1000:.0f} ms; peak RSS after 7 pages (3 time-travel dates,"
-            f" network, changes) {rss:.0f} MB  target < 150 MB"
+            f" network, changes) {_peak_rss():.0f} MB  target < 150 MB"
         )
         tracker.close()
+
+
+def _rss() -> str:
+    """VmRSS now and VmHWM so far, in MB."""
+    found = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    now, peak = (int(found[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+    return f"RSS {now:.0f} MB (peak {peak:.0f})"
 
 
 def _peak_rss() -> float:
