@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Flask
 
-from events.anchor import CheckpointLog
 from events.envelope import Recorded
 from events.errors import BadDate
 from events.queries import alliance_json
@@ -144,6 +143,8 @@ class TrackerQueries:
         return self._store.verify()
 
     def checkpoints(self, limit: int) -> list[Json]:
+        from events.anchor import CheckpointLog  # cryptography (~8 MB): only this page reads signatures
+
         return [cp.to_json() for cp in CheckpointLog(self._store).latest(limit)]
 
     def changes(self, *, after: int = 0, limit: int = 50, newest_first: bool = True,

@@ -1,5 +1,7 @@
 """Atom documents of the change log (feedgen writes the XML; this module only decides what goes in).
 
+feedgen (with lxml and dateutil, ~6 MB) is imported by the first feed asked for, not when the web starts.
+
 Entry ids are `urn:uuid:` names derived from the change's stable id (log position + alliance), so the
 same change has the same id in every feed that carries it, on every request and after every rebuild.
 """
@@ -9,13 +11,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING
 
-from feedgen.ext.base import BaseEntryExtension
-from feedgen.feed import FeedGenerator
-from feedgen.util import xml_elem
 from markupsafe import Markup, escape
 
 from .ports import Json
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 NAMESPACE = uuid.UUID("6c1f8e2a-54d4-4a53-9a4e-0d6b7e1f3a90")  # ours: only stability matters
 EMPTY_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)  # a fixed date for a feed with no entries (stable bytes)
@@ -50,17 +54,23 @@ def source_html(source: Json | None) -> Markup:
     return Markup("<p>Source: {}{}{}</p>").format(who, cited, when)
 
 
-class EntryLinks(BaseEntryExtension):  # type: ignore[misc]
-    """An entry's links with their rel, type and title: feedgen 1.0 writes only the href of entry links
-    (its loop variable shadows the link it reads), so they are written here."""
+@cache
+def entry_links() -> type:
+    """The feedgen entry extension writing an entry's links with their rel, type and title: feedgen 1.0 writes
+    only the href of entry links (its loop variable shadows the link it reads). Made on first use, with feedgen."""
+    from feedgen.ext.base import BaseEntryExtension
+    from feedgen.util import xml_elem
 
-    def __init__(self) -> None:
-        self.links: list[dict[str, str]] = []
+    class EntryLinks(BaseEntryExtension):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.links: list[dict[str, str]] = []
 
-    def extend_atom(self, entry: object) -> object:
-        for attrs in self.links:
-            xml_elem("link", entry, **attrs)
-        return entry
+        def extend_atom(self, entry: object) -> object:
+            for attrs in self.links:
+                xml_elem("link", entry, **attrs)
+            return entry
+
+    return EntryLinks
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +85,8 @@ class FeedInfo:
 
 def atom(info: FeedInfo, changes: Sequence[Json], entry_url: Callable[[Json], str]) -> bytes:
     """The Atom document for `changes` (newest first); `entry_url` gives each change's page."""
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.id(urn("feed", info.key))
     fg.title(info.title)
@@ -96,7 +108,7 @@ def _entry(fg: FeedGenerator, c: Json, page: str) -> None:
     fe.title(c["title"])
     fe.updated(instant(c["recorded_at"]))
     fe.published(instant(c["recorded_at"]))
-    fe.register_extension("links", EntryLinks, atom=True, rss=False)
+    fe.register_extension("links", entry_links(), atom=True, rss=False)
     links: list[dict[str, str]] = fe.links.links
     links.append({"href": page, "rel": "alternate", "type": "text/html"})
     source = c.get("source") or {}
