@@ -24,6 +24,7 @@ from notify.channels import Outcome
 from notify.model import Filters, SubState
 from notify.service import Delivery
 from web import create_app
+from web.catalog import drain
 from web.ports import (
     Attempt,
     Created,
@@ -96,7 +97,7 @@ class TrackerQueries:
         position, companies, docs = self._queries.listing(as_of, known_at, only)  # one version() per listing
         memo: dict[str, Json] = {}
         rows = [ListedAlliance(alliance_json(d, companies, memo), d["latest"], _key(d["since_key"]),
-                               _key(d["updated_key"]), tuple(d.get("names", ()))) for d in docs]
+                               _key(d["updated_key"]), tuple(d.get("names", ()))) for d in drain(docs)]
         return Listing(position, rows, companies)
 
     def alliances_touched(self, after: int, upto: int) -> frozenset[str] | None:
