@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, request, stream_template, url_for
 from flask.typing import ResponseReturnValue
 
+from ..catalog import Shared, drain
 from ..deps import queries
 from ..exports import data_links, diff_csv, wants_csv
 from ..timetravel import href, parse_day_arg
@@ -45,21 +46,32 @@ def window() -> tuple[date, date, str]:
     return start, end, step
 
 
-def worded(d: dict[str, Any], before: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The diff with each item's changes in words (from the alliance as it was at the start)."""
-    return {**d, **{k: [{**a, "words": diff_phrases(a, before.get(a["id"]))} for a in d[k]]
-                    for k in ("added", "changed", "ended")}}
+def compared(a: dict[str, Any], shared: Shared) -> dict[str, Any]:
+    """What the words of a change read of the alliance as it was at the start (`diff_phrases`)."""
+    return {"stage": shared(a["stage"]), "loi": a["loi"], "kinds": shared.list(a["kinds"]), "parties": a["parties"],
+            "sources": a["sources"]}
+
+
+def alliances_before(start: date) -> dict[str, dict[str, Any]]:
+    """The alliances as of `start`, by id, as the fields the words read (each answer row let go of in turn)."""
+    shared = Shared()
+    return {a["id"]: compared(a, shared) for a in drain(queries().alliances(start, g.known_at))}
 
 
 @bp.get("/changes")
 def index() -> ResponseReturnValue:
     """What moved in the landscape between two dates, so a reader can step through history."""
     start, end, step = window()
+    # the alliances at the start first, kept as the fields the words read: building that answer decodes every
+    # document, and nothing else large is held meanwhile (the diff comes after it)
+    before = alliances_before(start)
     d = queries().diff(start, end, g.known_at)
-    before = {a["id"]: a for a in queries().alliances(start, g.known_at)}
     if wants_csv():
         return diff_csv(d, before, f"changes-{start.isoformat()}-{end.isoformat()}")
-    d = worded(d, before)
+
+    def words(a: dict[str, Any]) -> list[str]:  # worded as the page streams: no second copy of the diff
+        return diff_phrases(a, before.get(a["id"]))
+
     n = _months(step)
 
     def url(a: date, b: date, s: str = step) -> str:
@@ -71,7 +83,7 @@ def index() -> ResponseReturnValue:
         "steps": {s: url(shift(end, -_months(s)), end, s) for s in STEPS},
     }
     # streamed: a window over 10,000 alliances is megabytes of HTML, never held whole in the worker
-    return Response(stream_template("changes.html", d=d, start=start, end=end, step=step, nav=nav,
+    return Response(stream_template("changes.html", d=d, words=words, start=start, end=end, step=step, nav=nav,
                                     tt_query=g.tt_query, links=data_links("api.changes"),
                                     feed_url=url_for("follow.changes"), feed_title="All changes"),
                     mimetype="text/html")
