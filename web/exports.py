@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, request, url_for
 
 from .formatting import KIND_LABELS, STAGE_LABELS
-from .words import alliance_name, change_label, change_name, change_phrase, diff_phrases
+from .words import alliance_name, change_label, change_name, change_phrase
 
 DROP = ("format", "page")  # the export is the whole filtered table, not one page of it
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -92,12 +92,13 @@ def changes_csv(changes: Iterable[Mapping[str, Any]], name: str = "latest") -> R
 DIFF_HEADER = ("section", "alliance", "alliance_id", "stage_before", "stage_after", "what_changed")
 
 
-def diff_csv(d: Mapping[str, Any], before: Mapping[str, Mapping[str, Any]], name: str) -> Response:
+def diff_csv(d: Mapping[str, Any], words: Callable[[Mapping[str, Any]], list[str]], name: str) -> Response:
+    """The /changes page as CSV; `words` says what changed of one item (the page's `diff_phrases`)."""
     def rows() -> Iterable[list[Any]]:
         for section in ("added", "changed", "ended"):
             for a in d[section]:
                 yield [section, alliance_name(a, a["id"]), a["id"], STAGE_LABELS.get(a["before_stage"] or "", ""),
-                       STAGE_LABELS.get(a["after_stage"] or "", ""), "; ".join(diff_phrases(a, before.get(a["id"])))]
+                       STAGE_LABELS.get(a["after_stage"] or "", ""), "; ".join(words(a))]
     return csv_response(DIFF_HEADER, rows(), name)
 
 

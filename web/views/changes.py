@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, request, stream_template, url_for
 from flask.typing import ResponseReturnValue
 
-from ..catalog import Shared, drain
-from ..deps import queries
+from ..deps import catalog, queries
 from ..exports import data_links, diff_csv, wants_csv
 from ..timetravel import href, parse_day_arg
 from ..words import diff_phrases
@@ -46,32 +46,29 @@ def window() -> tuple[date, date, str]:
     return start, end, step
 
 
-def compared(a: dict[str, Any], shared: Shared) -> dict[str, Any]:
-    """What the words of a change read of the alliance as it was at the start (`diff_phrases`)."""
-    return {"stage": shared(a["stage"]), "loi": a["loi"], "kinds": shared.list(a["kinds"]), "parties": a["parties"],
-            "sources": a["sources"]}
+def earlier(start: date) -> Callable[[Mapping[str, Any]], list[str]]:
+    """What changed of one item of the diff, in words, from the alliance as it was at `start`.
 
+    The alliances at the start are the status table's snapshot for that date (the same documents), so the
+    catalog's bounded cache holds them in place of the last date asked for, and a reader going from here to the
+    status table as of the start finds it built."""
+    snap = catalog().snapshot(start, g.known_at)
+    by_id = snap.memo("by id", lambda: {r["id"]: r for r in snap.rows})
 
-def alliances_before(start: date) -> dict[str, dict[str, Any]]:
-    """The alliances as of `start`, by id, as the fields the words read (each answer row let go of in turn)."""
-    shared = Shared()
-    return {a["id"]: compared(a, shared) for a in drain(queries().alliances(start, g.known_at))}
+    def words(item: Mapping[str, Any]) -> list[str]:
+        return diff_phrases(item, by_id.get(item["id"]))
+
+    return words
 
 
 @bp.get("/changes")
 def index() -> ResponseReturnValue:
     """What moved in the landscape between two dates, so a reader can step through history."""
     start, end, step = window()
-    # the alliances at the start first, kept as the fields the words read: building that answer decodes every
-    # document, and nothing else large is held meanwhile (the diff comes after it)
-    before = alliances_before(start)
+    words = earlier(start)  # first: a snapshot's build decodes every document, with nothing else large held
     d = queries().diff(start, end, g.known_at)
     if wants_csv():
-        return diff_csv(d, before, f"changes-{start.isoformat()}-{end.isoformat()}")
-
-    def words(a: dict[str, Any]) -> list[str]:  # worded as the page streams: no second copy of the diff
-        return diff_phrases(a, before.get(a["id"]))
-
+        return diff_csv(d, words, f"changes-{start.isoformat()}-{end.isoformat()}")
     n = _months(step)
 
     def url(a: date, b: date, s: str = step) -> str:
