@@ -110,9 +110,6 @@ class TrackerQueries:
                 touched.add(aid)
         return frozenset(touched)
 
-    def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[Json]:
-        return self._queries.alliances(as_of, known_at)
-
     def alliance(self, alliance_id: str, as_of: date | None = None,
                  known_at: datetime | None = None) -> Json | None:
         return self._queries.alliance(alliance_id, as_of, known_at)

@@ -16,32 +16,93 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from .formatting import STAGE_ORDER
-from .ports import Json, ListedAlliance, Queries
+from .ports import Json, ListedAlliance, Queries, SortKey
 from .searchtext import fold
 
 T = TypeVar("T")
-SORTS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
-    "name": ("Name", lambda r: r["_name"]),
-    "since": ("Since", lambda r: r["_since"]),
-    "updated": ("Last change (date of the event)", lambda r: r["_updated"]),
-    "learned": ("Last change (when we learned it)", lambda r: (r["_latest"], r["_name"])),
-    "stage": ("Stage", lambda r: (r["_stage"], r["_name"])),
-    "sources": ("Sources", lambda r: (r["sources"], r["_name"])),
+SORTS: dict[str, tuple[str, Callable[[Row], Any]]] = {
+    "name": ("Name", lambda r: r._name),
+    "since": ("Since", lambda r: r._since),
+    "updated": ("Last change (date of the event)", lambda r: r._updated),
+    "learned": ("Last change (when we learned it)", lambda r: (r._latest, r._name)),
+    "stage": ("Stage", lambda r: (r._stage, r._name)),
+    "sources": ("Sources", lambda r: (r.sources, r._name)),
 }
 _FAR = ("9999-12-31", "9999-12-31", 0)
 
+
+DOC_FIELDS = ("id", "parties", "kinds", "stage", "loi", "since", "updated", "events", "sources", "corroborations")
+ROW_FIELDS = ("_party_names", "_countries", "_name", "_since", "_updated", "_stage", "_latest", "_names")
+
+
+class Row(Mapping[str, Any]):
+    """One alliance of the status table, read as a mapping: its `state --json` document (DOC_FIELDS, in that
+    order) and what filtering and sorting need (ROW_FIELDS, private: a leading '_').
+
+    Slots, not a dict: ~180 bytes a row instead of ~600 (a dict of 20 keys, a search string and a tuple of party
+    ids, both derived here when asked for), and a web process holds two snapshots of 10,000 rows."""
+
+    __slots__ = ("id", "parties", "kinds", "stage", "loi", "since", "updated", "events", "sources", "corroborations",
+                 "_party_names", "_countries", "_name", "_since", "_updated", "_stage", "_latest", "_names")
+
+    def __init__(self, doc: Mapping[str, Any], party_names: tuple[str, ...], countries: tuple[str, ...],
+                 since: SortKey, updated: SortKey, latest: int, names: tuple[str, ...], shared: Shared) -> None:
+        self.id: str = doc["id"]
+        self.parties: list[Json] = doc["parties"]
+        self.kinds: list[str] = shared.list(doc["kinds"])
+        self.stage: str | None = shared(doc["stage"])
+        self.loi: bool = doc["loi"]
+        self.since: str | None = shared(doc["since"])
+        self.updated: str | None = shared(doc["updated"])
+        self.events: int = doc["events"]
+        self.sources: int = doc["sources"]
+        self.corroborations: int = doc["corroborations"]
+        self._party_names: tuple[str, ...] = party_names
+        self._countries: tuple[str, ...] = countries
+        self._name: str = " + ".join(p["name"] for p in self.parties).casefold()
+        self._since: SortKey = since
+        self._updated: SortKey = updated
+        self._stage: int = STAGE_ORDER.get(self.stage or "", 99)
+        self._latest: int = latest
+        self._names: tuple[str, ...] = names
+
+    def __getitem__(self, key: str) -> Any:
+        return _SLOTS[key].__get__(self, Row)  # KeyError for a field a row does not have
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(DOC_FIELDS + ROW_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_SLOTS)
+
+    def public(self) -> Json:
+        """The `state --json` object of this alliance (DOC_FIELDS)."""
+        return {"id": self.id, "parties": self.parties, "kinds": self.kinds, "stage": self.stage, "loi": self.loi,
+                "since": self.since, "updated": self.updated, "events": self.events, "sources": self.sources,
+                "corroborations": self.corroborations}
+
+    def finds(self, q: str) -> bool:
+        """Whether the folded query `q` is in the alliance's id or one of its names (parties' names and aliases,
+        in both languages, and its own)."""
+        return q in fold(self.id) or any(q in n for n in self._party_names)
+
+    def has_party(self, company_id: str) -> bool:
+        return any(p["id"] == company_id for p in self.parties)
+
+
+_SLOTS: dict[str, Any] = {k: vars(Row)[k] for k in DOC_FIELDS + ROW_FIELDS}  # the slots' own descriptors
 
 @dataclass
 class Snapshot:
     """All rows for one (position, as_of, known_at), with facets and lazily sorted orders."""
 
     position: int
-    rows: list[dict[str, Any]]
+    rows: list[Row]
     companies: list[dict[str, Any]]
     countries: list[str]
     kinds: list[str]
     stages: list[str]
-    _orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _orders: dict[str, list[Row]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _latest: list[int] | None = None
     _html: dict[tuple[str, str, str], str] = field(default_factory=dict)
@@ -58,13 +119,13 @@ class Snapshot:
     def changed_since(self, position: int) -> int:
         """How many alliances have an event after `position` (bisect over the sorted latest positions)."""
         if self._latest is None:
-            self._latest = sorted(r["_latest"] for r in self.rows)
+            self._latest = sorted(r._latest for r in self.rows)
         return len(self._latest) - bisect_right(self._latest, position)
 
-    def row_html(self, row: dict[str, Any], tt_query: str, mark: str, render: Callable[..., str]) -> str:
+    def row_html(self, row: Row, tt_query: str, mark: str, render: Callable[..., str]) -> str:
         """A table row's HTML, rendered once per (row, time-travel query, "new" mark) for this snapshot;
         `mark` says what changed since the last visit ('' for nothing)."""
-        key = (row["id"], tt_query, mark)
+        key = (row.id, tt_query, mark)
         html = self._html.get(key)
         if html is None:
             if len(self._html) > 50_000:
@@ -72,7 +133,7 @@ class Snapshot:
             html = self._html[key] = render(r=row, tt_query=tt_query, is_new=bool(mark), mark=mark)
         return html
 
-    def ordered(self, key: str, descending: bool) -> list[dict[str, Any]]:
+    def ordered(self, key: str, descending: bool) -> list[Row]:
         name = f"{key}:{int(descending)}"
         with self._lock:
             if name not in self._orders:
@@ -96,23 +157,23 @@ class Filters:
     def active(self) -> bool:
         return any((self.q, self.company, self.stage, self.kind, self.country)) or self.changed_after is not None
 
-    def match(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    def match(self, rows: Iterable[Row]) -> list[Row]:
         q = fold(self.q)
         company = self.company.strip()
         company_cf = fold(company)
         out = []
         for r in rows:
-            if self.changed_after is not None and r["_latest"] <= self.changed_after:
+            if self.changed_after is not None and r._latest <= self.changed_after:
                 continue
-            if self.stage and r["stage"] != self.stage:
+            if self.stage and r.stage != self.stage:
                 continue
-            if self.kind and self.kind not in r["kinds"]:
+            if self.kind and self.kind not in r.kinds:
                 continue
-            if self.country and self.country not in r["_countries"]:
+            if self.country and self.country not in r._countries:
                 continue
-            if company and company not in r["_party_ids"] and company_cf not in r["_party_names"]:
+            if company and not r.has_party(company) and company_cf not in r._party_names:
                 continue
-            if q and q not in r["_search"]:
+            if q and not r.finds(q):
                 continue
             out.append(r)
         return out
@@ -213,7 +274,7 @@ class Catalog:
         if listing.position != position:
             return None  # the log moved again meanwhile: a plain rebuild is simpler
         fresh = {a.doc["id"]: a for a in listing.alliances}
-        by_id = {r["id"]: r for r in prev.rows}
+        by_id = {r.id: r for r in prev.rows}
         shared = Shared()
         for aid in touched:
             found = fresh.get(aid)
@@ -226,7 +287,7 @@ class Catalog:
         return snap
 
     @staticmethod
-    def _row(listed: ListedAlliance, companies: Mapping[str, Json], shared: Shared) -> Json:
+    def _row(listed: ListedAlliance, companies: Mapping[str, Json], shared: Shared) -> Row:
         doc = listed.doc
         names: list[str] = []
         countries: set[str] = set()
@@ -238,36 +299,24 @@ class Catalog:
                 if c["country"]:
                     countries.add(c["country"])
         names += list(listed.names)  # the alliance's own names: HIMA, 鸿蒙智行, Horse Powertrain
-        row = {  # small tuples, not sets: a row names a few parties, and 10,000 rows make a snapshot
-            **doc,
-            "_search": "\n".join(fold(x) for x in [doc["id"], *names]),
-            "_party_ids": tuple(p["id"] for p in doc["parties"]),
-            "_party_names": tuple(dict.fromkeys(fold(x) for x in names if x)),
-            "_countries": tuple(sorted(countries)),
-            "_name": " + ".join(p["name"] for p in doc["parties"]).casefold(),
-            "_since": shared.key(listed.since_key) if listed.since_key else _FAR,
-            "_updated": shared.key(listed.updated_key) if listed.updated_key else _FAR,
-            "_stage": STAGE_ORDER.get(doc["stage"] or "", 99),
-            "_latest": listed.latest,
-            "_names": tuple(listed.names),
-        }
-        for k in ("stage", "since", "updated"):  # set after the literal: overriding keys in it doubles its table
-            row[k] = shared(row[k])
-        row["kinds"] = shared.list(row["kinds"])
-        return row
+        # small tuples, not sets: a row names a few parties, and 10,000 rows make a snapshot
+        return Row(doc, tuple(dict.fromkeys(fold(x) for x in names if x)), tuple(sorted(countries)),
+                   shared.key(listed.since_key) if listed.since_key else _FAR,
+                   shared.key(listed.updated_key) if listed.updated_key else _FAR, listed.latest,
+                   tuple(listed.names), shared)
 
     @staticmethod
-    def _finish(position: int, rows: list[Json], companies: Mapping[str, Json]) -> Snapshot:
+    def _finish(position: int, rows: list[Row], companies: Mapping[str, Json]) -> Snapshot:
         used: dict[str, Json] = {}
         for r in rows:
-            for p in r["parties"]:
+            for p in r.parties:
                 if p["id"] not in used:
                     c = companies.get(p["id"])
                     used[p["id"]] = {**p, "country": c["country"] if c else ""}
         return Snapshot(
             position=position, rows=rows,
             companies=sorted(used.values(), key=lambda p: p["name"].casefold()),
-            countries=sorted({c for r in rows for c in r["_countries"]}),
-            kinds=sorted({k for r in rows for k in r["kinds"]}),
-            stages=sorted({r["stage"] for r in rows if r["stage"]}, key=lambda s: STAGE_ORDER.get(s, 99)),
+            countries=sorted({c for r in rows for c in r._countries}),
+            kinds=sorted({k for r in rows for k in r.kinds}),
+            stages=sorted({r.stage for r in rows if r.stage}, key=lambda s: STAGE_ORDER.get(s, 99)),
         )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,14 +51,14 @@ class Hub:
     title: str
 
 
-def alliance_title(alliance: dict[str, Any]) -> str:
+def alliance_title(alliance: Mapping[str, Any]) -> str:
     """How a reader names an alliance: its own name when it has one (HIMA), else its parties joined by '+'."""
     names = alliance.get("_names") or ()
     joined = " + ".join(p["name"] for p in alliance["parties"])
     return f"{names[0]} ({joined})" if names else joined
 
 
-def short_title(alliance: dict[str, Any], limit: int = 36) -> str:
+def short_title(alliance: Mapping[str, Any], limit: int = 36) -> str:
     """A name that fits a picture's label: the alliance's own name, its parties, or the first party and a count."""
     names = alliance.get("_names") or ()
     if names:

@@ -85,10 +85,6 @@ class Queries(Protocol):
         """Alliances the events in (after, upto] are about; None when names changed (every row may differ)."""
         ...
 
-    def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[Json]:
-        """Every alliance in the `state --json` shape, sorted by id."""
-        ...
-
     def alliance(self, alliance_id: str, as_of: date | None = None,
                  known_at: datetime | None = None) -> Json | None:
         """One alliance with its timeline; None if unknown (or not yet reported then)."""

@@ -83,8 +83,8 @@ def stage_runs(spans: Sequence[StageSpan], until: date) -> list[tuple[date, date
     return out
 
 
-def chart(rows: Sequence[dict[str, Any]], spans: Mapping[str, Sequence[StageSpan]], until: date,
-          title_of: Callable[[dict[str, Any]], str], label_of: Callable[[dict[str, Any]], str],
+def chart(rows: Sequence[Mapping[str, Any]], spans: Mapping[str, Sequence[StageSpan]], until: date,
+          title_of: Callable[[Mapping[str, Any]], str], label_of: Callable[[Mapping[str, Any]], str],
           width: int = WIDTH) -> Chart:
     """Bars for `rows` (in the order given) from their stage spans, on an axis from the first year any
     of them was reported to the end of `until`'s year; a bar ends at `until` (the date shown)."""

@@ -24,9 +24,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_EVENTS = 5000
 
 
-def public(row: dict[str, Any]) -> dict[str, Any]:
-    """A status row without the catalog's private fields (the `state --json` shape)."""
-    return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
 @bp.get("/alliances")
@@ -35,9 +32,9 @@ def alliances() -> ResponseReturnValue:
     searched and sorted like the status page (`q`, `company`, `stage`, `kind`, `country`, `sort`, `order`)."""
     snap = catalog().snapshot(g.as_of, g.known_at)  # the status page's rows, cached per log position
     if not any(request.args.get(k) for k in (*FILTER_ARGS, "sort", "order")):
-        return jsonify([public(r) for r in snap.rows])  # sorted by id, as `state --json`
+        return jsonify([r.public() for r in snap.rows])  # sorted by id, as `state --json`
     sort, desc = sorting()
-    return jsonify([public(r) for r in matching(snap, filters(None), sort, desc)])
+    return jsonify([r.public() for r in matching(snap, filters(None), sort, desc)])
 
 
 @bp.get("/alliances/<alliance_id>")

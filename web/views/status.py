@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from .. import visits
-from ..catalog import SORTS, Filters, Snapshot
+from ..catalog import SORTS, Filters, Row, Snapshot
 from ..deps import catalog, queries
 from ..exports import alliances_csv, data_links, wants_csv
 from ..timetravel import parse_int_arg
@@ -36,7 +36,7 @@ def sorting() -> tuple[str, bool]:
     return sort, request.args.get("order", "desc" if sort in DESCENDING else "asc") == "desc"
 
 
-def matching(snap: Snapshot, f: Filters, sort: str, desc: bool) -> list[dict[str, Any]]:
+def matching(snap: Snapshot, f: Filters, sort: str, desc: bool) -> list[Row]:
     rows = snap.ordered(sort, desc)
     return f.match(rows) if f.active else rows
 
@@ -93,7 +93,7 @@ def index() -> ResponseReturnValue:
     words = change_marks(baseline) if marking and changed_total else {}  # type: ignore[arg-type]
     row_template = current_app.jinja_env.get_template("_status_row.html")
 
-    def mark(r: dict[str, Any]) -> str:
+    def mark(r: Row) -> str:
         return (words.get(r["id"]) or "updated") if marking and r["_latest"] > baseline else ""  # type: ignore[operator]
 
     row_html = [Markup(snap.row_html(r, g.tt_query, mark(r), row_template.render)) for r in shown]
