@@ -300,3 +300,41 @@ def test_the_catalog_keeps_the_present_and_the_last_date_asked_for(tracker) -> N
     assert len(cat._cache) == 2 and first not in cat._cache.values()
     assert cat.snapshot() is present and cat.snapshot(date(2025, 1, 1)) is second
     assert cat.snapshot(date(2024, 1, 1)) is not first  # built again
+
+
+def test_a_snapshot_holds_one_copy_of_each_recurring_stage_kinds_list_and_date(tracker) -> None:
+    """Decoded documents carry their own string per row; a snapshot of 10,000 alliances keeps one of each."""
+    from service.webapp import TrackerQueries
+    from web.catalog import Catalog
+
+    rows = Catalog(TrackerQueries(tracker)).snapshot().rows
+    for field in ("stage", "kinds", "since", "updated"):
+        by_value: dict[object, set[int]] = {}
+        for r in rows:
+            by_value.setdefault(repr(r[field]), set()).add(id(r[field]))
+        assert any(len(ids) == 1 for ids in by_value.values()), field
+        assert all(len(ids) == 1 for ids in by_value.values()), field
+
+
+def test_a_status_row_reads_as_its_state_json_object_plus_private_fields(tracker) -> None:
+    from service.webapp import TrackerQueries
+    from web.catalog import Catalog
+
+    rows = Catalog(TrackerQueries(tracker)).snapshot().rows
+    assert [r.public() for r in rows] == tracker.queries.alliances()
+    assert [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows] == tracker.queries.alliances()
+    assert all(k.startswith("_") for k in list(rows[0])[10:]) and len(rows[0]) == len(list(rows[0]))
+    with pytest.raises(KeyError):
+        rows[0]["_search"]  # derived when a search asks, not kept
+
+
+def test_the_changes_page_leaves_the_start_date_in_the_catalog_in_place_of_the_last_date(client, app) -> None:
+    """/changes words each change from the status table's snapshot as of its start: it takes the past date's
+    place in the catalog (which keeps two), never sits beside it."""
+    from datetime import date
+
+    cat = app.extensions["alliances.catalog"]
+    client.get("/")
+    client.get("/?as_of=2023-06-30")
+    assert client.get("/changes?from=2024-01-01&to=2025-01-01").status_code == 200
+    assert sorted((k[1] for k in cat._cache), key=str) == [date(2024, 1, 1), None]
