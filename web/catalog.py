@@ -21,29 +21,31 @@ from .searchtext import fold
 
 T = TypeVar("T")
 SORTS: dict[str, tuple[str, Callable[[Row], Any]]] = {
-    "name": ("Name", lambda r: r._name),
+    "name": ("Name", lambda r: r.name_key()),
     "since": ("Since", lambda r: r._since),
     "updated": ("Last change (date of the event)", lambda r: r._updated),
-    "learned": ("Last change (when we learned it)", lambda r: (r._latest, r._name)),
-    "stage": ("Stage", lambda r: (r._stage, r._name)),
-    "sources": ("Sources", lambda r: (r.sources, r._name)),
+    "learned": ("Last change (when we learned it)", lambda r: (r._latest, r.name_key())),
+    "stage": ("Stage", lambda r: (r._stage, r.name_key())),
+    "sources": ("Sources", lambda r: (r.sources, r.name_key())),
 }
 _FAR = ("9999-12-31", "9999-12-31", 0)
+MAX_ROW_HTML = 10_000  # rendered rows a snapshot keeps (~0.9 KB each): every row of 10,000 alliances once
 
 
 DOC_FIELDS = ("id", "parties", "kinds", "stage", "loi", "since", "updated", "events", "sources", "corroborations")
-ROW_FIELDS = ("_party_names", "_countries", "_name", "_since", "_updated", "_stage", "_latest", "_names")
+ROW_FIELDS = ("_party_names", "_countries", "_since", "_updated", "_stage", "_latest", "_names")
 
 
 class Row(Mapping[str, Any]):
     """One alliance of the status table, read as a mapping: its `state --json` document (DOC_FIELDS, in that
     order) and what filtering and sorting need (ROW_FIELDS, private: a leading '_').
 
-    Slots, not a dict: ~180 bytes a row instead of ~600 (a dict of 20 keys, a search string and a tuple of party
-    ids, both derived here when asked for), and a web process holds two snapshots of 10,000 rows."""
+    Slots, not a dict: ~170 bytes a row instead of ~660 (a dict of 20 keys, a search string, a tuple of party ids
+    and a sort name, all three derived here when asked for), and a web process holds two snapshots of 10,000
+    rows."""
 
     __slots__ = ("id", "parties", "kinds", "stage", "loi", "since", "updated", "events", "sources", "corroborations",
-                 "_party_names", "_countries", "_name", "_since", "_updated", "_stage", "_latest", "_names")
+                 "_party_names", "_countries", "_since", "_updated", "_stage", "_latest", "_names")
 
     def __init__(self, doc: Mapping[str, Any], party_names: tuple[str, ...], countries: tuple[str, ...],
                  since: SortKey, updated: SortKey, latest: int, names: tuple[str, ...], shared: Shared) -> None:
@@ -59,7 +61,6 @@ class Row(Mapping[str, Any]):
         self.corroborations: int = doc["corroborations"]
         self._party_names: tuple[str, ...] = party_names
         self._countries: tuple[str, ...] = countries
-        self._name: str = " + ".join(p["name"] for p in self.parties).casefold()
         self._since: SortKey = since
         self._updated: SortKey = updated
         self._stage: int = STAGE_ORDER.get(self.stage or "", 99)
@@ -85,6 +86,11 @@ class Row(Mapping[str, Any]):
         """Whether the folded query `q` is in the alliance's id or one of its names (parties' names and aliases,
         in both languages, and its own)."""
         return q in fold(self.id) or any(q in n for n in self._party_names)
+
+    def name_key(self) -> str:
+        """How the sorts order rows by name: the parties' names joined, case folded (made per sort order, which a
+        snapshot keeps, instead of kept per row)."""
+        return " + ".join(p["name"] for p in self.parties).casefold()
 
     def has_party(self, company_id: str) -> bool:
         return any(p["id"] == company_id for p in self.parties)
@@ -128,7 +134,7 @@ class Snapshot:
         key = (row.id, tt_query, mark)
         html = self._html.get(key)
         if html is None:
-            if len(self._html) > 50_000:
+            if len(self._html) > MAX_ROW_HTML:
                 self._html.clear()
             html = self._html[key] = render(r=row, tt_query=tt_query, is_new=bool(mark), mark=mark)
         return html
