@@ -16,6 +16,8 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
 from .errors import StoreUnavailable
 
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's own default page cache (2 MB); negative: in KiB
+
 
 def make_engine(url: str) -> Engine:
     """Create the engine for `url`; errors become StoreUnavailable with one readable line."""
@@ -62,6 +64,13 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # back in the pool with SQLite's own page cache: a catch-up's 128 MB (events/runner.py) must not stay on a
+        # connection that then serves page reads, where a scan of the history fills it (+90 MB in a web process)
+        if dbapi_conn is not None:
+            dbapi_conn.execute(f"PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]

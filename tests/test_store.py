@@ -200,3 +200,18 @@ def test_many_writers_and_a_tailing_reader_see_every_event_in_order(store):
     reader.join()
     assert seen == list(range(1, 121))
     assert store.verify().ok
+
+
+def test_a_sqlite_connection_goes_back_to_the_pool_with_the_default_page_cache(tmp_path):
+    """A catch-up gives its connection a 128 MB page cache; the next user of the pooled connection (a page
+    reading the history) must not fill that much."""
+    from events.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA cache_size = -131072")
+        first = conn.connection.dbapi_connection
+    with engine.connect() as conn:
+        assert conn.connection.dbapi_connection is first  # the same pooled connection
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -2000
+    engine.dispose()
