@@ -1,7 +1,9 @@
 """CLI commands that serve the web UI (registered on the main group)."""
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -25,6 +27,26 @@ def start_pollers(tracker: Tracker, demo: bool) -> object | None:
         click.echo(f"alliances serve: warning: pollers not started ({e}); serving the UI only", err=True)
         return None
     return start_background(tracker, demo=demo)
+
+
+M_ARENA_MAX = -8  # glibc's mallopt() parameter (malloc.h)
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas() -> bool:
+    """Cap glibc's malloc arenas at MALLOC_ARENAS before the server's threads start (True: done).
+
+    glibc gives each thread an arena of its own, up to 8 per core, and keeps what a page freed in the arena of the
+    thread that served it: 8 waitress threads each holding the leftovers of a 10,000-alliance page cost a web
+    process at 1M events ~30 MB of RSS (peak 174 MB against 146 MB with two arenas). No-op where the C library is
+    not glibc, or where MALLOC_ARENA_MAX is set (the operator's choice)."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return False
+    return bool(mallopt(M_ARENA_MAX, MALLOC_ARENAS))
 
 
 def waitress_options(settings: Any) -> dict[str, Any]:
@@ -102,6 +124,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
 
     if demo and no_pollers:
         raise ConfigError("--demo needs the pollers: drop --no-pollers (or run `alliances worker --demo`)")
+    limit_malloc_arenas()  # before any thread: the pollers' and waitress's
     tracker = _tracker(ctx, migrate=migrate)
     settings = tracker.settings
     host = host or settings.host

@@ -1,9 +1,12 @@
-"""A fresh web process loads at start only what its pages need: feedgen (with lxml and dateutil) comes with the
-first Atom feed, cryptography with the first list of signed checkpoints (~14 MB of RSS until then; the web's
-memory target is bench/bench_readmodel.py's `--web` step). Run in a new interpreter: this one has them loaded."""
+"""What keeps a web process small (the target is bench/bench_readmodel.py's `--web` step: < 150 MB at 1M events).
+
+A fresh web process loads at start only what its pages need: feedgen (with lxml and dateutil) comes with the
+first Atom feed, cryptography with the first list of signed checkpoints (~14 MB of RSS until then). Run in a new
+interpreter: this one has them loaded. A served process caps glibc's malloc arenas before its threads start."""
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -63,3 +66,12 @@ def test_the_checkpoint_list_imports_cryptography_on_first_use_and_is_served(pag
     assert listed["status"] == 200 and listed["type"] == "application/json"
     assert json.loads(listed["body"]) == []  # the seeded log was never signed
     assert "cryptography" in listed["loaded"]
+
+
+def test_serving_caps_glibcs_malloc_arenas_unless_the_operator_chose(monkeypatch):
+    from service.cli_web import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False  # the environment's value stands (glibc read it at start)
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
