@@ -75,3 +75,15 @@ def test_serving_caps_glibcs_malloc_arenas_unless_the_operator_chose(monkeypatch
     assert limit_malloc_arenas() is False  # the environment's value stands (glibc read it at start)
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_the_alliances_api_streams_the_bytes_jsonify_would_write(app, client):
+    from flask import jsonify
+
+    for query in ("", "?as_of=2024-06-30", "?sort=stage&order=desc", "?q=no-such-alliance"):
+        resp = client.get(f"/api/alliances{query}")
+        assert resp.is_streamed and resp.mimetype == "application/json"
+        body = resp.get_data()
+        with app.test_request_context():
+            assert body == jsonify(json.loads(body)).get_data()
+    assert client.get("/api/alliances?q=no-such-alliance").get_data() == b"[]\n"
