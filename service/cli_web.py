@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -30,7 +31,7 @@ def start_pollers(tracker: Tracker, demo: bool) -> object | None:
 
 
 M_ARENA_MAX = -8  # glibc's mallopt() parameter (malloc.h)
-MALLOC_ARENAS = 2
+MALLOC_ARENAS = 1  # the GIL lets one thread run Python at a time: more arenas buy little but kept leftovers
 
 
 def limit_malloc_arenas() -> bool:
@@ -38,7 +39,8 @@ def limit_malloc_arenas() -> bool:
 
     glibc gives each thread an arena of its own, up to 8 per core, and keeps what a page freed in the arena of the
     thread that served it: 8 waitress threads each holding the leftovers of a 10,000-alliance page cost a web
-    process at 1M events ~30 MB of RSS (peak 174 MB against 146 MB with two arenas). No-op where the C library is
+    process at 1M events ~30 MB of RSS (`serve --no-pollers` on SQLite: peak 174 MB with glibc's default, 146 MB
+    with two arenas; on PostgreSQL 151 MB with two, 145 MB with one, pages as fast). No-op where the C library is
     not glibc, or where MALLOC_ARENA_MAX is set (the operator's choice)."""
     if os.environ.get("MALLOC_ARENA_MAX"):
         return False
@@ -80,15 +82,16 @@ def bound_port(server: Any, asked: int) -> int:
     return int(listening[0][1]) if listening else asked
 
 
-def loaded_line(tracker: Tracker) -> str:
-    """What this server holds: events, alliances, feeds (with how many are failing or never polled)."""
+def loaded_line(tracker: Tracker, alliances: Callable[[], int]) -> str:
+    """What this server holds: events, alliances (counted by `alliances`, after the catch-up), feeds (with how many
+    are failing or never polled)."""
     tracker.projector.catch_up()
     feeds = tracker.subscriptions.feeds()
     statuses = [f.status for f in feeds]
     notes = ", ".join(f"{n} {word}" for word, n in (("failing", statuses.count("failing")),
                                                     ("not polled yet", statuses.count("new")),
                                                     ("paused", statuses.count("paused"))) if n)
-    return (f"alliances serve: loaded {tracker.store.count()} events, {len(tracker.queries.alliances())} alliances, "
+    return (f"alliances serve: loaded {tracker.store.count()} events, {alliances()} alliances, "
             f"{len(feeds)} feeds" + (f" ({notes})" if notes else ""))
 
 
@@ -119,6 +122,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     """Serve the web UI with waitress and run the feed pollers in-process (unless --no-pollers)."""
     from waitress.server import create_server
 
+    from web.app import present_alliances
+
     from .cli import _tracker
     from .webapp import web_app
 
@@ -143,7 +148,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, demo: bool, th
     role = "; UI only: no pollers" if no_pollers else ""
     try:
         base = address(host, bound_port(server, port))
-        click.echo(loaded_line(tracker))
+        click.echo(loaded_line(tracker, lambda: present_alliances(app)))  # the first '/' built, not a count
         click.echo(f"alliances serve: {base} (waitress, {threads} threads{role}; stop with Ctrl-C)")
         click.echo(admin_line(settings.admin_password, base, demo))
         server.run()

@@ -71,6 +71,13 @@ def create_app(settings: WebSettings, *, queries: Queries, feeds: FeedCommands, 
     return app
 
 
+def present_alliances(app: Flask) -> int:
+    """Build the status table's present snapshot now (the first visitor's page is then ready, and a server's start
+    holds no answer beside it) and say how many alliances it lists."""
+    with app.app_context():
+        return len(deps.catalog().snapshot().rows)
+
+
 def _nav() -> dict[str, Any]:
     """Numbers every page's navigation shows (cached: cheap on every request)."""
     return {"failing_feeds": deps.failing_feeds(), "new_feeds": deps.new_feeds()}

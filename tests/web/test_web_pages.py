@@ -338,3 +338,12 @@ def test_the_changes_page_leaves_the_start_date_in_the_catalog_in_place_of_the_l
     client.get("/?as_of=2023-06-30")
     assert client.get("/changes?from=2024-01-01&to=2025-01-01").status_code == 200
     assert sorted((k[1] for k in cat._cache), key=str) == [date(2024, 1, 1), None]
+
+
+def test_a_server_start_builds_the_present_snapshot_and_counts_its_alliances(app, tracker) -> None:
+    """`alliances serve` prints the alliances it holds from the snapshot the first '/' will show, built at start
+    (no full answer built only to be counted)."""
+    from web.app import present_alliances
+
+    assert present_alliances(app) == len(tracker.queries.alliances())
+    assert [k[1:] for k in app.extensions["alliances.catalog"]._cache] == [(None, None)]
