@@ -8,7 +8,8 @@ Usage: python bench/bench_readmodel.py [--db sqlite|postgres] [--events 1000000]
    alliance) for random dates, then "known at T" and both: first answer and p50/p95;
 4. starts a fresh web process (the Flask app, no pollers) and loads `/`, `/?as_of=`, `/api/alliances?as_of=`,
    `/network`, `/changes` (WEB_PAGES), each body read to its end, then reports its RSS after each page and its
-   peak RSS (`--web URL` runs only this step against a database kept by an earlier run).
+   peak RSS (`--web URL` runs only this step against a database kept by an earlier run; `--serve URL` loads the
+   same pages from a real `alliances serve --no-pollers` process: waitress's threads, the start-up catch-up).
 Targets (issue 8): rebuild >= 150,000 events/s (SQLite); first as-of answer within 1 s and p50 <= 20 ms on
 SQLite and PostgreSQL; the web process under 150 MB RSS.
 """
@@ -176,9 +177,41 @@ def web(url: str) -> None:
         tracker.close()
 
 
-def _rss() -> str:
-    """VmRSS now and VmHWM so far, in MB."""
-    found = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+def serve(url: str) -> None:
+    """The same pages from a real `alliances serve --no-pollers` process (waitress, 8 threads, as deployed), its
+    RSS read from /proc after each: what the in-process step cannot show (threads, the start-up catch-up)."""
+    import re
+    import urllib.request
+
+    with tempfile.TemporaryDirectory() as d:
+        env = {**os.environ, "ALLIANCES_DATABASE_URL": url, "ALLIANCES_DATA_DIR": d}
+        cmd = [sys.executable, "-m", "service.cli", "serve", "--no-pollers", "--port", "0"]
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            base = ""
+            while not base:
+                line = proc.stdout.readline()
+                assert line, "alliances serve stopped before it listened"
+                found = re.search(r"(http://\S+/) \(waitress", line)
+                base = found.group(1).rstrip("/") if found else ""
+            print(f"served process: after start {_rss(proc.pid)}", flush=True)
+            for path in WEB_PAGES:
+                t0 = time.perf_counter()
+                with urllib.request.urlopen(base + path) as resp:
+                    size = sum(len(chunk) for chunk in iter(lambda r=resp: r.read(65536), b""))
+                print(f"  {path:42} {size / 1e6:5.2f} MB body, {(time.perf_counter() - t0) * 1000:5.0f} ms;"
+                      f" {_rss(proc.pid)}", flush=True)
+            print(f"served process: peak RSS after 7 pages {_rss(proc.pid).split('peak ')[1].rstrip(')')}"
+                  "  target < 150 MB")
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
+def _rss(pid: int | str = "self") -> str:
+    """VmRSS now and VmHWM so far of a process (this one by default), in MB."""
+    found = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     now, peak = (int(found[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
     return f"RSS {now:.0f} MB (peak {peak:.0f})"
 
@@ -218,11 +251,14 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the database and print its URL")
     ap.add_argument("--probe", help=argparse.SUPPRESS)
     ap.add_argument("--web", help=argparse.SUPPRESS)
+    ap.add_argument("--serve", help="only the pages from a real `alliances serve --no-pollers` over this database URL")
     a = ap.parse_args()
     if a.probe:
         return probe(a.probe, a.queries)
     if a.web:
         return web(a.web)
+    if a.serve:
+        return serve(a.serve)
     if a.url:
         for flag in ("--probe", "--web"):
             subprocess.run([sys.executable, __file__, flag, a.url, "--queries", str(a.queries)], check=True)
