@@ -198,8 +198,10 @@ def serve(url: str) -> None:
             print(f"served process: after start {_rss(proc.pid)}", flush=True)
             for path in WEB_PAGES:
                 t0 = time.perf_counter()
+                size = 0
                 with urllib.request.urlopen(base + path) as resp:
-                    size = sum(len(chunk) for chunk in iter(lambda r=resp: r.read(65536), b""))
+                    while chunk := resp.read(65536):
+                        size += len(chunk)
                 print(f"  {path:42} {size / 1e6:5.2f} MB body, {(time.perf_counter() - t0) * 1000:5.0f} ms;"
                       f" {_rss(proc.pid)}", flush=True)
             print(f"served process: peak RSS after 7 pages {_rss(proc.pid).split('peak ')[1].rstrip(')')}"
