@@ -54,7 +54,7 @@ class Listing:
     """Alliances (sorted by id) as of a date / as known at a time, and the companies that name them."""
 
     position: int  # the log position this listing reflects
-    alliances: list[ListedAlliance]
+    alliances: list[ListedAlliance]  # a fresh list: the catalog empties it as it makes its rows
     companies: Mapping[str, Json]  # company id -> the company document (names, aliases, country)
 
 
