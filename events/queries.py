@@ -24,6 +24,7 @@ from .projections.alliance import AllianceState
 from .rows import Doc, state_from_docs, timeline
 from .runner import Runner
 from .schema import OPEN
+from .shape import TextShaper
 from .store import EventStore
 from .subscribers import REGISTRY
 
@@ -117,10 +118,16 @@ class Queries:
         return sorted(out, key=lambda d: d["id"])
 
     def _alliance_docs(self, as_of: date | None, p: int) -> list[Doc]:
+        docs = map(orjson.loads, self._alliance_texts(as_of, p))
+        return list(docs) if as_of is not None else [d for d in docs if d["reported"]]
+
+    def _alliance_texts(self, as_of: date | None, p: int) -> list[str]:
+        """The stored documents (JSON text) of the alliances as of D and known at p, by id; without a date,
+        those not (yet) reported too (a history row exists only from the day an alliance is reported)."""
         ph = self._ph
         if as_of is None and p == _NOW:
-            rows = self._rows(f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} ORDER BY alliance_id", ())
-            return [d for d in (orjson.loads(r[0]) for r in rows) if d["reported"]]
+            sql = f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} ORDER BY alliance_id"
+            return [d for (d,) in self._rows(sql, ())]
         if as_of is None:
             sql = (
                 f"SELECT n.doc FROM alliance_now o JOIN alliance_now n ON n.alliance_id = o.alliance_id"
@@ -129,9 +136,8 @@ class Queries:
                 f" ORDER BY m.recorded_from DESC LIMIT 1)"
                 f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph} ORDER BY o.alliance_id"
             )
-            docs = [orjson.loads(d) for (d,) in self._rows(sql, (p, p))]
-            return [d for d in docs if d["reported"]]
-        return [orjson.loads(d) for d in self._history_rows(as_of, p)]
+            return [d for (d,) in self._rows(sql, (p, p))]
+        return self._history_rows(as_of, p)
 
     def _history_rows(self, as_of: date, p: int) -> list[str]:
         """The history documents (JSON text, by alliance id) of the alliances reported as of D, known at p."""
@@ -235,6 +241,14 @@ class Queries:
         v, p = self.at(known_at)
         companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
         return [alliance_json(d, companies, memo) for d in self._alliance_docs(as_of, p)]
+
+    def alliances_json(self, as_of: date | None = None, known_at: datetime | None = None) -> bytes:
+        """`alliances` as JSON text (UTF-8), written from the stored documents' text without decoding them:
+        the same JSON value, several times faster to produce (the CLI's `state --json` and the API use it)."""
+        v, p = self.at(known_at)
+        companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
+        shaper = TextShaper(lambda c: party_json(c, companies), lambda d: alliance_json(d, companies, memo))
+        return shaper.array(self._alliance_texts(as_of, p))
 
     def alliance(
         self, alliance_id: str, as_of: date | None = None, known_at: datetime | None = None
