@@ -113,6 +113,9 @@ class TrackerQueries:
     def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[Json]:
         return self._queries.alliances(as_of, known_at)
 
+    def alliances_json(self, as_of: date | None = None, known_at: datetime | None = None) -> bytes:
+        return self._queries.alliances_json(as_of, known_at)
+
     def alliance(self, alliance_id: str, as_of: date | None = None,
                  known_at: datetime | None = None) -> Json | None:
         return self._queries.alliance(alliance_id, as_of, known_at)

@@ -89,6 +89,10 @@ class Queries(Protocol):
         """Every alliance in the `state --json` shape, sorted by id."""
         ...
 
+    def alliances_json(self, as_of: date | None = None, known_at: datetime | None = None) -> bytes:
+        """`alliances` as JSON text (UTF-8), written without decoding the stored documents."""
+        ...
+
     def alliance(self, alliance_id: str, as_of: date | None = None,
                  known_at: datetime | None = None) -> Json | None:
         """One alliance with its timeline; None if unknown (or not yet reported then)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from events.changes import WHATS
@@ -33,9 +33,9 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
 def alliances() -> ResponseReturnValue:
     """Every alliance as of a date / as known at a time (the `alliances state --json` shape), filtered,
     searched and sorted like the status page (`q`, `company`, `stage`, `kind`, `country`, `sort`, `order`)."""
+    if not any(request.args.get(k) for k in (*FILTER_ARGS, "sort", "order")):  # sorted by id, as `state --json`
+        return Response(queries().alliances_json(g.as_of, g.known_at), mimetype="application/json")
     snap = catalog().snapshot(g.as_of, g.known_at)  # the status page's rows, cached per log position
-    if not any(request.args.get(k) for k in (*FILTER_ARGS, "sort", "order")):
-        return jsonify([public(r) for r in snap.rows])  # sorted by id, as `state --json`
     sort, desc = sorting()
     return jsonify([public(r) for r in matching(snap, filters(None), sort, desc)])
 
