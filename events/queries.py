@@ -130,15 +130,13 @@ class Queries:
         if as_of is None and p == _NOW:
             sql = f"SELECT doc FROM alliance_now WHERE recorded_to = {OPEN} ORDER BY alliance_id"
             return [d for (d,) in self._rows(sql, (), bulk=True)]
-        if as_of is None:
+        if as_of is None:  # per alliance, its last version begun by p (versions follow each other without gaps)
             sql = (
-                f"SELECT n.doc FROM alliance_now o JOIN alliance_now n ON n.alliance_id = o.alliance_id"
-                f" AND n.recorded_from = (SELECT m.recorded_from FROM alliance_now m"
-                f" WHERE m.alliance_id = o.alliance_id AND m.recorded_from <= {ph}"
-                f" ORDER BY m.recorded_from DESC LIMIT 1)"
-                f" WHERE o.recorded_to = {OPEN} AND n.recorded_to > {ph} ORDER BY o.alliance_id"
+                f"SELECT (SELECT m.doc FROM alliance_now m WHERE m.alliance_id = o.alliance_id"
+                f" AND m.recorded_from <= {ph} ORDER BY m.recorded_from DESC LIMIT 1)"
+                f" FROM alliance_now o WHERE o.recorded_to = {OPEN} ORDER BY o.alliance_id"
             )
-            return [d for (d,) in self._rows(sql, (p, p), bulk=True)]
+            return [d for (d,) in self._rows(sql, (p,), bulk=True) if d is not None]
         return self._history_rows(as_of, p)
 
     def _history_rows(self, as_of: date, p: int) -> list[str]:
