@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -233,10 +233,9 @@ class Queries:
     # --- answers (the public JSON shapes) --------------------------------------------------
 
     def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[dict[str, Any]]:
-        """The CLI/API shape of every alliance, sorted by id."""
-        v, p = self.at(known_at)
-        companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
-        return [alliance_json(d, companies, memo) for d in self._alliance_docs(as_of, p)]
+        """The CLI/API shape of every alliance, sorted by id: `alliances_json` decoded (one decode of the answer
+        costs less than one per stored document plus shaping)."""
+        return cast("list[dict[str, Any]]", orjson.loads(self.alliances_json(as_of, known_at)))
 
     def alliances_json(self, as_of: date | None = None, known_at: datetime | None = None) -> bytes:
         """`alliances` as JSON text (UTF-8), written from the stored documents' text without decoding them:
