@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
@@ -233,9 +233,12 @@ class Queries:
     # --- answers (the public JSON shapes) --------------------------------------------------
 
     def alliances(self, as_of: date | None = None, known_at: datetime | None = None) -> list[dict[str, Any]]:
-        """The CLI/API shape of every alliance, sorted by id: `alliances_json` decoded (one decode of the answer
-        costs less than one per stored document plus shaping)."""
-        return cast("list[dict[str, Any]]", orjson.loads(self.alliances_json(as_of, known_at)))
+        """The CLI/API shape of every alliance, sorted by id, as objects. Decoding `alliances_json` instead was
+        slower (31 against 23 ms at 10,000 alliances: its objects share no party dicts, and the cyclic GC runs
+        over them while they are made); `alliances_json` is the fast answer."""
+        v, p = self.at(known_at)
+        companies, memo = self._companies(v, p), dict[str, dict[str, Any]]()
+        return [alliance_json(d, companies, memo) for d in self._alliance_docs(as_of, p)]
 
     def alliances_json(self, as_of: date | None = None, known_at: datetime | None = None) -> bytes:
         """`alliances` as JSON text (UTF-8), written from the stored documents' text without decoding them:
