@@ -20,7 +20,8 @@ Doc = dict[str, Any]
 
 
 def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int, latest: int) -> Doc:
-    """The document of an alliance from its aggregates (a state or an accumulator)."""
+    """The document of an alliance from its aggregates (a state or an accumulator). Its first keys are the public
+    shape's (`queries.alliance_json`) in that order: `shape.TextShaper` writes answers from this text."""
     if isinstance(acc, Aggregate):  # the rebuild's hot path: plain attribute reads
         sources, sk, ik, uk = acc.source_count, acc.stage_k, acc.since_k, acc.updated_k
     else:
