@@ -8,7 +8,7 @@ log has ever implied, indexed by valid time and by log position.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -19,7 +19,7 @@ from .projections import alliance as alliance_proj
 from .projections import company as company_proj
 from .projections.alliance import Aggregate, AllianceState, Entry
 from .projections.company import CompanyState
-from .rows import Doc, absorb_doc, aggregate_doc, company_doc, company_from_doc, entry_doc, history
+from .rows import Doc, absorb_doc, aggregate_doc, company_doc, company_from_doc, entry_doc, fork, history
 from .runner import Batch
 from .schema import END_OF_TIME, OPEN
 from .store import EventStore
@@ -32,8 +32,10 @@ _BOOKKEEPING = ("ReportRetracted", "ReportCorrected")
 class Versioned:
     """The changes of one versioned table within one batch, flushed in two statements."""
 
-    def __init__(self, table: str, keys: tuple[str, ...], values: tuple[str, ...]) -> None:
-        self.table, self.keys, self.values = table, keys, values
+    def __init__(self, table: str, keys: tuple[str, ...], values: tuple[str, ...],
+                 derived: tuple[str, Callable[[tuple[Any, ...]], Any]] | None = None) -> None:
+        """`derived`: one more column, computed from each written row (keys, values, ...) when it is inserted."""
+        self.table, self.keys, self.values, self.derived = table, keys, values, derived
         self.opened: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.finished: list[tuple[Any, ...]] = []
         self.closes: list[tuple[Any, ...]] = []
@@ -63,6 +65,9 @@ class Versioned:
             rows.sort(key=lambda r: r[: len(self.keys)] + (r[-2],))  # in primary-key order: B-tree appends, not splits
             if rows:
                 cols = (*self.keys, *self.values, "recorded_from", "recorded_to")
+                if self.derived is not None:
+                    name, compute = self.derived
+                    cols, rows = (*cols, name), [(*r, compute(r)) for r in rows]
                 cur.executemany(f"INSERT INTO {self.table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})",
                                 rows)
         finally:
@@ -205,7 +210,8 @@ class AllianceProjection:
         if self.rows:
             return {"now": Versioned("alliance_now", ("alliance_id",), ("party_key", "doc")),
                     "entries": Versioned("alliance_entries", ("alliance_id", "position"), ("raw_end", "doc"))}
-        return {"history": Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"))}
+        return {"history": Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"),
+                                     derived=("fork", lambda r: fork(r[1], r[2])))}
 
     def _load(self, conn: Connection, aids: set[str], upto: int) -> None:
         """States of touched alliances not kept from the last batch: folded from their streams."""

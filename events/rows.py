@@ -8,6 +8,7 @@ plus what readers sort and filter by (`since_key`, `updated_key`, `latest`, `rep
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import date
 from typing import Any
 
 from .projections.alliance import Aggregate, AllianceState, Entry, date_strings, effective, live_entries
@@ -19,7 +20,8 @@ Doc = dict[str, Any]
 
 
 def aggregate_doc(alliance_id: str, acc: Aggregate | AllianceState, events: int, latest: int) -> Doc:
-    """The document of an alliance from its aggregates (a state or an accumulator)."""
+    """The document of an alliance from its aggregates (a state or an accumulator). Its first keys are the public
+    shape's (`queries.alliance_json`) in that order: `shape.TextShaper` writes answers from this text."""
     if isinstance(acc, Aggregate):  # the rebuild's hot path: plain attribute reads
         sources, sk, ik, uk = acc.source_count, acc.stage_k, acc.since_k, acc.updated_k
     else:
@@ -190,3 +192,21 @@ def state_from_docs(doc: Doc, lines: Iterable[Doc]) -> AllianceState:
 
 def _tuple(key: list[Any] | None) -> tuple[str, str, int] | None:
     return (str(key[0]), str(key[1]), int(key[2])) if key else None
+
+
+def fork(valid_from: str, valid_to: str) -> int:
+    """The node of a valid-time interval [valid_from, valid_to) in a virtual binary tree over day numbers
+    (a relational interval tree): the day in the interval with the most trailing zero bits. Every interval
+    holding a day D has one of the ~23 nodes on D's path (`fork_path`) as its fork, so "the rows valid on D"
+    is ~23 index range scans, however many rows the history holds."""
+    low, high = date.fromisoformat(valid_from).toordinal(), date.fromisoformat(valid_to).toordinal() - 1
+    if low >= high:
+        return low
+    bit = (low ^ high).bit_length() - 1
+    return (high >> bit) << bit
+
+
+def fork_path(day: date) -> list[int]:
+    """The nodes that can be the fork of an interval holding `day`: its ancestors in the tree, and itself."""
+    d = day.toordinal()
+    return [((d >> (k + 1)) << (k + 1)) | (1 << k) for k in range(date.max.toordinal().bit_length())]

@@ -68,8 +68,11 @@ ALLIANCE_HISTORY = Table(
     Column("valid_to", Text, nullable=False),
     *_bounds(),
     Column("doc", Text, nullable=False),
+    # the interval's node in a virtual binary tree over days (`rows.fork`): "the rows valid on D" is a few range scans
+    Column("fork", BigInteger),
     PrimaryKeyConstraint("alliance_id", "valid_from", "recorded_from"),
     Index("ix_alliance_history_open", "alliance_id", "recorded_to", "valid_from"),
+    Index("ix_alliance_history_fork", "fork", "recorded_to", "valid_from", "valid_to", "recorded_from"),
 )
 ALLIANCE_ENTRIES = Table(
     "alliance_entries",

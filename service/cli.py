@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import click
+import orjson
 from sqlalchemy.exc import OperationalError
 
 from events.errors import EventsError
@@ -105,10 +106,11 @@ def state(ctx: click.Context, as_json: bool, as_of: date | None, known_at: datet
     """The alliances, now or as of a date and/or as known at a time."""
     t = _tracker(ctx)
     t.projector.catch_up()
-    rows = t.queries.alliances(as_of=as_of, known_at=known_at)
-    if as_json:
-        _dump(rows)
+    if as_json:  # written from the stored documents' text, indented as `_dump` indents
+        text = t.queries.alliances_json(as_of=as_of, known_at=known_at)
+        click.echo(json_safe(orjson.dumps(orjson.loads(text), option=orjson.OPT_INDENT_2).decode()))
         return
+    rows = t.queries.alliances(as_of=as_of, known_at=known_at)
     for r in rows:
         names = " + ".join(p["name"] for p in r["parties"])
         echo(f"{r['id']:<40} {r['stage'] or '-':<17} {','.join(r['kinds']):<35} since {r['since']}  {names}")

@@ -110,6 +110,9 @@ class TrackerQueries:
                 touched.add(aid)
         return frozenset(touched)
 
+    def alliances_json(self, as_of: date | None = None, known_at: datetime | None = None) -> bytes:
+        return self._queries.alliances_json(as_of, known_at)
+
     def alliance(self, alliance_id: str, as_of: date | None = None,
                  known_at: datetime | None = None) -> Json | None:
         return self._queries.alliance(alliance_id, as_of, known_at)

@@ -85,6 +85,10 @@ class Queries(Protocol):
         """Alliances the events in (after, upto] are about; None when names changed (every row may differ)."""
         ...
 
+    def alliances_json(self, as_of: date | None = None, known_at: datetime | None = None) -> bytes:
+        """`alliances` as JSON text (UTF-8), written without decoding the stored documents."""
+        ...
+
     def alliance(self, alliance_id: str, as_of: date | None = None,
                  known_at: datetime | None = None) -> Json | None:
         """One alliance with its timeline; None if unknown (or not yet reported then)."""

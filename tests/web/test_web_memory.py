@@ -77,13 +77,18 @@ def test_serving_caps_glibcs_malloc_arenas_unless_the_operator_chose(monkeypatch
     assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
 
 
-def test_the_alliances_api_streams_the_bytes_jsonify_would_write(app, client):
-    from flask import jsonify
+CLI_KEYS = ["id", "parties", "kinds", "stage", "loi", "since", "updated", "events", "sources", "corroborations"]
+
+
+def test_every_alliances_api_answer_is_written_as_state_json_writes_it(app, client):
+    """Filtered answers (rows streamed) and the unfiltered text answer: compact, in the CLI's key order."""
+    import orjson
 
     for query in ("", "?as_of=2024-06-30", "?sort=stage&order=desc", "?q=no-such-alliance"):
         resp = client.get(f"/api/alliances{query}")
-        assert resp.is_streamed and resp.mimetype == "application/json"
+        assert resp.mimetype == "application/json"
         body = resp.get_data()
-        with app.test_request_context():
-            assert body == jsonify(json.loads(body)).get_data()
-    assert client.get("/api/alliances?q=no-such-alliance").get_data() == b"[]\n"
+        rows = orjson.loads(body)
+        assert body == b"[" + b",".join(orjson.dumps(r) for r in rows) + b"]"
+        assert all(list(r) == CLI_KEYS for r in rows)
+    assert client.get("/api/alliances?q=no-such-alliance").get_data() == b"[]"
