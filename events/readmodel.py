@@ -27,6 +27,7 @@ from .types import REGISTRY, upcast
 from .values import FuzzyDate, Precision
 
 _BOOKKEEPING = ("ReportRetracted", "ReportCorrected")
+_OWNER = {"alliances": ("now", "entries"), "history": ("history",)}  # which projection writes which table
 
 
 class Versioned:
@@ -59,7 +60,8 @@ class Versioned:
                 where = " AND ".join(f"{k} = {ph}" for k in self.keys)
                 cur.executemany(f"UPDATE {self.table} SET recorded_to = {ph} WHERE {where} AND recorded_to = {OPEN}",
                                 self.closes)
-            rows = [_encode(r) for r in self.finished] + [_encode((*r, OPEN)) for r in self.opened.values()]
+            enc: dict[int, str] = {}  # one document object often sits in several rows (an interval and its successor)
+            rows = [_encode(r, enc) for r in self.finished] + [_encode((*r, OPEN), enc) for r in self.opened.values()]
             rows.sort(key=lambda r: r[: len(self.keys)] + (r[-2],))  # in primary-key order: B-tree appends, not splits
             if rows:
                 cols = (*self.keys, *self.values, "recorded_from", "recorded_to")
@@ -74,9 +76,14 @@ def _now_row(doc: Doc) -> tuple[str, Doc]:
     return "--".join(doc["parties"]), doc
 
 
-def _encode(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Rows end (..., doc, recorded_from, recorded_to): the document goes in as JSON text."""
-    return (*row[:-3], orjson.dumps(row[-3]).decode(), row[-2], row[-1])
+def _encode(row: tuple[Any, ...], done: dict[int, str]) -> tuple[Any, ...]:
+    """Rows end (..., doc, recorded_from, recorded_to): the document goes in as JSON text (`done`: the
+    text of documents already encoded, by object id; the rows hold them alive)."""
+    doc = row[-3]
+    text = done.get(id(doc))
+    if text is None:
+        text = done[id(doc)] = orjson.dumps(doc).decode()
+    return (*row[:-3], text, row[-2], row[-1])
 
 
 # --- alliances ------------------------------------------------------------------------------
@@ -91,6 +98,7 @@ class _Alliance:
 
     def __init__(self, state: AllianceState, rows: bool, hist: bool) -> None:
         self.id = state.alliance_id
+        self._doc: Doc | None = None  # `doc()` until the next entry: the present row and the last interval share it
         self.entries: list[Entry] = list(state.entries)
         self.retracted: set[str] = set(state.retracted)
         self.corrections: dict[str, dict[str, Any]] = dict(state.corrections)
@@ -109,6 +117,7 @@ class _Alliance:
 
     def add(self, e: Entry) -> None:
         """`alliance.fold_entry`, in place."""
+        self._doc = None
         self.entries.append(e)
         if e.type == "ReportRetracted":
             self.retracted.add(e.supersedes)  # type: ignore[arg-type]
@@ -145,9 +154,11 @@ class _Alliance:
 
     def doc(self) -> Doc:
         """The aggregate document (what a history interval holds)."""
-        if self.acc is None:
-            self.state()
-        return aggregate_doc(self.id, self.acc, len(self.entries), self.latest)  # type: ignore[arg-type]
+        if self._doc is None:
+            if self.acc is None:
+                self.state()
+            self._doc = aggregate_doc(self.id, self.acc, len(self.entries), self.latest)  # type: ignore[arg-type]
+        return self._doc
 
     def now_doc(self) -> Doc:
         """The present row's document: the aggregate plus the alliance's own names."""
@@ -165,7 +176,10 @@ class _Alliance:
 
 class AllianceProjection:
     """Subscriber writing `alliance_now` and `alliance_entries` ("alliances"), or `alliance_history`
-    ("history"): the same fold, two tables each with its own checkpoint."""
+    ("history"): the same fold, two tables each with its own checkpoint.
+
+    When the runner hands both the same batch (a rebuild, a catch-up of both), the first to handle it folds
+    it once for the two and leaves the other's rows in the batch's memo; each still writes only its own tables."""
 
     replayable = True
     types = alliance_proj.ALLIANCE_EVENT_TYPES
@@ -174,12 +188,13 @@ class AllianceProjection:
         if name not in ("alliances", "history"):
             raise ValueError(name)
         self.store, self.name = store, name
+        self.partner = "history" if name == "alliances" else "alliances"
         self.rows, self.hist = name == "alliances", name == "history"
         self._cache: dict[str, _Alliance] = {}
         self._at = -1
 
     def reset(self, conn: Connection) -> None:
-        for table in (("alliance_now", "alliance_entries") if self.rows else ("alliance_history",)):
+        for table in (("alliance_now", "alliance_entries") if self.name == "alliances" else ("alliance_history",)):
             conn.exec_driver_sql(f"DELETE FROM {table}")
         self.done()
 
@@ -188,8 +203,16 @@ class AllianceProjection:
         self._cache, self._at = {}, -1
 
     def handle(self, conn: Connection, batch: Batch) -> None:
-        if self._at != batch.after:
+        folded = batch.memo.pop(f"rows:{self.name}", None)
+        if folded is not None:  # the partner folded this batch for both: my states are behind it now
+            self.done()
+            for t in folded:
+                t.flush(conn)
+            return
+        mode = (True, True) if self.partner in batch.readers else (self.name == "alliances", self.name == "history")
+        if self._at != batch.after or (self.rows, self.hist) != mode:
             self._cache = {}
+        self.rows, self.hist = mode
         items = batch.memo.get("alliance_entries")
         if items is None:  # "alliances" and "history" read the same batch: decoded once for both
             items = batch.memo["alliance_entries"] = list(_entries(batch.rows))
@@ -197,15 +220,23 @@ class AllianceProjection:
         tables = self._tables()
         for aid, entry in items:
             self._apply(aid, entry, tables)
-        for t in tables.values():
-            t.flush(conn)
+        for name, group in _OWNER.items():
+            mine = [tables[k] for k in group if k in tables]
+            if name == self.name:
+                for t in mine:
+                    t.flush(conn)
+            elif mine:
+                batch.memo[f"rows:{name}"] = mine
         self._at = batch.end
 
     def _tables(self) -> dict[str, Versioned]:
+        out = {}
         if self.rows:
-            return {"now": Versioned("alliance_now", ("alliance_id",), ("party_key", "doc")),
-                    "entries": Versioned("alliance_entries", ("alliance_id", "position"), ("raw_end", "doc"))}
-        return {"history": Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"))}
+            out = {"now": Versioned("alliance_now", ("alliance_id",), ("party_key", "doc")),
+                   "entries": Versioned("alliance_entries", ("alliance_id", "position"), ("raw_end", "doc"))}
+        if self.hist:
+            out["history"] = Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"))
+        return out
 
     def _load(self, conn: Connection, aids: set[str], upto: int) -> None:
         """States of touched alliances not kept from the last batch: folded from their streams."""

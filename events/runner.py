@@ -42,6 +42,9 @@ class Batch:
     end: int = 0  # its checkpoint after it (may lie beyond the last row when types are filtered)
     # values derived from these rows, shared by the subscribers handed the same batch (e.g. decoded timelines)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # the names of the subscribers handed this very batch in this transaction: two projections of one fold
+    # can fold it once for both (each still writes only its own tables)
+    readers: frozenset[str] = frozenset()
 
     @cached_property
     def records(self) -> list[Recorded]:
@@ -207,18 +210,24 @@ class Runner:
             if not group or upto <= start:
                 return 0
             types = None if any(s.types is None for s in group) else frozenset().union(*(s.types or () for s in group))
-            rows = list(self.store.read_raw(after=start, upto=upto, types=types, limit=self.batch, conn=conn))
+            # read in position order and filter here: asked for types, SQLite takes the type index, so every read
+            # scans and sorts every event of those types after the checkpoint (0.4 s per read at 1 M events)
+            rows = list(self.store.read_raw(after=start, upto=upto, limit=self.batch, conn=conn))
             end = rows[-1][0] if len(rows) == self.batch else upto
+            if types is not None:
+                rows = [r for r in rows if r[1] in types]
             batches: dict[frozenset[str] | None, Batch] = {}
             for sub in group:
-                key = None if sub.types is None else frozenset(sub.types)
+                key = _key(sub)
                 if key not in batches:
                     mine = rows if key is None or key == types else [r for r in rows if r[1] in key]
-                    batches[key] = Batch(mine, self.store.decode, start, end)
+                    readers = frozenset(s.name for s in group if _key(s) == key)
+                    batches[key] = Batch(mine, self.store.decode, start, end, readers=readers)
                 sub.handle(conn, batches[key])  # empty too: the checkpoint moves
                 _save(conn, sub.name, end)
-            if not self.store.is_postgres:
-                conn.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}")  # a pooled reader keeps its RSS
+            if not self.store.is_postgres and end >= self.store.tail(conn):
+                # the catch-up is done: a pooled reader keeps its RSS (kept between steps, the cache stays warm)
+                conn.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}")
             return len(rows)
 
     def _lock(self, conn: Connection, name: str) -> None:
@@ -232,6 +241,10 @@ class Runner:
         if self.store.is_postgres:
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
             conn.execute(text("SELECT pg_advisory_xact_lock(:a, :k)"), {"a": 0x72756E, "k": key - 2**31})
+
+
+def _key(sub: Subscriber) -> frozenset[str] | None:
+    return None if sub.types is None else frozenset(sub.types)
 
 
 def _deps(sub: Subscriber) -> tuple[str, ...]:
