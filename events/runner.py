@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import itertools
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +31,7 @@ from .store import EventStore
 
 DEFAULT_BATCH = 20_000
 Progress = Callable[[int, int], None]  # (done so far, total): a long rebuild draws a bar with it
+Chunk = Callable[[Connection], int]  # a replay's next rows: writes them in the given transaction, returns its events
 SQLITE_CACHE_KB = 131_072
 SQLITE_DEFAULT_CACHE = -2000  # SQLite's own default (2 MB), restored after each step
 
@@ -117,9 +121,7 @@ class Runner:
         summed over the subscribers, after each batch."""
         wanted = self._select(names)
         handled = 0
-        paused = gc.isenabled()
-        gc.disable()  # a long catch-up holds millions of small documents: cyclic GC passes over them are pure cost
-        try:
+        with _no_gc():
             for sub in wanted:
                 self._start(sub)
             while (n := self._next(wanted)) is not None:
@@ -128,9 +130,6 @@ class Runner:
                     progress(*self._progress(wanted))
             for sub in wanted:
                 _end(sub)
-        finally:
-            if paused:
-                gc.enable()
         return handled
 
     def _next(self, subs: list[Subscriber]) -> int | None:
@@ -173,8 +172,51 @@ class Runner:
                 self._lock(conn, sub.name)
                 sub.reset(conn)
                 _save(conn, sub.name, 0)
+        self._replay_all(wanted, progress)
         self.catch_up([s.name for s in wanted], progress)
         return self.store.count()
+
+    def _replay_all(self, wanted: list[Subscriber], progress: Progress | None) -> None:
+        """Projections that can replay from nothing (`replay`) are brought to the tail that way, before the
+        catch-up that takes every other one (and the events appended meanwhile)."""
+        upto, left = self.store.tail(), list(wanted)
+        total = len(wanted) * upto
+        while left:
+            sub = left.pop(0)
+            replay = getattr(sub, "replay", None)
+            if callable(replay):
+                names, chunks = replay([s.name for s in left], upto)
+                together = [sub, *(s for s in left if s.name in names)]
+                left = [s for s in left if s.name not in names]
+                with _no_gc():
+                    self._replay(together, chunks, upto, lambda n: progress(n, total) if progress else None)
+
+    def _replay(self, subs: list[Subscriber], chunks: Iterable[Chunk], upto: int, progress: Callable[[int], None]
+                ) -> None:
+        """Write a replay's chunks, a transaction each, and move the checkpoints from 0 to `upto` in the last.
+
+        Between chunks the checkpoints stay at 0 and a `replay:` row holds this replay's token: a runner
+        that steps one of these subscribers from 0 meanwhile first clears what the replay wrote (`_step`), and
+        a replay whose token or checkpoints changed stops there, leaving the rest to the catch-up."""
+        names, token, first, done = sorted(s.name for s in subs), secrets.randbits(62), True, 0
+        mark = f"replay:{names[0]}"
+        for write in itertools.chain(chunks, [None]):
+            with self.store.write() as conn:
+                for n in names:
+                    self._lock(conn, n)
+                if any(_checkpoint(conn, n) for n in names) or (not first and _stored(conn, mark) != token):
+                    return
+                if first:
+                    _clear(conn, subs)
+                    _save(conn, mark, token)
+                    first = False
+                if write is None:
+                    conn.execute(text("DELETE FROM checkpoints WHERE name = :n"), {"n": mark})
+                    for n in names:
+                        _save(conn, n, upto)
+                    return
+                done += write(conn)
+            progress(done * len(names))
 
     def _select(self, names: Iterable[str] | None) -> list[Subscriber]:
         if names is None:
@@ -223,6 +265,8 @@ class Runner:
                     mine = rows if key is None or key == types else [r for r in rows if r[1] in key]
                     readers = frozenset(s.name for s in group if _key(s) == key)
                     batches[key] = Batch(mine, self.store.decode, start, end, readers=readers)
+                if start == 0:
+                    _clear(conn, [sub])  # rows of a replay that did not finish: a checkpoint at 0 means no rows
                 sub.handle(conn, batches[key])  # empty too: the checkpoint moves
                 _save(conn, sub.name, end)
             if not self.store.is_postgres and end >= self.store.tail(conn):
@@ -241,6 +285,27 @@ class Runner:
         if self.store.is_postgres:
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
             conn.execute(text("SELECT pg_advisory_xact_lock(:a, :k)"), {"a": 0x72756E, "k": key - 2**31})
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """A long catch-up or replay holds millions of small documents: cyclic GC passes over them are pure cost."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _clear(conn: Connection, subs: Iterable[Subscriber]) -> None:
+    """Drop what an unfinished replay of these subscribers wrote (those that replay; others write nothing
+    before their checkpoint moves)."""
+    for sub in subs:
+        if callable(getattr(sub, "replay", None)):
+            sub.reset(conn)
+            conn.execute(text("DELETE FROM checkpoints WHERE name = :n"), {"n": f"replay:{sub.name}"})
 
 
 def _key(sub: Subscriber) -> frozenset[str] | None:
