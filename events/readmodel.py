@@ -196,8 +196,12 @@ class AllianceProjection:
         self._at = -1
 
     def reset(self, conn: Connection) -> None:
-        for table in (("alliance_now", "alliance_entries") if self.name == "alliances" else ("alliance_history",)):
-            conn.exec_driver_sql(f"DELETE FROM {table}")
+        tables = ("alliance_now", "alliance_entries") if self.name == "alliances" else ("alliance_history",)
+        if conn.dialect.name == "postgresql":  # DELETE of millions of rows leaves them dead in tables and indexes
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)}")
+        else:  # SQLite truncates a DELETE without WHERE itself
+            for table in tables:
+                conn.exec_driver_sql(f"DELETE FROM {table}")
         self.done()
 
     def done(self) -> None:
