@@ -8,7 +8,9 @@ scheduler and the CLI call `catch_up()` again to follow new events.
 Replayable subscribers (projections: pure functions of the log) can be reset and replayed by a
 rebuild. Subscribers with side effects (`replayable = False`, e.g. notifications) are never
 replayed: they see each event exactly once, from the position the log had when they were
-first registered.
+first registered. A rebuild replays projections that offer it an alliance at a time (`replay`):
+their checkpoints stay at 0 until the replay's last transaction, and a step from 0 first clears
+whatever an unfinished replay left, so a checkpoint at 0 still means "nothing written".
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ DEFAULT_BATCH = 20_000
 Progress = Callable[[int, int], None]  # (done so far, total): a long rebuild draws a bar with it
 Chunk = Callable[[Connection], int]  # a replay's next rows: writes them in the given transaction, returns its events
 SQLITE_CACHE_KB = 131_072
-SQLITE_DEFAULT_CACHE = -2000  # SQLite's own default (2 MB), restored after each step
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's own default (2 MB), restored when a catch-up reaches the tail
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Subscriber(Protocol):
     its work for these events inside the runner's transaction, which also writes its checkpoint.
     A subscriber may also name, in `depends_on`, subscribers whose tables it reads: it is never
     fed events beyond their checkpoints (e.g. notifications read the change log of "alliances").
+    A projection may offer `replay(others, upto) -> (names, chunks)`: a rebuild's way from nothing to `upto`
+    (for itself and those of `others` it folds with it), as writers the runner calls a transaction each.
     """
 
     name: str
