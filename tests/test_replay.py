@@ -120,3 +120,21 @@ def test_a_catch_up_from_zero_clears_the_rows_of_a_replay_that_did_not_finish(st
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM alliance_now").scalar_one() > 0
     _runner(store).catch_up()
     assert _tables(store) == expected
+
+
+def test_events_appended_while_a_replay_runs_are_caught_up_after_it(store):
+    log = _log()
+    store.append(log[:300])
+    runner, appended = _runner(store), list[int]()
+
+    def append_once(done: int, total: int) -> None:
+        if not appended:  # between the replay's first and second chunks
+            appended.append(len(store.append(log[300:])))
+
+    runner.rebuild(progress=append_once)
+    rebuilt = _tables(store)
+    with store.write() as conn:
+        conn.exec_driver_sql("UPDATE checkpoints SET position = 0")
+    runner.catch_up()  # batch by batch from nothing: a step from 0 clears the tables first
+    assert _tables(store) == rebuilt
+    assert appended and set(runner.checkpoints().values()) == {store.tail()}
