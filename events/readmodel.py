@@ -275,9 +275,11 @@ class AllianceProjection:
         missing = sorted(aids - set(self._cache))
         if not missing:
             return
-        rows = self.store.read_raw(upto=upto, types=self.types, streams=[f"alliance-{a}" for a in missing], conn=conn)
+        # types filtered here, not in SQL: asked for both, SQLite picks the type index over the stream index and
+        # reads every alliance event of the log (0.4 s at 1 M events, against 1 ms for ten alliances' streams)
+        rows = self.store.read_raw(upto=upto, streams=[f"alliance-{a}" for a in missing], conn=conn)
         groups: dict[str, list[Entry]] = {a: [] for a in missing}
-        for aid, e in _entries(rows):
+        for aid, e in _entries(r for r in rows if r[1] in self.types):
             if aid in groups:
                 groups[aid].append(e)
         for aid, es in groups.items():
