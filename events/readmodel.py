@@ -8,7 +8,8 @@ log has ever implied, indexed by valid time and by log position.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,8 @@ from .types import REGISTRY, upcast
 from .values import FuzzyDate, Precision
 
 _BOOKKEEPING = ("ReportRetracted", "ReportCorrected")
+REPLAY_CHUNK = 20_000  # events of whole alliances per transaction of a replay (as the runner's default batch)
+_OWNER = {"alliances": ("now", "entries"), "history": ("history",)}  # which projection writes which table
 
 
 class Versioned:
@@ -61,7 +64,8 @@ class Versioned:
                 where = " AND ".join(f"{k} = {ph}" for k in self.keys)
                 cur.executemany(f"UPDATE {self.table} SET recorded_to = {ph} WHERE {where} AND recorded_to = {OPEN}",
                                 self.closes)
-            rows = [_encode(r) for r in self.finished] + [_encode((*r, OPEN)) for r in self.opened.values()]
+            enc: dict[int, str] = {}  # one document object often sits in several rows (an interval and its successor)
+            rows = [_encode(r, enc) for r in self.finished] + [_encode((*r, OPEN), enc) for r in self.opened.values()]
             rows.sort(key=lambda r: r[: len(self.keys)] + (r[-2],))  # in primary-key order: B-tree appends, not splits
             if rows:
                 cols = (*self.keys, *self.values, "recorded_from", "recorded_to")
@@ -79,9 +83,14 @@ def _now_row(doc: Doc) -> tuple[str, Doc]:
     return "--".join(doc["parties"]), doc
 
 
-def _encode(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Rows end (..., doc, recorded_from, recorded_to): the document goes in as JSON text."""
-    return (*row[:-3], orjson.dumps(row[-3]).decode(), row[-2], row[-1])
+def _encode(row: tuple[Any, ...], done: dict[int, str]) -> tuple[Any, ...]:
+    """Rows end (..., doc, recorded_from, recorded_to): the document goes in as JSON text (`done`: the
+    text of documents already encoded, by object id; the rows hold them alive)."""
+    doc = row[-3]
+    text = done.get(id(doc))
+    if text is None:
+        text = done[id(doc)] = orjson.dumps(doc).decode()
+    return (*row[:-3], text, row[-2], row[-1])
 
 
 # --- alliances ------------------------------------------------------------------------------
@@ -96,6 +105,7 @@ class _Alliance:
 
     def __init__(self, state: AllianceState, rows: bool, hist: bool) -> None:
         self.id = state.alliance_id
+        self._doc: Doc | None = None  # `doc()` until the next entry: the present row and the last interval share it
         self.entries: list[Entry] = list(state.entries)
         self.retracted: set[str] = set(state.retracted)
         self.corrections: dict[str, dict[str, Any]] = dict(state.corrections)
@@ -114,6 +124,7 @@ class _Alliance:
 
     def add(self, e: Entry) -> None:
         """`alliance.fold_entry`, in place."""
+        self._doc = None
         self.entries.append(e)
         if e.type == "ReportRetracted":
             self.retracted.add(e.supersedes)  # type: ignore[arg-type]
@@ -150,9 +161,11 @@ class _Alliance:
 
     def doc(self) -> Doc:
         """The aggregate document (what a history interval holds)."""
-        if self.acc is None:
-            self.state()
-        return aggregate_doc(self.id, self.acc, len(self.entries), self.latest)  # type: ignore[arg-type]
+        if self._doc is None:
+            if self.acc is None:
+                self.state()
+            self._doc = aggregate_doc(self.id, self.acc, len(self.entries), self.latest)  # type: ignore[arg-type]
+        return self._doc
 
     def now_doc(self) -> Doc:
         """The present row's document: the aggregate plus the alliance's own names."""
@@ -170,22 +183,30 @@ class _Alliance:
 
 class AllianceProjection:
     """Subscriber writing `alliance_now` and `alliance_entries` ("alliances"), or `alliance_history`
-    ("history"): the same fold, two tables each with its own checkpoint."""
+    ("history"): the same fold, two tables each with its own checkpoint.
+
+    When the runner hands both the same batch (a rebuild, a catch-up of both), the first to handle it folds
+    it once for the two and leaves the other's rows in the batch's memo; each still writes only its own tables."""
 
     replayable = True
     types = alliance_proj.ALLIANCE_EVENT_TYPES
 
-    def __init__(self, store: EventStore, name: str) -> None:
+    def __init__(self, store: EventStore, name: str, chunk: int = REPLAY_CHUNK) -> None:
         if name not in ("alliances", "history"):
             raise ValueError(name)
-        self.store, self.name = store, name
+        self.store, self.name, self.chunk = store, name, chunk
+        self.partner = "history" if name == "alliances" else "alliances"
         self.rows, self.hist = name == "alliances", name == "history"
         self._cache: dict[str, _Alliance] = {}
         self._at = -1
 
     def reset(self, conn: Connection) -> None:
-        for table in (("alliance_now", "alliance_entries") if self.rows else ("alliance_history",)):
-            conn.exec_driver_sql(f"DELETE FROM {table}")
+        tables = ("alliance_now", "alliance_entries") if self.name == "alliances" else ("alliance_history",)
+        if conn.dialect.name == "postgresql":  # DELETE of millions of rows leaves them dead in tables and indexes
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)}")
+        else:  # SQLite truncates a DELETE without WHERE itself
+            for table in tables:
+                conn.exec_driver_sql(f"DELETE FROM {table}")
         self.done()
 
     def done(self) -> None:
@@ -193,41 +214,85 @@ class AllianceProjection:
         self._cache, self._at = {}, -1
 
     def handle(self, conn: Connection, batch: Batch) -> None:
-        if self._at != batch.after:
+        folded = batch.memo.pop(f"rows:{self.name}", None)
+        if folded is not None:  # the partner folded this batch for both: my states are behind it now
+            self.done()
+            for t in folded:
+                t.flush(conn)
+            return
+        mode = (True, True) if self.partner in batch.readers else (self.name == "alliances", self.name == "history")
+        if self._at != batch.after or (self.rows, self.hist) != mode:
             self._cache = {}
+        self.rows, self.hist = mode
         items = batch.memo.get("alliance_entries")
         if items is None:  # "alliances" and "history" read the same batch: decoded once for both
             items = batch.memo["alliance_entries"] = list(_entries(batch.rows))
         self._load(conn, {aid for aid, _ in items}, batch.after)
         tables = self._tables()
         for aid, entry in items:
-            self._apply(aid, entry, tables)
-        for t in tables.values():
-            t.flush(conn)
+            self._apply(self._cache[aid], entry, tables)
+        for name, group in _OWNER.items():
+            mine = [tables[k] for k in group if k in tables]
+            if name == self.name:
+                for t in mine:
+                    t.flush(conn)
+            elif mine:
+                batch.memo[f"rows:{name}"] = mine
         self._at = batch.end
 
+    def replay(self, others: list[str], upto: int) -> tuple[list[str], Iterator[Callable[[Connection], int]]]:
+        """A rebuild's fast path: fold the log up to `upto` an alliance at a time (with the partner projection,
+        when it is rebuilt too) and hand the runner its rows in chunks of whole alliances, in key order.
+
+        From nothing, every row an alliance will have is known once its events are folded: no row is
+        updated, and inserts land in primary-key order. The rows equal those of a catch-up batch by batch."""
+        names = [self.name, *(n for n in others if n == self.partner)]
+        self.rows, self.hist = "alliances" in names, "history" in names
+        self.done()
+        return names, self._chunks(upto)
+
+    def _chunks(self, upto: int) -> Iterator[Callable[[Connection], int]]:
+        groups: dict[str, list[Entry]] = {}
+        for aid, e in _entries(r for r in self.store.read_raw(upto=upto) if r[1] in self.types):
+            groups.setdefault(aid, []).append(e)
+        tables, events = self._tables(), 0
+        for aid in sorted(groups):
+            entries = groups.pop(aid)
+            a = _Alliance(alliance_proj.from_entries(aid, ()), self.rows, self.hist)
+            for e in entries:
+                self._apply(a, e, tables)
+            events += len(entries)
+            if events >= self.chunk or not groups:
+                yield functools.partial(_write, list(tables.values()), events)
+                tables, events = self._tables(), 0
+
     def _tables(self) -> dict[str, Versioned]:
+        out = {}
         if self.rows:
-            return {"now": Versioned("alliance_now", ("alliance_id",), ("party_key", "doc")),
-                    "entries": Versioned("alliance_entries", ("alliance_id", "position"), ("raw_end", "doc"))}
-        return {"history": Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"),
-                                     derived=("fork", lambda r: fork(r[1], r[2])))}
+            out = {"now": Versioned("alliance_now", ("alliance_id",), ("party_key", "doc")),
+                   "entries": Versioned("alliance_entries", ("alliance_id", "position"), ("raw_end", "doc"))}
+        if self.hist:
+            out["history"] = Versioned("alliance_history", ("alliance_id", "valid_from"), ("valid_to", "doc"),
+                                            derived=("fork", lambda r: fork(r[1], r[2])))
+        return out
 
     def _load(self, conn: Connection, aids: set[str], upto: int) -> None:
         """States of touched alliances not kept from the last batch: folded from their streams."""
         missing = sorted(aids - set(self._cache))
         if not missing:
             return
-        rows = self.store.read_raw(upto=upto, types=self.types, streams=[f"alliance-{a}" for a in missing], conn=conn)
+        # types filtered here, not in SQL: asked for both, SQLite picks the type index over the stream index and
+        # reads every alliance event of the log (0.4 s at 1 M events, against 1 ms for ten alliances' streams)
+        rows = self.store.read_raw(upto=upto, streams=[f"alliance-{a}" for a in missing], conn=conn)
         groups: dict[str, list[Entry]] = {a: [] for a in missing}
-        for aid, e in _entries(rows):
+        for aid, e in _entries(r for r in rows if r[1] in self.types):
             if aid in groups:
                 groups[aid].append(e)
         for aid, es in groups.items():
             self._cache[aid] = _Alliance(alliance_proj.from_entries(aid, tuple(es)), self.rows, self.hist)
 
-    def _apply(self, aid: str, entry: Entry, t: dict[str, Versioned]) -> None:
-        a = self._cache[aid]
+    def _apply(self, a: _Alliance, entry: Entry, t: dict[str, Versioned]) -> None:
+        aid = a.id
         before = {e.position: (e.end, a.line(e)) for e in a.entries if e.key == entry.supersedes} \
             if self.rows and entry.type in _BOOKKEEPING else {}
         first = a.first_seen.get(alliance_proj.source_key(entry.citation)) if entry.citation else None
@@ -291,6 +356,12 @@ class AllianceProjection:
                 to, doc = out.get(f) or a.history[f]
                 out[f] = (to, absorb_doc(doc, e, src and (first is None or first > f)))
         return out
+
+
+def _write(tables: list[Versioned], events: int, conn: Connection) -> int:
+    for t in tables:
+        t.flush(conn)
+    return events
 
 
 def _entries(rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[str, Entry]]:
