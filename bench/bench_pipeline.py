@@ -141,7 +141,7 @@ class Ours:
     def poll(self, profiled: bool = False) -> tuple[float, dict[str, object]]:
         cmd = [self.cli, "poll", "--once", "--all", "--json"]
         if profiled:
-            cmd = [sys.executable, "-m", "cProfile", "-o", str(self.profile), "-m", "service.cli", *cmd[1:]]
+            cmd = [sys.executable, "-m", "cProfile", "-o", str(self.profile), "-m", "service.entry", *cmd[1:]]
         elapsed, out = timed(cmd, self.env)
         return elapsed, json.loads(out)
 
