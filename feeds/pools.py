@@ -28,7 +28,7 @@ MIN_FEEDS = 100  # below these, starting processes costs more than it saves
 MIN_ARTICLES = 200
 RECORD_BATCH = 50  # fetched feeds stored in one transaction ...
 RECORD_WAIT = 1.0  # ... or whatever has finished after this many seconds, so slow feeds never hold back the rest
-_PRELOAD = ["feeds.parse", "feeds.extract", "feeds.extract.deals", "feeds.ingest"]
+_PRELOAD = ["feedparser", "feeds.parse", "feeds.extract", "feeds.extract.deals", "feeds.ingest"]
 
 
 class Pools:
