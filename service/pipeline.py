@@ -115,11 +115,11 @@ class Ingestor:
         return summary.articles, error
 
     def drain_all(self, progress: Progress | None = None, *,
-                  whole_batches: bool = False) -> tuple[ExtractSummary, str | None]:
+                  whole_batches_while: Callable[[], bool] | None = None) -> tuple[ExtractSummary, str | None]:
         """`drain`, returning what the ingested batches did (deals, new events, queued) with the error text
-        (`whole_batches`: only while a whole batch waits, leaving a last partial one for later)."""
+        (`whole_batches_while`: only whole batches, and only while it answers True; the rest is for later)."""
         total = ExtractSummary()
-        waiting = self.ports.archive.pending_count() if progress is not None and not whole_batches else 0
+        waiting = self.ports.archive.pending_count() if progress is not None and whole_batches_while is None else 0
 
         def mark(batch: Sequence[Article], summary: ExtractSummary) -> None:
             self.ports.archive.mark_processed((a.id for a in batch), self.clock())
@@ -128,7 +128,7 @@ class Ingestor:
                 progress(total.articles, max(waiting, total.articles))
 
         try:
-            self._run(self._outbox(whole_batches), mark)
+            self._run(self._outbox(whole_batches_while), mark)
         except Exception as e:  # noqa: BLE001 - the batch stays pending (idempotency keys make a repeat harmless)
             log.exception("ingest failed; the articles of the failed batch stay pending")
             self._give_back()
@@ -148,10 +148,11 @@ class Ingestor:
                     if since is None or (a.day or "") >= since.isoformat()]
         return self.ingest(articles, progress)
 
-    def _outbox(self, whole_batches: bool = False) -> Iterator[list[Article]]:
+    def _outbox(self, whole_batches_while: Callable[[], bool] | None = None) -> Iterator[list[Article]]:
         """Pending articles in outbox order, a claimed batch at a time (claimed, so other workers skip it and a
-        batch can be read ahead); with `whole_batches`, only as long as a whole batch is there to claim."""
-        while not whole_batches or self.ports.archive.claimable(self.batch) >= self.batch:
+        batch can be read ahead); with `whole_batches_while`, only while it holds and a whole batch is there."""
+        more = whole_batches_while
+        while more is None or (more() and self.ports.archive.claimable(self.batch) >= self.batch):
             page = self.ports.archive.claim(self.ports.feeds(), self.batch)
             if not page:
                 return
@@ -246,24 +247,25 @@ class _Draining:
             self._wake.clear()
             if not self._polling:
                 return
-            self._drain(whole_batches=True)
+            self._drain(lambda: self._polling)  # stops between batches once the poll is over
             if self.error is not None:
                 return
 
-    def _drain(self, *, whole_batches: bool) -> None:
+    def _drain(self, whole_batches_while: Callable[[], bool] | None) -> None:
         base = self.total.articles
 
         def moved(done: int, of: int) -> None:
             if self.progress is not None:
                 self.progress(base + done, base + of)
 
-        summary, self.error = self.pipeline.drain_all(moved if self.progress else None, whole_batches=whole_batches)
+        summary, self.error = self.pipeline.drain_all(moved if self.progress else None,
+                                                      whole_batches_while=whole_batches_while)
         self.total.add(summary)
 
     def rest(self) -> tuple[int, str | None]:
         """After the poll: ingest what is left (unless a batch failed), then (articles ingested, error text)."""
         if self.error is None:
-            self._drain(whole_batches=False)
+            self._drain(None)
         return self.total.articles, self.error
 
 
