@@ -74,7 +74,6 @@ class Pools:
         size = len(jobs) if isinstance(jobs, Sized) else size_hint
         if not size:
             return
-        parser = self.cpu(size, MIN_FEEDS)
         todo = iter(jobs)
         batch: list[Fetched] = []
         since = time.monotonic()
@@ -96,7 +95,8 @@ class Pools:
                         continue
                     fetching.discard(fut)
                     fetched: Fetched = fut.result()
-                    parse = _submit_parse(parser, fetched) if parser is not None else None
+                    # the pool starts with the first body: a poll of unchanged feeds starts no process at all
+                    parse = _submit_parse(self.cpu(size, MIN_FEEDS), fetched) if fetched.result.body else None
                     if parse is None:
                         batch.append(fetched)
                     else:
@@ -124,10 +124,10 @@ class Pools:
         return deals
 
 
-def _submit_parse(parser: Executor, fetched: Fetched) -> Future[ParsedFeed] | None:
-    """Start parsing a fetched body in the process pool (None: nothing to parse, or the pool is broken)."""
+def _submit_parse(parser: Executor | None, fetched: Fetched) -> Future[ParsedFeed] | None:
+    """Start parsing a fetched body in the process pool (None: no pool, or it is broken)."""
     r = fetched.result
-    if r.body is None:
+    if parser is None or r.body is None:
         return None
     try:
         return parser.submit(parse_feed, r.body, headers=r.headers, url=r.url)
