@@ -252,6 +252,13 @@ class Archive:
             return int(conn.execute(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.processed_at.is_(None)))
                        .scalar_one())
 
+    def claimable(self, at_most: int) -> int:
+        """Pending articles nobody holds, counted up to `at_most` (is there a whole batch to claim?)."""
+        free = or_(OUTBOX.c.claim_until.is_(None), OUTBOX.c.claim_until < utc_stamp(self.clock()))
+        waiting = select(OUTBOX.c.seq).where(OUTBOX.c.processed_at.is_(None), free).limit(at_most).subquery()
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(waiting)).scalar_one())
+
     def with_sources(self, feeds: Mapping[str, FeedState]) -> Mapping[str, FeedState]:
         """The subscriptions plus the publishers of imported archives (so their articles cite the publisher)."""
         with self.store.engine.connect() as conn:

@@ -5,6 +5,7 @@ write lock on SQLite), a few at a time, so workers split the due feeds instead o
 """
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import uuid
@@ -14,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from events.store import EventStore, utc_stamp
@@ -74,7 +74,8 @@ class Health:
         ids = list(feed_ids)
         if not ids:
             return
-        dialect = postgresql if self.store.is_postgres else sqlite
+        # the dialect's own INSERT (ON CONFLICT), imported here: SQLite's poller need not load PostgreSQL's (~20 ms)
+        dialect = importlib.import_module(f"sqlalchemy.dialects.{'postgresql' if self.store.is_postgres else 'sqlite'}")
         with self.store.write() as conn:
             if reset:
                 conn.execute(update(HEALTH).where(HEALTH.c.feed_id.in_(ids)).values(

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -50,20 +49,14 @@ def looks_like_html(result: FetchResult) -> bool:
     return head.startswith(_HTML_MARKERS)
 
 
-def fetch_only(fetcher: Fetcher, feed_id: str, url: str, etag: str | None, last_modified: str | None,
-               parser: Executor | None = None) -> Fetched:
-    """Fetch one feed conditionally (runs in a worker thread); with `parser` (a process pool) parse there too."""
+def fetch_only(fetcher: Fetcher, feed_id: str, url: str, etag: str | None, last_modified: str | None) -> Fetched:
+    """Fetch one feed conditionally (runs in a worker thread); the body is parsed elsewhere (`parse_fetched`, or
+    the pools' parser processes)."""
     try:
         result = fetcher.fetch(url, etag=etag, last_modified=last_modified)
     except Exception as exc:  # noqa: BLE001 - errors are values at the network edge
         result = FetchResult(url=url, etag=etag, last_modified=last_modified, error=f"internal error: {exc!r}")
-    parsed = None
-    if parser is not None and result.body is not None:
-        try:
-            parsed = parser.submit(parse_feed, result.body, headers=result.headers, url=result.url).result()
-        except Exception:  # noqa: BLE001 - a broken pool only costs speed: parse_fetched parses in-process
-            log.warning("parser process failed for %s; parsing in-process", url, exc_info=True)
-    return Fetched(feed_id, url, result, parsed)
+    return Fetched(feed_id, url, result, None)
 
 
 def parse_fetched(fetched: Fetched) -> Fetched:

@@ -10,10 +10,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from .fetch import Fetcher
 from .ingest import Article, extract_all
+from .parse import ParsedFeed, parse_feed
 from .poll import Fetched, fetch_only
 from .registry import Registry
 
@@ -28,7 +30,7 @@ MIN_FEEDS = 100  # below these, starting processes costs more than it saves
 MIN_ARTICLES = 200
 RECORD_BATCH = 50  # fetched feeds stored in one transaction ...
 RECORD_WAIT = 1.0  # ... or whatever has finished after this many seconds, so slow feeds never hold back the rest
-_PRELOAD = ["feeds.parse", "feeds.extract", "feeds.ingest"]
+_PRELOAD = ["feedparser", "feeds.parse", "feeds.extract", "feeds.extract.deals", "feeds.ingest"]
 
 
 class Pools:
@@ -66,25 +68,39 @@ class Pools:
     ) -> Iterator[list[Fetched]]:
         """Fetch (feed id, url, etag, last-modified) jobs in threads, yielding whatever has finished as one batch;
         bodies are parsed in the process pool when the poll is big enough (`size_hint`: how many jobs a lazy
-        iterable may bring). At most 2x threads in flight; the jobs are drawn only as threads come free."""
+        iterable may bring). At most 2x threads of jobs in flight, fetching or parsing; the jobs are drawn only as
+        those finish. A fetch thread hands its body over and fetches on: waiting for its parse as well kept the
+        parsers short of work whenever this process was busy (each result passes through its threads)."""
         size = len(jobs) if isinstance(jobs, Sized) else size_hint
         if not size:
             return
-        parser = self.cpu(size, MIN_FEEDS)
         todo = iter(jobs)
         batch: list[Fetched] = []
         since = time.monotonic()
         with ThreadPoolExecutor(max_workers=min(self.fetch_threads, size), thread_name_prefix="poll") as pool:
-            running: set[Future[Fetched]] = set()
+            fetching: set[Future[Fetched]] = set()
+            parsing: dict[Future[ParsedFeed], Fetched] = {}
             while True:
-                while len(running) < 2 * self.fetch_threads and (job := next(todo, None)) is not None:
-                    running.add(pool.submit(fetch_only, fetcher, *job, parser))
-                if not running:
+                while len(fetching) + len(parsing) < 2 * self.fetch_threads and (job := next(todo, None)) is not None:
+                    fetching.add(pool.submit(fetch_only, fetcher, *job))
+                if not fetching and not parsing:
                     if batch:
                         yield batch
                     return
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                batch += [fut.result() for fut in finished]
+                waiting: set[Future[Any]] = {*fetching, *parsing}
+                finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    if fut in parsing:
+                        batch.append(_parsed(parsing.pop(fut), fut))
+                        continue
+                    fetching.discard(fut)
+                    fetched: Fetched = fut.result()
+                    # the pool starts with the first body: a poll of unchanged feeds starts no process at all
+                    parse = _submit_parse(self.cpu(size, MIN_FEEDS), fetched) if fetched.result.body else None
+                    if parse is None:
+                        batch.append(fetched)
+                    else:
+                        parsing[parse] = fetched
                 if len(batch) >= RECORD_BATCH or time.monotonic() - since >= RECORD_WAIT:
                     yield batch  # one transaction stores a batch: a commit per finished fetch cost 1.8 s of 300 feeds
                     batch, since = [], time.monotonic()
@@ -106,6 +122,27 @@ class Pools:
                 return extract_all(articles, registry)
 
         return deals
+
+
+def _submit_parse(parser: Executor | None, fetched: Fetched) -> Future[ParsedFeed] | None:
+    """Start parsing a fetched body in the process pool (None: no pool, or it is broken)."""
+    r = fetched.result
+    if parser is None or r.body is None:
+        return None
+    try:
+        return parser.submit(parse_feed, r.body, headers=r.headers, url=r.url)
+    except Exception:  # noqa: BLE001 - a broken pool only costs speed: the poller parses in-process
+        log.warning("parser processes unavailable for %s; parsing in-process", fetched.url, exc_info=True)
+        return None
+
+
+def _parsed(fetched: Fetched, parse: Future[ParsedFeed]) -> Fetched:
+    """The fetch with its parse; without one when the parser process failed (the poller then parses in-process)."""
+    try:
+        return replace(fetched, parsed=parse.result())
+    except Exception:  # noqa: BLE001 - a broken pool only costs speed
+        log.warning("parser process failed for %s; parsing in-process", fetched.url, exc_info=True)
+        return fetched
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -114,10 +114,12 @@ class Ingestor:
         summary, error = self.drain_all(progress)
         return summary.articles, error
 
-    def drain_all(self, progress: Progress | None = None) -> tuple[ExtractSummary, str | None]:
-        """`drain`, returning what the ingested batches did (deals, new events, queued) with the error text."""
+    def drain_all(self, progress: Progress | None = None, *,
+                  whole_batches_while: Callable[[], bool] | None = None) -> tuple[ExtractSummary, str | None]:
+        """`drain`, returning what the ingested batches did (deals, new events, queued) with the error text
+        (`whole_batches_while`: only whole batches, and only while it answers True; the rest is for later)."""
         total = ExtractSummary()
-        waiting = self.ports.archive.pending_count() if progress is not None else 0
+        waiting = self.ports.archive.pending_count() if progress is not None and whole_batches_while is None else 0
 
         def mark(batch: Sequence[Article], summary: ExtractSummary) -> None:
             self.ports.archive.mark_processed((a.id for a in batch), self.clock())
@@ -126,7 +128,7 @@ class Ingestor:
                 progress(total.articles, max(waiting, total.articles))
 
         try:
-            self._run(self._outbox(), mark)
+            self._run(self._outbox(whole_batches_while), mark)
         except Exception as e:  # noqa: BLE001 - the batch stays pending (idempotency keys make a repeat harmless)
             log.exception("ingest failed; the articles of the failed batch stay pending")
             self._give_back()
@@ -146,10 +148,14 @@ class Ingestor:
                     if since is None or (a.day or "") >= since.isoformat()]
         return self.ingest(articles, progress)
 
-    def _outbox(self) -> Iterator[list[Article]]:
+    def _outbox(self, whole_batches_while: Callable[[], bool] | None = None) -> Iterator[list[Article]]:
         """Pending articles in outbox order, a claimed batch at a time (claimed, so other workers skip it and a
-        batch can be read ahead)."""
-        while page := self.ports.archive.claim(self.ports.feeds(), self.batch):
+        batch can be read ahead); with `whole_batches_while`, only while it holds and a whole batch is there."""
+        more = whole_batches_while
+        while more is None or (more() and self.ports.archive.claimable(self.batch) >= self.batch):
+            page = self.ports.archive.claim(self.ports.feeds(), self.batch)
+            if not page:
+                return
             yield page
 
     def _run(self, batches: Iterator[Sequence[Article]],
@@ -187,12 +193,88 @@ def poll_once(poller: Poller, pipeline: Ingestor, *, all: bool = False,  # noqa:
               only: Collection[str] | None = None, polled: Progress | None = None,
               extracted: Progress | None = None) -> PollSummary:
     """The whole pipeline once: fetch and archive, ingest what the outbox holds, project (reporting progress
-    of each step to `polled` and `extracted`, if given)."""
+    of each step to `polled` and `extracted`, if given). Whole batches are ingested while the poll goes on."""
     started = time.monotonic()
-    summary = poller.poll(all=all, only=only, progress=polled)
-    handed, error = pipeline.drain(extracted)
+    with _Draining(pipeline, extracted) as draining:
+        summary = poller.poll(all=all, only=only, progress=draining.heard(polled))
+    handed, error = draining.rest()
     pipeline.ports.advance()
     return replace(summary, handed_off=handed, handoff_error=error, elapsed_s=time.monotonic() - started)
+
+
+class _Draining:
+    """Ingests the outbox a whole batch at a time while a poll archives articles (a thread woken after each stored
+    round of fetches), then the rest when the poll is over: deciding, appending and projecting a batch overlap
+    the fetching and parsing of later feeds instead of waiting for the last of them.
+
+    An in-memory SQLite database is one connection per thread, invisible to another: there the outbox is
+    ingested only after the poll, in the caller's thread. A failing batch stops the ingest (it stays pending)."""
+
+    def __init__(self, pipeline: Ingestor, progress: Progress | None) -> None:
+        self.pipeline = pipeline
+        self.progress = progress
+        self.total = ExtractSummary()
+        self.error: str | None = None
+        self._wake = threading.Event()
+        self._polling = True
+        self._thread: threading.Thread | None = None
+        if _shared(pipeline.ports.store):
+            self._thread = threading.Thread(target=self._follow, name="ingest-while-polling", daemon=True)
+
+    def __enter__(self) -> _Draining:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._polling = False
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def heard(self, polled: Progress | None) -> Progress:
+        """The poll's progress callback: passes the news on, and wakes the ingest (another round is stored)."""
+        def tell(done: int, of: int) -> None:
+            self._wake.set()
+            if polled is not None:
+                polled(done, of)
+
+        return tell
+
+    def _follow(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if not self._polling:
+                return
+            self._drain(lambda: self._polling)  # stops between batches once the poll is over
+            if self.error is not None:
+                return
+
+    def _drain(self, whole_batches_while: Callable[[], bool] | None) -> None:
+        base = self.total.articles
+
+        def moved(done: int, of: int) -> None:
+            if self.progress is not None:
+                self.progress(base + done, base + of)
+
+        summary, self.error = self.pipeline.drain_all(moved if self.progress else None,
+                                                      whole_batches_while=whole_batches_while)
+        self.total.add(summary)
+
+    def rest(self) -> tuple[int, str | None]:
+        """After the poll: ingest what is left (unless a batch failed), then (articles ingested, error text)."""
+        if self.error is None:
+            self._drain(None)
+        return self.total.articles, self.error
+
+
+def _shared(store: EventStore) -> bool:
+    """Whether every connection of the store sees the same database (not an in-memory SQLite one)."""
+    if store.is_postgres:
+        return True
+    path = store.engine.url.database
+    return bool(path) and path != ":memory:" and not str(path).startswith("file:")
 
 
 class ReviewService:

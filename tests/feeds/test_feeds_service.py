@@ -332,6 +332,51 @@ def test_two_workers_never_claim_the_same_feed(store: EventStore, server: Any) -
     assert set(two.health.claim(ids, T0, due_only=True)) == {info.id}
 
 
+def test_a_poll_of_unchanged_feeds_starts_no_parser_processes(store: EventStore, server: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import feeds.pools as pools_module
+
+    monkeypatch.setattr(pools_module, "MIN_FEEDS", 1)
+    body = rss(ITEMS)
+
+    @server.route("/same.xml")
+    def _same(h: Any) -> None:
+        if h.headers.get("If-None-Match") == '"v1"':
+            h.reply(304)
+        else:
+            h.reply(200, body, {"ETag": '"v1"'})
+
+    first = wire(store, processes=1)
+    first.subscriptions.add(server.url("/same.xml"), probe=False)
+    try:
+        assert first.poller.poll(all=True).new_articles == 2
+        assert first.pools._cpu is not None  # a body to parse started the pool
+    finally:
+        first.pools.close()
+    again = wire(store, processes=1)  # a new process, as `alliances poll` is
+    assert again.poller.poll(all=True).not_modified == 1
+    assert again.pools._cpu is None
+
+
+def test_a_parser_pool_that_fails_leaves_the_parsing_to_the_poller(store: EventStore, server: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    import feeds.pools as pools_module
+
+    monkeypatch.setattr(pools_module, "MIN_FEEDS", 1)
+    svc = wire(store, processes=1)
+    dead = ProcessPoolExecutor(1)
+    dead.shutdown()  # every submit now raises
+    svc.pools._cpu = dead
+    for n in range(3):
+        svc.subscriptions.add(server.static(f"/d{n}.xml", body=rss([dict(i, guid=f"{i['guid']}-{n}") for i in ITEMS])),
+                              probe=False)
+    s = svc.poller.poll(all=True)
+    assert (s.polled, s.new_articles, s.errors) == (3, 6, 0)
+    assert all(f.articles == 2 for f in svc.subscriptions.feeds())
+
+
 def test_parsing_in_a_process_pool_gives_the_same_archive(store: EventStore, server: Any,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import feeds.pools as pools_module

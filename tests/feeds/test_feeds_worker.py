@@ -102,6 +102,45 @@ def test_poll_once_ingests_the_outbox_and_projects(tmp_path: Path, server: Any) 
     t.close()
 
 
+def test_poll_once_ingests_whole_batches_while_the_poll_is_still_running(tmp_path: Path, server: Any) -> None:
+    t = tracker(tmp_path, allow_private=True)
+    t.pipeline.batch = 2  # the feed's two items are a whole batch
+    server.static("/feed.xml", body=rss(ITEMS))
+    t.subscriptions.add(server.url("/feed.xml"), probe=False)
+    before = t.store.last_position()
+    heads = []
+
+    def polled(_done: int, _of: int) -> None:  # the poll stored a round of fetches and has not returned yet
+        wait_for(lambda: t.store.last_position() > before, timeout=60)  # the batch's events are appended meanwhile
+        heads.append(t.store.last_position())
+
+    s = t.poll_once(all=True, polled=polled)
+    assert heads and heads[0] > before
+    assert s.new_articles == 2 and s.handed_off == 2 and s.handoff_error is None
+    assert t.archive.pending(t.subscriptions.states()) == []
+    t.close()
+
+
+def test_a_batch_failing_while_the_poll_runs_stops_the_ingest_and_stays_pending(tmp_path: Path, server: Any,
+                                                                               monkeypatch: Any) -> None:
+    t = tracker(tmp_path, allow_private=True)
+    t.pipeline.batch = 2
+    server.static("/feed.xml", body=rss(ITEMS))
+    t.subscriptions.add(server.url("/feed.xml"), probe=False)
+
+    def broken(_party_sets: object) -> None:
+        raise RuntimeError("read model unavailable")
+
+    monkeypatch.setattr(t.pipeline.ports, "alliances", broken)
+    s = t.poll_once(all=True)
+    assert (s.new_articles, s.handed_off, s.handoff_error) == (2, 0, "RuntimeError: read model unavailable")
+    assert len(t.archive.pending(t.subscriptions.states())) == 2
+    monkeypatch.undo()
+    again = t.poll_once(all=True)  # nothing new to fetch; the pending articles are ingested now
+    assert (again.new_articles, again.handed_off, again.handoff_error) == (0, 2, None)
+    t.close()
+
+
 def _no_dns(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
