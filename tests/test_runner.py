@@ -259,3 +259,20 @@ def test_subscribers_of_different_types_share_a_read_and_each_sees_only_its_own(
     alliances = Recorder("alliances", types=frozenset({"AllianceReported", "StageChanged"}))
     Runner(store, [companies, alliances]).catch_up()
     assert companies.seen == [1, 2] and alliances.seen == [3, 4]
+
+
+def test_a_subscriber_far_behind_reads_only_its_types_and_near_the_tail_reads_every_event(seen_table):
+    """Far behind (more than a batch), a batch is `batch` events of the subscriber's types (the type index skips
+    the rest); within a batch of the tail, a batch is every event there, filtered in the runner."""
+    store = seen_table
+    append(store, 6)
+    store.append([reported("a--b", ("c0", "c1")), *(company(f"d{i}") for i in range(3)),
+                  staged("a--b", "production", "2025")])
+    append(store, 2, start=10)
+    sub = Recorder("r", types=frozenset({"AllianceReported", "StageChanged"}))
+    runner = Runner(store, [sub], batch=2)
+    runner.catch_up()
+    assert sub.seen == [7, 11] and sub.batches == [2] and runner.checkpoint("r") == 13
+    store.append([staged("a--b", "established", "2026")])
+    runner.catch_up()
+    assert sub.seen == [7, 11, 14] and runner.checkpoint("r") == 14
