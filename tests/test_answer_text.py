@@ -17,7 +17,7 @@ from events.queries import Queries, alliance_json, party_json
 from events.shape import TextShaper
 from events.values import parse_instant
 from tests.test_projections import event_logs
-from tests.test_readmodel import DAYS, SLOW, _edges, _fresh_store, _new_events, _reference_docs
+from tests.test_readmodel import DAYS, SLOW, _append_in_cuts, _edges, _fresh_store, _new_events, _reference_docs
 
 
 def _ordered(value: Any) -> Any:
@@ -32,13 +32,7 @@ def test_the_json_text_answer_equals_the_decoded_answer_as_of_known_at_and_both(
     known at the same time. Equal to the fold of the log filtered to what was known, and to the documents decoded
     and shaped one by one."""
     store = _fresh_store(db_url)
-    events = _new_events(log)
-    start, stamps = 0, []
-    for cut in sorted(set(cuts) | {len(events)}):
-        recs = store.append(events[start:cut])
-        if recs:
-            stamps.append(recs[-1].recorded_at)
-        start = cut
+    stamps = _append_in_cuts(store, _new_events(log), cuts)
     q = Queries(store)
     stored = list(store.read())
     probe = sorted(set(_edges(log)[:12] + days))

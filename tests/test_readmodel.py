@@ -100,6 +100,17 @@ def _tables(store) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-untyp
                 for t, order in TABLES.items()}
 
 
+def _append_in_cuts(store, events, cuts) -> list[str]:  # type: ignore[no-untyped-def]
+    """Append `events` in transactions ending at each cut; the recorded time of each transaction's last event."""
+    start, stamps = 0, []
+    for cut in sorted(set(cuts) | {len(events)}):
+        recs = store.append(events[start:cut])
+        if recs:
+            stamps.append(recs[-1].recorded_at)
+        start = cut
+    return stamps
+
+
 @SLOW
 @given(log=event_logs(), cuts=st.lists(st.integers(1, 44), max_size=4), batch=st.integers(1, 7),
        seed=st.integers(0, 1000))
@@ -129,13 +140,7 @@ def test_incremental_catch_up_equals_a_rebuild_equals_a_shuffled_fold(db_url, lo
 @given(log=event_logs(), cuts=st.lists(st.integers(1, 44), min_size=1, max_size=4), days=st.lists(DAYS, max_size=3))
 def test_as_of_and_known_at_answers_equal_folding_the_filtered_log(db_url, log, cuts, days):
     store = _fresh_store(db_url)
-    events = _new_events(log)
-    start, stamps = 0, []
-    for cut in sorted(set(cuts) | {len(events)}):
-        recs = store.append(events[start:cut])
-        if recs:
-            stamps.append(recs[-1].recorded_at)
-        start = cut
+    stamps = _append_in_cuts(store, _new_events(log), cuts)
     q = Queries(store)
     stored = list(store.read())
     probe = sorted(set(_edges(log)[:12] + days))
