@@ -319,3 +319,44 @@ def test_a_command_on_a_database_at_head_does_not_load_alembic(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "False", out.stderr
 
+
+
+def _downgrade(conn: Any, to: str) -> None:
+    """What `alliances db upgrade` undoes: the revisions after `to`, run backwards inside `conn`'s transaction."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    from service.migrations import script
+
+    sd = script()
+    with EnvironmentContext(Config(), sd, fn=lambda rev, _ctx: sd._downgrade_revs(to, rev), destination_rev=to) as env:
+        env.configure(connection=conn, target_metadata=METADATA)
+        with env.begin_transaction():
+            env.run_migrations()
+
+
+def test_upgrading_to_the_interval_tree_computes_every_history_rows_fork_in_place(db_url, tmp_path):
+    """events_0004 fills `fork` from each row's own bounds: the history is neither emptied nor replayed, and the
+    rows, the checkpoint and the as-of answers are what a database made at head holds."""
+    env = _env(tmp_path, db_url)
+    t = build(Settings.from_env(env))
+    try:
+        seed_and_poll(t)
+        t.queries.version()
+    finally:
+        t.close()
+    rows = "SELECT alliance_id, valid_from, recorded_from, fork FROM alliance_history ORDER BY 1, 2, 3"
+    checkpoint = "SELECT position FROM checkpoints WHERE name = 'history'"
+    store = EventStore(make_engine(db_url))
+    with store.engine.connect() as conn:
+        before, mark = conn.execute(text(rows)).all(), conn.execute(text(checkpoint)).scalar_one()
+    answers = {d: cli(env, "state", "--json", "--as-of", d).output for d in ("2019-06-30", "2024-01-01", "2026-05-04")}
+    assert json.loads(answers["2026-05-04"])
+    with store.write() as conn:
+        _downgrade(conn, "events_0003")
+    assert "fork" not in {c["name"] for c in inspect(store.engine).get_columns("alliance_history")}
+    assert cli(env, "db", "upgrade").exit_code == 0
+    with store.engine.connect() as conn:
+        assert conn.execute(text(rows)).all() == before and len(before) > 10
+        assert conn.execute(text(checkpoint)).scalar_one() == mark
+    assert {d: cli(env, "state", "--json", "--as-of", d).output for d in answers} == answers
+    store.engine.dispose()
