@@ -12,12 +12,11 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.landscape import Landscape
 from events.queries import Queries, alliance_json, party_json
 from events.shape import TextShaper
 from events.values import parse_instant
 from tests.test_projections import event_logs
-from tests.test_readmodel import DAYS, SLOW, _append_in_cuts, _edges, _fresh_store, _new_events, _reference_docs
+from tests.test_readmodel import DAYS, SLOW, _fresh_store, _known_states, _reference_docs
 
 
 def _ordered(value: Any) -> Any:
@@ -32,13 +31,8 @@ def test_the_json_text_answer_equals_the_decoded_answer_as_of_known_at_and_both(
     known at the same time. Equal to the fold of the log filtered to what was known, and to the documents decoded
     and shaped one by one."""
     store = _fresh_store(db_url)
-    stamps = _append_in_cuts(store, _new_events(log), cuts)
     q = Queries(store)
-    stored = list(store.read())
-    probe = sorted(set(_edges(log)[:12] + days))
-    for t in [None, *stamps]:
-        known_at = parse_instant(t) if t else None
-        model = Landscape().apply_all(stored[: store.position_at(known_at) if known_at else len(stored)])
+    for t, known_at, model, probe in _known_states(store, log, cuts, days):
         companies, memo = q.company_docs(known_at), dict[str, dict[str, Any]]()
         for d in [None, *probe]:
             text = json.loads(q.alliances_json(as_of=d, known_at=known_at), object_pairs_hook=list)

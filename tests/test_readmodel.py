@@ -100,15 +100,22 @@ def _tables(store) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-untyp
                 for t, order in TABLES.items()}
 
 
-def _append_in_cuts(store, events, cuts) -> list[str]:  # type: ignore[no-untyped-def]
-    """Append `events` in transactions ending at each cut; the recorded time of each transaction's last event."""
-    start, stamps = 0, []
+def _known_states(store, log, cuts, days):  # type: ignore[no-untyped-def]
+    """Append the log's events in transactions ending at each cut; then, for everything known and as known at the
+    end of each transaction: (its recorded time, that as a datetime, the reference fold of what was known, the
+    dates worth asking about)."""
+    events, start, stamps = _new_events(log), 0, []
     for cut in sorted(set(cuts) | {len(events)}):
         recs = store.append(events[start:cut])
         if recs:
             stamps.append(recs[-1].recorded_at)
         start = cut
-    return stamps
+    stored = list(store.read())
+    probe = sorted(set(_edges(log)[:12] + days))
+    for t in [None, *stamps]:
+        known_at = parse_instant(t) if t else None
+        upto = store.position_at(known_at) if known_at else len(stored)
+        yield t, known_at, Landscape().apply_all(stored[:upto]), probe
 
 
 @SLOW
@@ -140,14 +147,8 @@ def test_incremental_catch_up_equals_a_rebuild_equals_a_shuffled_fold(db_url, lo
 @given(log=event_logs(), cuts=st.lists(st.integers(1, 44), min_size=1, max_size=4), days=st.lists(DAYS, max_size=3))
 def test_as_of_and_known_at_answers_equal_folding_the_filtered_log(db_url, log, cuts, days):
     store = _fresh_store(db_url)
-    stamps = _append_in_cuts(store, _new_events(log), cuts)
     q = Queries(store)
-    stored = list(store.read())
-    probe = sorted(set(_edges(log)[:12] + days))
-    for t in [None, *stamps]:
-        known_at = parse_instant(t) if t else None
-        upto = store.position_at(known_at) if known_at else len(stored)
-        model = Landscape().apply_all(stored[:upto])
+    for t, known_at, model, probe in _known_states(store, log, cuts, days):
         for d in [None, *probe]:
             assert q.alliances(as_of=d, known_at=known_at) == _reference_docs(model, d), (t, d)
         for aid, s in model.alliances.items():
