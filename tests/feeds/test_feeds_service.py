@@ -393,3 +393,21 @@ def test_parsing_in_a_process_pool_gives_the_same_archive(store: EventStore, ser
         svc.pools.close()
     assert (s.polled, s.new_articles, s.errors) == (3, 6, 0)
     assert all(f.articles == 2 for f in svc.subscriptions.feeds())
+
+
+def test_fetch_never_hands_the_poller_an_empty_batch(store: EventStore, server: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wait in which fetches only went on to the parsers finishes nothing to store, however long it took (the
+    parser pool's start-up can outlast RECORD_WAIT): the poller gets no empty batch to record."""
+    import feeds.pools as pools_module
+
+    monkeypatch.setattr(pools_module, "MIN_FEEDS", 1)
+    monkeypatch.setattr(pools_module, "RECORD_WAIT", 0.0)
+    svc = wire(store, processes=1)
+    svc.subscriptions.add(server.static("/b.xml", body=rss(ITEMS)), probe=False)
+    jobs = [(fid, s.url, None, None) for fid, s in svc.subscriptions.states().items()]
+    try:
+        batches = list(svc.pools.fetch(svc.poller.fetcher, jobs))
+    finally:
+        svc.pools.close()
+    assert [len(b) for b in batches] == [1] and batches[0][0].parsed is not None
